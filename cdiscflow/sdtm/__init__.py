@@ -1,0 +1,1 @@
+"""SDTM: the mapping engine and the SDTM derivations."""

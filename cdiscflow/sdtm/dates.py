@@ -1,0 +1,191 @@
+"""Collected dates and times to ISO 8601, keeping exactly the precision that was collected.
+
+A raw date is read by a declared format made of tokens (YYYY, MM, DD, MON and literal
+separators), e.g. ``DD/MM/YYYY`` or ``DD-MON-YYYY``. Unknown parts written as ``UNK``/``UN``/``UK``
+(or an ISO value cut short, ``2021-03``) give a partial ISO 8601 value: a day is never invented.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+_MONTHS = {m: i for i, m in enumerate(
+    ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1
+)}
+_UNKNOWN = r"(?:UNK|UN|UK|NK)"
+_TOKENS = {
+    "YYYY": r"(?P<year>\d{4})",
+    "MON": rf"(?P<mon>[A-Za-z]{{3}}|{_UNKNOWN})",
+    "MM": rf"(?P<month>\d{{1,2}}|{_UNKNOWN})",
+    "DD": rf"(?P<day>\d{{1,2}}|{_UNKNOWN})",
+}
+_TOKEN_RE = re.compile("|".join(_TOKENS))
+_TIME_RE = re.compile(r"^\s*(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?\s*$")
+
+ISO_FORMAT = "YYYY-MM-DD"
+
+
+@dataclass(frozen=True)
+class DateProblem:
+    index: object  # the frame index of the value
+    value: str
+    message: str
+    severity: str = "error"
+
+
+def _compile(fmt: str) -> re.Pattern[str]:
+    pattern, pos = "", 0
+    for m in _TOKEN_RE.finditer(fmt):
+        pattern += re.escape(fmt[pos : m.start()]) + _TOKENS[m.group(0)]
+        pos = m.end()
+    pattern += re.escape(fmt[pos:])
+    if fmt == ISO_FORMAT:
+        # ISO values may be cut short on the right: 2021-03, 2021
+        pattern = r"(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?"
+    return re.compile(rf"^\s*{pattern}\s*$", re.IGNORECASE)
+
+
+def known_date_format(fmt: str) -> bool:
+    """Whether a declared format can be read (has a year, a month and a day token)."""
+    found = set(_TOKEN_RE.findall(fmt))
+    return "YYYY" in found and ("MM" in found or "MON" in found) and "DD" in found
+
+
+def _is_unknown(part: pd.Series) -> pd.Series:
+    return part.isna() | part.str.upper().isin(["UNK", "UN", "UK", "NK"])
+
+
+def parse_dates(values: pd.Series, fmt: str, times: pd.Series | None = None
+                ) -> tuple[pd.Series, list[DateProblem]]:
+    """Collected dates (and optional times) as ISO 8601 text, with the problems found.
+
+    Blank values give a missing result and no problem. A value that does not match ``fmt`` or is
+    not a calendar date gives a missing result and a problem naming the value and the format.
+    """
+    text = values.astype("string").str.strip()
+    present = text.notna() & (text != "")
+    parts = text.where(present).str.extract(_compile(fmt))
+    problems: list[DateProblem] = []
+
+    year = parts["year"]
+    if "mon" in parts:
+        mon = parts["mon"].str.upper()
+        month = mon.map(_MONTHS.get, na_action="ignore").astype("Int64").astype("string")
+        bad_mon = present & year.notna() & ~_is_unknown(mon) & month.isna()
+        month = month.where(~_is_unknown(mon))
+    else:
+        raw_month = parts["month"]
+        month = raw_month.where(~_is_unknown(raw_month))
+        bad_mon = pd.Series(False, index=text.index)
+    day = parts["day"].where(~_is_unknown(parts["day"]))
+
+    month2 = month.str.zfill(2)
+    day2 = day.str.zfill(2)
+    iso = year.copy()
+    has_m = month2.notna()
+    has_d = has_m & day2.notna()
+    iso = iso.where(~has_m, year + "-" + month2)
+    iso = iso.where(~has_d, year + "-" + month2 + "-" + day2)
+    # a known day with an unknown month: SDTMIG writes the missing month as a hyphen
+    iso = iso.where(~(~has_m & day2.notna()), year + "---" + day2)
+
+    # calendar check on complete dates (catches 2021-02-30, month 13, day 00)
+    full = iso.where(has_d)
+    parsed = pd.to_datetime(full, format="%Y-%m-%d", errors="coerce")
+    bad_cal = has_d & parsed.isna()
+    bad_month_num = has_m & ~has_d & ~month2.isin([f"{i:02d}" for i in range(1, 13)])
+    unmatched = present & year.isna()
+    bad = unmatched | bad_mon | bad_cal | bad_month_num
+    for idx in bad[bad].index:
+        if unmatched[idx]:
+            why = f"expected a date in the format {fmt}"
+        elif bad_mon[idx]:
+            why = "month not recognised (expected JAN..DEC or UNK)"
+        else:
+            why = "not a calendar date"
+        problems.append(DateProblem(idx, str(text[idx]), why))
+    iso = iso.where(~bad & present)
+
+    if times is not None:
+        iso, time_problems = _add_times(iso, times)
+        problems.extend(time_problems)
+    return iso.astype("string").rename(values.name), problems
+
+
+def _add_times(iso: pd.Series, times: pd.Series) -> tuple[pd.Series, list[DateProblem]]:
+    problems: list[DateProblem] = []
+    t = times.astype("string").str.strip()
+    t = t.where(t != "")
+    parts = t.str.extract(_TIME_RE)
+    h = pd.to_numeric(parts["h"], errors="coerce")
+    m = pd.to_numeric(parts["m"], errors="coerce")
+    s = pd.to_numeric(parts["s"], errors="coerce")
+    valid = (h <= 23) & (m <= 59) & (s.isna() | (s <= 59))
+    bad = t.notna() & ~valid.fillna(False)
+    for idx in bad[bad].index:
+        problems.append(DateProblem(idx, str(t[idx]), "expected a time HH:MM or HH:MM:SS"))
+    hhmm = parts["h"].str.zfill(2) + ":" + parts["m"]
+    hhmm = hhmm.where(parts["s"].isna(), hhmm + ":" + parts["s"])
+    complete_date = iso.str.len() == 10
+    # a time on a partial date has no ISO 8601 form: the date keeps its precision, time dropped
+    dropped = t.notna() & valid.fillna(False) & iso.notna() & ~complete_date.fillna(False)
+    for idx in dropped[dropped].index:
+        problems.append(
+            DateProblem(idx, str(t[idx]), "time ignored: the date is partial", "warning"))
+    use = t.notna() & valid.fillna(False) & complete_date.fillna(False)
+    return iso.where(~use, iso + "T" + hhmm), problems
+
+
+def date_part(dtc: pd.Series) -> pd.Series:
+    """Complete dates of ISO 8601 values as datetime64 (NaT when the date is partial or missing)."""
+    text = dtc.astype("string")
+    day = text.str.slice(0, 10).where(text.str.len() >= 10)
+    return pd.to_datetime(day, format="%Y-%m-%d", errors="coerce")
+
+
+def datetime_part(dtc: pd.Series) -> pd.Series:
+    """ISO 8601 values with a time as datetime64 (NaT when there is no time)."""
+    text = dtc.astype("string")
+    has_time = text.str.len() >= 16
+    stamp = text.where(has_time).str.slice(0, 19)
+    stamp = stamp.where(stamp.str.len() == 19, stamp + ":00")
+    return pd.to_datetime(stamp, format="%Y-%m-%dT%H:%M:%S", errors="coerce")
+
+
+def on_or_before(dtc: pd.Series, ref: pd.Series) -> pd.Series:
+    """Whether each value is on or before its reference, at the precision both share.
+
+    Both with a time: compared as datetimes; otherwise compared as dates (a value on the
+    reference date counts as on or before it). Unknown (NA) when either date is partial or missing.
+    """
+    d, r = date_part(dtc), date_part(ref)
+    dt, rt = datetime_part(dtc), datetime_part(ref)
+    by_time = dt.notna() & rt.notna()
+    result = pd.Series(pd.NA, index=dtc.index, dtype="boolean")
+    dated = d.notna() & r.notna()
+    result[dated] = (d <= r)[dated]
+    result[by_time] = (dt <= rt)[by_time]
+    return result
+
+
+def before(dtc: pd.Series, ref: pd.Series) -> pd.Series:
+    """Strictly before, at the precision both share (same date without times: not before)."""
+    d, r = date_part(dtc), date_part(ref)
+    dt, rt = datetime_part(dtc), datetime_part(ref)
+    by_time = dt.notna() & rt.notna()
+    result = pd.Series(pd.NA, index=dtc.index, dtype="boolean")
+    dated = d.notna() & r.notna()
+    result[dated] = (d < r)[dated]
+    result[by_time] = (dt < rt)[by_time]
+    return result
+
+
+def days_between(later: pd.Series, earlier: pd.Series) -> pd.Series:
+    """Whole days from ``earlier`` to ``later`` (dates only), as nullable integers."""
+    delta = (date_part(later) - date_part(earlier)).dt.days
+    return pd.array(np.where(delta.isna(), pd.NA, delta), dtype="Int64") if len(delta) else (
+        pd.array([], dtype="Int64"))

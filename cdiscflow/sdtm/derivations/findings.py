@@ -1,0 +1,146 @@
+"""Findings derivations: standard results and units, reference range indicator, baseline flag."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from cdiscflow.sdtm import dates
+from cdiscflow.sdtm.derivations.registry import Param, derivation
+
+_RESULT_RE = r"^\s*(?P<op><=|>=|<|>)?\s*(?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$"
+
+
+def split_result(values: pd.Series) -> pd.DataFrame:
+    """Collected results as comparator (``<``, ``>=``, ... or missing) and number."""
+    parts = values.astype("string").str.extract(_RESULT_RE)
+    return pd.DataFrame({"op": parts["op"], "num": pd.to_numeric(parts["num"])},
+                        index=values.index)
+
+
+def _factor_for(test: pd.Series, unit: pd.Series, to: pd.Series,
+                conversions: list[dict[str, Any]]) -> pd.Series:
+    """The factor taking each result from its unit to the standard unit (1 when they are equal,
+    a test-specific row before a ``test: "*"`` row, NaN when none is declared)."""
+    sep = "\x1f"
+    specific = {sep.join((str(r.get("test", "*")), str(r["from"]), str(r["to"]))):
+                float(r["factor"]) for r in conversions}
+    u, t = unit.astype("string"), to.astype("string")
+    factor = (test.astype("string") + sep + u + sep + t).map(specific).astype("Float64")
+    factor = factor.fillna(("*" + sep + u + sep + t).map(specific).astype("Float64"))
+    factor = factor.mask((u == t).fillna(False).astype(bool), 1.0)
+    return factor.astype("float64")
+
+
+def _fmt(x: float) -> str:
+    # 10 significant digits hide binary noise of the conversion (0.7 * 17.1) and keep real digits
+    return format(float(f"{x:.10g}"), "g") if abs(x) < 1e15 else f"{x:.10g}"
+
+
+@derivation(
+    "standard_numeric_result",
+    result=Param("column", doc="--ORRES"),
+    unit=Param("column", doc="--ORRESU"),
+    test=Param("column", doc="--TESTCD, to pick test-specific factors"),
+    standard_unit=Param("column", doc="--STRESU"),
+    conversions=Param("table", doc="rows of test (or *), from, to, factor"),
+)
+def derive_standard_numeric_result(df: pd.DataFrame, *, new_var: str, result: str, unit: str,
+                                   test: str, standard_unit: str,
+                                   conversions: list[dict[str, Any]]) -> pd.DataFrame:
+    """--STRESN: the numeric result in the standard unit; missing for a result with a comparator
+    (``<5``), for text, or where no conversion factor is declared (reported by the engine)."""
+    out = df.copy()
+    parts = split_result(out[result])
+    factor = _factor_for(out[test], out[unit], out[standard_unit], conversions)
+    value = parts["num"] * factor
+    value = value.where(parts["op"].isna())
+    out[new_var] = value.map(lambda v: float(_fmt(v)), na_action="ignore").astype("Float64")
+    return out
+
+
+@derivation(
+    "standard_character_result",
+    result=Param("column", doc="--ORRES"),
+    unit=Param("column", doc="--ORRESU"),
+    test=Param("column", doc="--TESTCD"),
+    standard_unit=Param("column", doc="--STRESU"),
+    conversions=Param("table", doc="the same table as for standard_numeric_result"),
+)
+def derive_standard_character_result(df: pd.DataFrame, *, new_var: str, result: str, unit: str,
+                                     test: str, standard_unit: str,
+                                     conversions: list[dict[str, Any]]) -> pd.DataFrame:
+    """--STRESC: the converted number as text, keeping a comparator (``<5`` -> ``<5``, converted
+    when the unit changes); text results are carried over as collected."""
+    out = df.copy()
+    parts = split_result(out[result])
+    factor = _factor_for(out[test], out[unit], out[standard_unit], conversions)
+    value = parts["num"] * factor
+    text = value.map(_fmt, na_action="ignore").astype("string")
+    text = parts["op"].fillna("").astype("string") + text
+    is_number = parts["num"].notna()
+    converted = is_number & factor.notna()
+    stresc = out[result].astype("string").str.strip()  # text results as collected
+    stresc = stresc.where(~is_number)
+    stresc[converted] = text[converted]
+    out[new_var] = stresc
+    return out
+
+
+@derivation(
+    "reference_range_indicator",
+    result=Param("column", doc="--STRESC (a comparator result is placed by its bound)"),
+    low=Param("column", doc="--STNRLO"),
+    high=Param("column", doc="--STNRHI"),
+)
+def derive_reference_range_indicator(df: pd.DataFrame, *, new_var: str, result: str, low: str,
+                                     high: str) -> pd.DataFrame:
+    """--NRIND: LOW, NORMAL or HIGH against the standard reference range.
+
+    ``<5`` is LOW when 5 <= the lower limit; ``>1000`` is HIGH when 1000 >= the upper limit;
+    otherwise a comparator result cannot be placed and stays missing.
+    """
+    out = df.copy()
+    parts = split_result(out[result])
+    num, op = parts["num"], parts["op"]
+    lo = pd.to_numeric(out[low], errors="coerce")
+    hi = pd.to_numeric(out[high], errors="coerce")
+    exact = op.isna()
+    is_low = (exact & (num < lo)) | (op.isin(["<", "<="]) & (num <= lo))
+    is_high = (exact & (num > hi)) | (op.isin([">", ">="]) & (num >= hi))
+    normal = exact & (num >= lo) & (num <= hi)
+    ind = pd.Series(pd.NA, index=out.index, dtype="string")
+    ind[normal.fillna(False).astype(bool)] = "NORMAL"
+    ind[is_low.fillna(False).astype(bool)] = "LOW"
+    ind[is_high.fillna(False).astype(bool)] = "HIGH"
+    out[new_var] = ind
+    return out
+
+
+@derivation(
+    "baseline_flag",
+    by=Param("columns", doc="e.g. [USUBJID, LBTESTCD]"),
+    dtc=Param("column", doc="the record's --DTC"),
+    ref=Param("column", doc="the reference, usually DM.RFXSTDTC"),
+    result=Param("column", doc="the result that must be present, e.g. --STRESC or --ORRES"),
+)
+def derive_baseline_flag(df: pd.DataFrame, *, new_var: str, by: list[str], dtc: str, ref: str,
+                         result: str) -> pd.DataFrame:
+    """--LOBXFL: 'Y' on the last record with a result on or before the reference per group.
+
+    Compared with times where both have one, else by date (a same-day record without a time
+    counts as before the first dose, the usual pre-dose assumption).
+    """
+    out = df.copy()
+    eligible = dates.on_or_before(out[dtc], out[ref]).fillna(False).astype(bool)
+    has_result = out[result].astype("string").str.strip().fillna("") != ""
+    cand = out[eligible & has_result]
+    flag = pd.Series(pd.NA, index=out.index, dtype="string")
+    if len(cand):
+        order = cand.assign(_d=cand[dtc].astype("string")).sort_values(
+            [*by, "_d"], kind="stable")
+        last = order.groupby(by, sort=False, dropna=False).tail(1).index
+        flag[last] = "Y"
+    out[new_var] = flag
+    return out

@@ -1,0 +1,41 @@
+"""Identifier derivations: USUBJID and --SEQ."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cdiscflow.sdtm.derivations.registry import Param, derivation
+
+
+@derivation(
+    "usubjid",
+    parts=Param("columns", doc="columns joined in order, e.g. [STUDYID, SITEID, SUBJID]"),
+    separator=Param("value", required=False, default="-"),
+)
+def derive_usubjid(df: pd.DataFrame, *, new_var: str, parts: list[str], separator: str = "-"
+                   ) -> pd.DataFrame:
+    """USUBJID as the declared identifier parts joined by a separator (missing if any part is)."""
+    out = df.copy()
+    value = out[parts[0]].astype("string")
+    for part in parts[1:]:
+        value = value + separator + out[part].astype("string")
+    out[new_var] = value
+    return out
+
+
+@derivation(
+    "seq",
+    by=Param("columns", required=False, default=["USUBJID"], doc="grouping, usually [USUBJID]"),
+    order=Param("columns", doc="sort keys within the group that fix the numbering"),
+)
+def derive_seq(df: pd.DataFrame, *, new_var: str, order: list[str], by: list[str] | None = None
+               ) -> pd.DataFrame:
+    """--SEQ: 1, 2, ... per group in the declared order (stable: ties keep file order)."""
+    by = by or ["USUBJID"]
+    out = df.copy()
+    keys = [*by, *order]
+    sorted_idx = out.sort_values(keys, kind="stable", na_position="last").index
+    ranks = out.loc[sorted_idx].groupby(by, sort=False, dropna=False).cumcount() + 1
+    out[new_var] = ranks.reindex(out.index).astype(np.int64).astype("Int64")
+    return out

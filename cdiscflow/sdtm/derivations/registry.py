@@ -1,0 +1,66 @@
+"""The registry of named derivations a mapping file may call (``derive: {function: NAME}``).
+
+Each derivation is a plain function ``derive_<name>(df, *, new_var, **params) -> DataFrame`` that
+returns a new frame with ``new_var`` added, as admiral's derive_* functions do. Its parameters are
+declared here by kind so a mapping file is checked before any data is read:
+
+- ``column``: a column of the working frame, or ``DOMAIN.VARIABLE`` of a one-record-per-subject
+  domain (DM), which the engine merges in by USUBJID;
+- ``columns``: a list of such columns;
+- ``records``: ``DOMAIN.VARIABLE`` (or a list of them) of any domain, passed as a frame of
+  USUBJID and VALUE, one row per record;
+- ``table``: the name of a table declared in the study or domain file, passed as a list of rows;
+- ``value``: a literal (text, number, list or mapping).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+PARAM_KINDS = ("column", "columns", "records", "table", "value")
+
+
+@dataclass(frozen=True)
+class Param:
+    kind: str
+    required: bool = True
+    default: object = None
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Derivation:
+    name: str
+    function: Callable[..., pd.DataFrame]
+    params: dict[str, Param]
+    doc: str
+
+
+REGISTRY: dict[str, Derivation] = {}
+
+
+def derivation(name: str, **params: Param) -> Callable[[Callable[..., pd.DataFrame]],
+                                                      Callable[..., pd.DataFrame]]:
+    """Register ``function`` under ``name`` with its declared parameters."""
+    for p in params.values():
+        assert p.kind in PARAM_KINDS, p.kind
+
+    def register(function: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
+        if name in REGISTRY:
+            raise ValueError(f"derivation {name!r} registered twice")
+        doc = (function.__doc__ or "").strip().splitlines()[0] if function.__doc__ else ""
+        REGISTRY[name] = Derivation(name, function, dict(params), doc)
+        return function
+
+    return register
+
+
+def qualified(ref: str) -> tuple[str, str] | None:
+    """('DM', 'RFSTDTC') for 'DM.RFSTDTC'; None for a plain column name."""
+    if "." in ref:
+        domain, var = ref.split(".", 1)
+        return domain, var
+    return None

@@ -1,0 +1,154 @@
+"""Timing derivations: reference dates, study day, age, EPOCH, visits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from cdiscflow.sdtm import dates
+from cdiscflow.sdtm.derivations.registry import Param, derivation
+
+
+@derivation(
+    "extreme_date",
+    sources=Param("records", doc="DOMAIN.VARIABLE date(s) to search, e.g. [EX.EXSTDTC]"),
+    mode=Param("value", doc="first or last"),
+)
+def derive_extreme_date(df: pd.DataFrame, *, new_var: str, sources: pd.DataFrame, mode: str
+                        ) -> pd.DataFrame:
+    """First or last date per subject across the source records (RFSTDTC, RFXENDTC, ...).
+
+    Only complete dates take part (a partial date cannot anchor a reference date); ISO 8601 text
+    sorts in time order, and the chosen value keeps the precision it was collected with.
+    """
+    if mode not in ("first", "last"):
+        raise ValueError(f"mode must be first or last, not {mode!r}")
+    src = sources.dropna(subset=["VALUE"])
+    src = src[src["VALUE"].astype("string").str.len() >= 10]  # only complete dates anchor a subject
+    src = src.sort_values(["USUBJID", "VALUE"], kind="stable")
+    pick = src.groupby("USUBJID", sort=False)["VALUE"]
+    extreme = pick.first() if mode == "first" else pick.last()
+    out = df.copy()
+    out[new_var] = out["USUBJID"].map(extreme).astype("string")
+    return out
+
+
+@derivation(
+    "study_day",
+    dtc=Param("column", doc="the --DTC of the record"),
+    ref=Param("column", doc="the reference date, usually DM.RFSTDTC"),
+)
+def derive_study_day(df: pd.DataFrame, *, new_var: str, dtc: str, ref: str) -> pd.DataFrame:
+    """--DY: days from the reference date, counting the reference date as day 1 (no day 0).
+
+    Missing when either date is partial: a study day is never computed from an invented day.
+    """
+    out = df.copy()
+    delta = dates.days_between(out[dtc], out[ref])
+    delta = pd.Series(delta, index=out.index, dtype="Int64")
+    out[new_var] = delta.where(delta < 0, delta + 1)
+    return out
+
+
+@derivation(
+    "age",
+    birth=Param("column", doc="BRTHDTC"),
+    ref=Param("column", doc="the date age is taken at, e.g. RFICDTC or RFSTDTC"),
+)
+def derive_age(df: pd.DataFrame, *, new_var: str, birth: str, ref: str) -> pd.DataFrame:
+    """AGE in completed years at the reference date (missing if either date is partial)."""
+    out = df.copy()
+    b, r = dates.date_part(out[birth]), dates.date_part(out[ref])
+    years = r.dt.year - b.dt.year
+    before_birthday = (r.dt.month < b.dt.month) | (
+        (r.dt.month == b.dt.month) & (r.dt.day < b.dt.day))
+    age = years - before_birthday.astype("Int64")
+    out[new_var] = pd.Series(age, index=out.index).astype("Int64").where(b.notna() & r.notna())
+    return out
+
+
+@derivation(
+    "epoch",
+    dtc=Param("column", doc="the --DTC (or --STDTC) of the record"),
+    epochs=Param("value", doc="epoch names in time order, e.g. [SCREENING, TREATMENT, FOLLOW-UP]"),
+    ends=Param("columns", doc="the date each epoch but the last ends, e.g. [DM.RFXSTDTC, "
+                              "DM.RFXENDTC]"),
+    ends_inclusive=Param("value", doc="per end: true if a record at that moment still belongs "
+                                      "to the epoch it ends"),
+)
+def derive_epoch(df: pd.DataFrame, *, new_var: str, dtc: str, epochs: list[str],
+                 ends: list[str], ends_inclusive: list[bool]) -> pd.DataFrame:
+    """EPOCH: the first epoch whose end the record does not pass.
+
+    A record at the first dose's date and time passes an exclusive end (``false``) and so falls
+    in the next epoch. Missing when the record's date is partial or missing and so cannot be
+    placed, rather than guessed.
+    """
+    if len(epochs) != len(ends) + 1 or len(ends_inclusive) != len(ends):
+        raise ValueError("epochs needs one more entry than ends, and ends_inclusive one per end")
+    out = df.copy()
+    result = pd.Series(pd.NA, index=out.index, dtype="string")
+    undecided = dates.date_part(out[dtc]).notna()
+    for name, end, inclusive in zip(epochs, ends, ends_inclusive, strict=False):
+        test = (dates.on_or_before(out[dtc], out[end]) if inclusive
+                else dates.before(out[dtc], out[end]))
+        hit = undecided & test.fillna(False).astype(bool)
+        result[hit] = name
+        # a record that cannot be compared with this end is placed in no epoch
+        undecided &= test.eq(False).fillna(False).astype(bool)
+    result[undecided] = epochs[-1]
+    out[new_var] = result
+    return out
+
+
+def _schedule(schedule: list[dict[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame(schedule).astype({"name": "string"})
+
+
+@derivation(
+    "visit",
+    visit=Param("column", doc="the collected visit name"),
+    dtc=Param("column", doc="the record's date, to place unscheduled visits"),
+    schedule=Param("table", doc="rows of name, VISIT, VISITNUM, VISITDY"),
+    target=Param("value", doc="VISIT, VISITNUM or VISITDY"),
+    unscheduled=Param("value", required=False, default="Unscheduled",
+                      doc="collected name of an unscheduled visit"),
+)
+def derive_visit(df: pd.DataFrame, *, new_var: str, visit: str, dtc: str,
+                 schedule: list[dict[str, Any]], target: str, unscheduled: str = "Unscheduled"
+                 ) -> pd.DataFrame:
+    """VISIT, VISITNUM or VISITDY from the declared visit schedule.
+
+    An unscheduled visit is numbered after the last scheduled visit the subject had on or before
+    its date: 5.01, 5.02, ... (VISIT ``UNSCHEDULED x.yy``, VISITDY missing), the SDTMIG convention.
+    """
+    if target not in ("VISIT", "VISITNUM", "VISITDY"):
+        raise ValueError(f"target must be VISIT, VISITNUM or VISITDY, not {target!r}")
+    sched = _schedule(schedule).set_index("name")
+    out = df.copy()
+    names = out[visit].astype("string")
+    vnum = names.map(sched["VISITNUM"]).astype("Float64")
+    is_unsched = names == unscheduled
+    if is_unsched.any():
+        day = dates.date_part(out[dtc])
+        frame = pd.DataFrame({"USUBJID": out["USUBJID"], "day": day, "vnum": vnum,
+                              "uns": is_unsched})
+        for subj, rows in frame[frame["uns"]].groupby("USUBJID", sort=False):
+            sched_rows = frame[(frame["USUBJID"] == subj) & ~frame["uns"] & frame["vnum"].notna()]
+            uns_days = sorted(rows["day"].dropna().unique())
+            counters: dict[float, int] = {}
+            for d in uns_days:
+                prior = sched_rows.loc[sched_rows["day"] <= d, "vnum"]
+                base = float(prior.max()) if len(prior) else 0.0
+                counters[base] = counters.get(base, 0) + 1
+                vnum[rows.index[rows["day"] == d]] = round(base + counters[base] / 100, 2)
+    if target == "VISITNUM":
+        out[new_var] = vnum
+    elif target == "VISIT":
+        label = names.map(sched["VISIT"]).astype("string")
+        uns_label = "UNSCHEDULED " + vnum.map(lambda v: f"{v:.2f}", na_action="ignore")
+        out[new_var] = label.where(~is_unsched, uns_label.astype("string"))
+    else:
+        out[new_var] = names.map(sched["VISITDY"]).astype("Int64").where(~is_unsched)
+    return out

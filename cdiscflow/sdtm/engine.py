@@ -1,0 +1,853 @@
+"""The mapping engine: raw forms + a study's mapping files -> SDTM domains.
+
+A domain is built from its source form by its steps (filter, join, stack), then its variables in
+the order the mapping file declares them. Variables that reference another domain
+(``DM.RFSTDTC``, ``EX.EXSTDTC``) split a domain into segments; the engine orders all segments of
+all domains so each runs after what it reads (DM's reference dates after EX's dates, EX's study
+days after DM's reference dates) and rejects a cycle.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cdiscflow.errors import Defect, DefectLog, RawDataError, SpecError
+from cdiscflow.raw import SOURCE_FILE, SOURCE_ROW, read_form, read_header
+from cdiscflow.sdtm import dates
+from cdiscflow.sdtm.derivations import REGISTRY, qualified
+from cdiscflow.sdtm.derivations.findings import split_result
+from cdiscflow.spec import NULL, LoadedDomain, LoadedStudy, VariableSpec
+from cdiscflow.standards import codelist, find_codelist, sdtm_variables
+from cdiscflow.standards.ct import Codelist
+
+STACK_FIELD = "__field"
+_INTERNAL = (SOURCE_FILE, SOURCE_ROW, STACK_FIELD)
+
+
+@dataclass
+class Reconciliation:
+    """Where each raw record of a domain's source form went."""
+
+    source_file: str
+    raw_records: int = 0
+    records_out: int = 0
+    raw_records_landed: int = 0
+    filtered: dict[str, int] = field(default_factory=dict)
+    rejected: dict[str, int] = field(default_factory=dict)
+    empty: int = 0  # raw rows whose every stacked value was blank (nothing collected)
+    cells_not_done: int = 0  # stacked values left blank (test not done)
+
+    @property
+    def balanced(self) -> bool:
+        return self.raw_records == (self.raw_records_landed + sum(self.filtered.values())
+                                    + sum(self.rejected.values()) + self.empty)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source_file": self.source_file,
+            "raw_records": self.raw_records,
+            "records_out": self.records_out,
+            "raw_records_landed": self.raw_records_landed,
+            "filtered": dict(self.filtered),
+            "rejected": dict(self.rejected),
+            "empty_raw_records": self.empty,
+            "values_not_done": self.cells_not_done,
+            "balanced": self.balanced,
+        }
+
+
+@dataclass
+class DomainResult:
+    name: str
+    data: pd.DataFrame  # IG order, output types
+    supp: pd.DataFrame | None
+    lineage: pd.DataFrame
+    recon: Reconciliation
+    labels: dict[str, str]
+
+
+@dataclass
+class _Work:
+    """A domain while it is being built."""
+
+    loaded: LoadedDomain
+    frame: pd.DataFrame | None = None
+    recon: Reconciliation | None = None
+
+
+@dataclass(frozen=True)
+class _Segment:
+    domain: str
+    index: int
+    variables: tuple[str, ...]
+    needs: frozenset[tuple[str, str]]  # (domain, variable) read from other domains
+
+
+Progress = Callable[[str, str], None]
+
+
+def _spec_error(ld: LoadedDomain, message: str, variable: str | None = None,
+                path: tuple[Any, ...] = ()) -> SpecError:
+    return SpecError(message, file=str(ld.file), domain=ld.spec.domain, variable=variable,
+                     line=ld.line(*path) if path else None)
+
+
+class Engine:
+    """Builds the SDTM domains of one study."""
+
+    def __init__(self, study: LoadedStudy, raw_dir: Path | None = None) -> None:
+        self.study = study
+        raw = study.spec.raw
+        self.raw_dir = Path(raw_dir) if raw_dir else (study.dir / raw.dir)
+        self.encoding = raw.encoding
+        self.defects = DefectLog()
+        self._forms: dict[str, pd.DataFrame] = {}
+        self._work = {d.spec.domain: _Work(d) for d in study.domains}
+        self._segments = self._plan()
+
+    # ---- checking the spec before any data is read -----------------------------------------
+
+    def _form_path(self, form: str) -> Path:
+        forms = self.study.spec.raw.forms
+        if form not in forms:
+            raise SpecError(f"unknown raw form {form!r} (declared: {', '.join(forms)})",
+                            file=str(self.study.file))
+        return self.raw_dir / forms[form].file
+
+    def _tables(self, ld: LoadedDomain) -> dict[str, list[dict[str, Any]]]:
+        return {**self.study.spec.tables, **ld.spec.tables}
+
+    def check(self) -> None:
+        """Check every mapping against the IG, the registry, CT and the raw files' headers.
+
+        Reads only the header line of each raw file: a spec mistake is reported before any data.
+        """
+        for work in self._work.values():
+            ld = work.loaded
+            columns = set(self._columns_after_steps(ld))
+            ig = {v.name: v for v in sdtm_variables(ld.spec.domain)}
+            defined: set[str] = set()
+            for name, var in ld.spec.variables.items():
+                path = ("variables", name)
+                if name not in ig and not (var.temp or var.supp):
+                    raise _spec_error(ld, f"{name} is not an SDTMIG variable of "
+                                      f"{ld.spec.domain}; mark it supp: (SUPP{ld.spec.domain}) "
+                                      f"or temp:", name, path)
+                if var.supp and len(name) > 8:
+                    raise _spec_error(ld, "a SUPP-- QNAM has at most 8 characters", name, path)
+                self._check_variable(ld, name, var, columns | defined, path)
+                defined.add(name)
+            missing = [v.name for v in ig.values() if v.core == "Req" and v.name not in defined]
+            if missing:
+                raise _spec_error(ld, f"required (Req) SDTMIG variables not mapped: "
+                                  f"{', '.join(missing)}", path=("variables",))
+            for key in ld.spec.sort:
+                if key not in defined:
+                    raise _spec_error(ld, f"sort key {key} is not a mapped variable",
+                                      path=("sort",))
+            if ld.spec.supp_idvar and ld.spec.supp_idvar not in defined:
+                raise _spec_error(ld, f"supp_idvar {ld.spec.supp_idvar} is not mapped",
+                                  path=("supp_idvar",))
+
+    def _columns_after_steps(self, ld: LoadedDomain) -> list[str]:
+        cols = read_header(self._form_path(ld.spec.source), self.encoding)
+        for i, step in enumerate(ld.spec.steps):
+            path = ("steps", i)
+            if step.filter is not None:
+                for col in _condition_columns(step.filter):
+                    if col not in cols:
+                        raise _spec_error(ld, f"filter column {col!r} is not a column here "
+                                          f"(have: {', '.join(cols)})", path=path)
+            elif step.join is not None:
+                j = step.join
+                if j.form:
+                    right = read_header(self._form_path(j.form), self.encoding)
+                else:
+                    if j.domain not in self._work:
+                        raise _spec_error(ld, f"join to unknown domain {j.domain}", path=path)
+                    right = list(self._work[j.domain].loaded.spec.variables)
+                for left_col, right_col in j.pairs.items():
+                    if left_col not in cols:
+                        raise _spec_error(ld, f"join key {left_col!r} is not a column here",
+                                          path=path)
+                    if right_col not in right:
+                        raise _spec_error(ld, f"join key {right_col!r} is not in "
+                                          f"{j.form or j.domain}", path=path)
+                for c in j.columns:
+                    if c not in right:
+                        raise _spec_error(ld, f"join column {c!r} is not in {j.form or j.domain}",
+                                          path=path)
+                cols = cols + [c for c in j.columns if c not in cols]
+            elif step.stack is not None:
+                s = step.stack
+                used = {raw for g in s.groups.values() for raw in g.values()}
+                for raw_col in sorted(used):
+                    if raw_col not in cols:
+                        raise _spec_error(ld, f"stack column {raw_col!r} is not a column here",
+                                          path=path)
+                new_cols = {c for g in s.groups.values() for c in g}
+                if s.drop_empty and s.drop_empty not in new_cols:
+                    raise _spec_error(ld, f"drop_empty names {s.drop_empty!r}, not a stacked "
+                                      f"column", path=path)
+                cols = [c for c in cols if c not in used] + [s.key, *sorted(new_cols)]
+        return cols
+
+    def _check_variable(self, ld: LoadedDomain, name: str, var: VariableSpec,
+                        available: set[str], path: tuple[Any, ...]) -> None:
+        def need(col: str, what: str) -> None:
+            if col not in available:
+                raise _spec_error(ld, f"{what} {col!r} is neither a raw column nor a variable "
+                                  f"defined above", name, path)
+
+        kind = var.kind
+        if kind == "field":
+            need(var.field, "source field")
+        elif kind == "ct":
+            need(var.ct.field, "source field")
+            cl = find_codelist(var.ct.codelist)
+            if cl is None:
+                raise _spec_error(ld, f"unknown codelist {var.ct.codelist!r}", name, path)
+            if var.ct.from_codelist and find_codelist(var.ct.from_codelist) is None:
+                raise _spec_error(ld, f"unknown codelist {var.ct.from_codelist!r}", name, path)
+            for raw_value, sub in var.ct.values.items():
+                _no_bool_key(ld, name, path, raw_value)
+                if sub not in cl.submission_values and not cl.extensible:
+                    raise _spec_error(ld, f"{sub!r} (for {raw_value!r}) is not a term of the "
+                                      f"non-extensible codelist {cl.submission_value}", name, path)
+        elif kind == "map":
+            need(var.map.field, "source field")
+            for raw_value in var.map.values:
+                _no_bool_key(ld, name, path, raw_value)
+        elif kind == "lookup":
+            rows = self._tables(ld).get(var.lookup.table)
+            if rows is None:
+                raise _spec_error(ld, f"unknown table {var.lookup.table!r}", name, path)
+            for tcol, fcol in var.lookup.match.items():
+                need(fcol, "lookup key")
+                if rows and tcol not in rows[0]:
+                    raise _spec_error(ld, f"table {var.lookup.table} has no column {tcol!r}",
+                                      name, path)
+        elif kind == "date":
+            need(var.date.date, "date field")
+            if var.date.time:
+                need(var.date.time, "time field")
+            if not dates.known_date_format(var.date.format):
+                raise _spec_error(ld, f"date format {var.date.format!r} needs YYYY, MM or MON, "
+                                  f"and DD", name, path)
+        elif kind == "derive":
+            self._check_derive(ld, name, var, available, path)
+
+    def _check_derive(self, ld: LoadedDomain, name: str, var: VariableSpec,
+                      available: set[str], path: tuple[Any, ...]) -> None:
+        fn = var.derive.function
+        if fn not in REGISTRY:
+            raise _spec_error(ld, f"unknown derivation {fn!r} (known: "
+                              f"{', '.join(sorted(REGISTRY))})", name, path)
+        spec = REGISTRY[fn]
+        given = dict(var.derive.model_extra or {})
+        for p in given:
+            if p not in spec.params:
+                raise _spec_error(ld, f"derivation {fn} has no parameter {p!r} (it takes "
+                                  f"{', '.join(spec.params)})", name, path)
+        for pname, param in spec.params.items():
+            if pname not in given:
+                if param.required:
+                    raise _spec_error(ld, f"derivation {fn} needs parameter {pname!r}: "
+                                      f"{param.doc}", name, path)
+                continue
+            value = given[pname]
+            if param.kind in ("column", "columns"):
+                refs = value if isinstance(value, list) else [value]
+                if param.kind == "column" and isinstance(value, list):
+                    raise _spec_error(ld, f"{fn}.{pname} takes one column", name, path)
+                for ref in refs:
+                    q = qualified(str(ref))
+                    if q:
+                        self._check_foreign(ld, name, path, q)
+                    elif ref not in available:
+                        raise _spec_error(ld, f"{fn}.{pname}: {ref!r} is neither a raw column "
+                                          f"nor a variable defined above", name, path)
+            elif param.kind == "records":
+                refs = value if isinstance(value, list) else [value]
+                for ref in refs:
+                    q = qualified(str(ref))
+                    if not q:
+                        raise _spec_error(ld, f"{fn}.{pname} takes DOMAIN.VARIABLE, not "
+                                          f"{ref!r}", name, path)
+                    self._check_foreign(ld, name, path, q)
+            elif param.kind == "table" and value not in self._tables(ld):
+                raise _spec_error(ld, f"{fn}.{pname}: unknown table {value!r}", name, path)
+
+    def _check_foreign(self, ld: LoadedDomain, name: str, path: tuple[Any, ...],
+                       q: tuple[str, str]) -> None:
+        dom, var = q
+        if dom not in self._work:
+            raise _spec_error(ld, f"{dom}.{var}: domain {dom} is not in this study", name, path)
+        if var not in self._work[dom].loaded.spec.variables:
+            raise _spec_error(ld, f"{dom}.{var}: {dom} maps no variable {var}", name, path)
+
+    # ---- planning -----------------------------------------------------------------------------
+
+    def _plan(self) -> list[_Segment]:
+        segments: dict[str, list[_Segment]] = {}
+        for dom, work in self._work.items():
+            ld = work.loaded
+            segs: list[_Segment] = []
+            current: list[str] = []
+            current_needs: set[tuple[str, str]] = set()
+            for step in ld.spec.steps:
+                if step.join is not None and step.join.domain:
+                    current_needs |= {(step.join.domain, c) for c in
+                                      [*step.join.pairs.values(), *step.join.columns]}
+            for name, var in ld.spec.variables.items():
+                needs = _foreign_refs(var) - {(dom, v) for v in ld.spec.variables}
+                if needs and current:
+                    segs.append(_Segment(dom, len(segs), tuple(current), frozenset(current_needs)))
+                    current, current_needs = [], set()
+                current.append(name)
+                current_needs |= needs
+            segs.append(_Segment(dom, len(segs), tuple(current), frozenset(current_needs)))
+            segments[dom] = segs
+
+        def producer(dom: str, var: str) -> _Segment:
+            for seg in segments[dom]:
+                if var in seg.variables:
+                    return seg
+            raise SpecError(f"{dom}.{var} is not mapped", domain=dom, variable=var)
+
+        order: list[_Segment] = []
+        state: dict[tuple[str, int], str] = {}
+
+        def visit(seg: _Segment, chain: list[str]) -> None:
+            key = (seg.domain, seg.index)
+            if state.get(key) == "done":
+                return
+            if state.get(key) == "active":
+                raise SpecError("domains depend on each other in a cycle: "
+                                + " -> ".join([*chain, f"{seg.domain}[{seg.index}]"]))
+            state[key] = "active"
+            deps = [segments[seg.domain][seg.index - 1]] if seg.index else []
+            deps += [producer(d, v) for d, v in sorted(seg.needs)]
+            for dep in deps:
+                visit(dep, [*chain, f"{seg.domain}[{seg.index}]"])
+            state[key] = "done"
+            order.append(seg)
+
+        for dom in self._work:
+            for seg in segments[dom]:
+                visit(seg, [])
+        return order
+
+    # ---- running ------------------------------------------------------------------------------
+
+    def run(self, progress: Progress | None = None) -> dict[str, DomainResult]:
+        """Build every domain; defects are collected in ``self.defects``."""
+        self.check()
+        notify = progress or (lambda domain, stage: None)
+        for seg in self._segments:
+            work = self._work[seg.domain]
+            if seg.index == 0:
+                notify(seg.domain, "reading raw data")
+                work.frame, work.recon = self._start(work.loaded)
+                notify(seg.domain, f"mapping {len(work.frame)} records")
+            for name in seg.variables:
+                work.frame = self._variable(work.loaded, work.frame, name)
+        results = {}
+        for dom, work in self._work.items():
+            notify(dom, "finishing")
+            results[dom] = self._finish(work)
+        return results
+
+    def _form(self, name: str) -> pd.DataFrame:
+        if name not in self._forms:
+            form = self.study.spec.raw.forms[name]
+            frame = read_form(self._form_path(name), self.encoding)
+            self._check_keys(name, frame, form.keys)
+            self._forms[name] = frame
+        return self._forms[name]
+
+    def _check_keys(self, name: str, frame: pd.DataFrame, keys: list[str]) -> None:
+        if not keys:
+            return
+        missing = [k for k in keys if k not in frame.columns]
+        if missing:
+            raise RawDataError(f"{frame[SOURCE_FILE].iat[0] if len(frame) else name}: key "
+                               f"column(s) {', '.join(missing)} missing")
+        dup = frame[frame.duplicated(keys, keep=False)]
+        for _, row in dup.iterrows():
+            self.defects.add(Defect("error", "-", row[SOURCE_FILE], int(row[SOURCE_ROW]),
+                                    "+".join(keys), "/".join(str(row[k]) for k in keys),
+                                    f"duplicate key: another record of form {name} has the same "
+                                    f"{', '.join(keys)}"))
+
+    def _start(self, ld: LoadedDomain) -> tuple[pd.DataFrame, Reconciliation]:
+        frame = self._form(ld.spec.source).copy()
+        recon = Reconciliation(source_file=self.study.spec.raw.forms[ld.spec.source].file,
+                               raw_records=len(frame))
+        for step in ld.spec.steps:
+            if step.filter is not None:
+                keep = _evaluate(step.filter, frame).fillna(False).astype(bool)
+                reason = _describe(step.filter)
+                if (~keep).sum():
+                    recon.filtered[reason] = recon.filtered.get(reason, 0) + int((~keep).sum())
+                frame = frame[keep]
+            elif step.join is not None:
+                frame = self._join(ld, frame, step.join, recon)
+            elif step.stack is not None:
+                frame = self._stack(frame, step.stack, recon)
+        return frame.reset_index(drop=True), recon
+
+    def _join(self, ld: LoadedDomain, frame: pd.DataFrame, j: Any,
+              recon: Reconciliation) -> pd.DataFrame:
+        pairs = j.pairs
+        if j.form:
+            right = self._form(j.form)
+            right_name = self.study.spec.raw.forms[j.form].file
+        else:
+            right = self._work[j.domain].frame
+            right_name = j.domain
+        right = right[[*pairs.values(), *[c for c in j.columns if c not in pairs.values()]]]
+        wild_cols = list(j.blank_matches_any)
+        wild = (right[wild_cols].isna().any(axis=1) if wild_cols
+                else pd.Series(False, index=right.index))
+        if right[~wild].duplicated(list(pairs.values())).any():
+            raise _spec_error(ld, f"join to {right_name} on {', '.join(pairs.values())} matches "
+                              f"more than one record per key; join on a unique key",
+                              path=("steps",))
+        merged = _merge_on(frame, right[~wild], pairs)
+        if wild.any():
+            exact_keys = {k: v for k, v in pairs.items() if v not in wild_cols}
+            fallback = _merge_on(frame, right[wild].drop(columns=wild_cols), exact_keys)
+            use = (merged["__join"] == "left_only") & (fallback["__join"] == "both")
+            for c in j.columns:
+                if c in fallback.columns:
+                    merged.loc[use, c] = fallback.loc[use, c]
+            merged.loc[use, "__join"] = "both"
+        unmatched = merged["__join"] == "left_only"
+        if j.required and unmatched.any():
+            keys = ", ".join(pairs)
+            reason = f"no match in {right_name} on {keys}"
+            recon.rejected[reason] = recon.rejected.get(reason, 0) + int(unmatched.sum())
+            for _, row in merged[unmatched].iterrows():
+                self.defects.add(Defect(
+                    "error", ld.spec.domain, row[SOURCE_FILE], int(row[SOURCE_ROW]),
+                    "+".join(pairs), "/".join(str(row[k]) for k in pairs),
+                    f"record rejected: {reason} (a subject or record missing from {right_name})"))
+            merged = merged[~unmatched]
+        return merged.drop(columns=["__join"])
+
+    def _stack(self, frame: pd.DataFrame, s: Any, recon: Reconciliation) -> pd.DataFrame:
+        used = sorted({raw for g in s.groups.values() for raw in g.values()})
+        ident = [c for c in frame.columns if c not in used]
+        parts = []
+        for group, cols in s.groups.items():
+            part = frame[ident].copy()
+            part[s.key] = group
+            part[STACK_FIELD] = cols.get(s.drop_empty, next(iter(cols.values())))
+            for new, raw in cols.items():
+                part[new] = frame[raw]
+            parts.append(part)
+        long = pd.concat(parts, ignore_index=True)
+        # raw order: each raw record's tests together, in the declared group order
+        long["__g"] = long[s.key].map({g: i for i, g in enumerate(s.groups)})
+        long = long.sort_values([SOURCE_ROW, "__g"], kind="stable").drop(columns="__g")
+        long[s.key] = long[s.key].astype("string")
+        if s.drop_empty:
+            blank = long[s.drop_empty].isna()
+            recon.cells_not_done += int(blank.sum())
+            rows_before = set(long[SOURCE_ROW])
+            long = long[~blank]
+            recon.empty += len(rows_before - set(long[SOURCE_ROW]))
+        return long.reset_index(drop=True)
+
+    # ---- variables ----------------------------------------------------------------------------
+
+    def _variable(self, ld: LoadedDomain, frame: pd.DataFrame, name: str) -> pd.DataFrame:
+        var = ld.spec.variables[name]
+        kind = var.kind
+        if kind == "field":
+            values = frame[var.field]
+        elif kind == "constant":
+            values = pd.Series(pd.NA if var.constant is NULL else var.constant,
+                               index=frame.index)
+        elif kind == "ct":
+            values = self._ct(ld, frame, name, var)
+        elif kind == "map":
+            values = self._map(ld, frame, name, var)
+        elif kind == "lookup":
+            values = self._lookup(ld, frame, name, var)
+        elif kind == "date":
+            values = self._date(ld, frame, name, var)
+        else:
+            return self._derive(ld, frame, name, var)
+        out = frame.copy()
+        out[name] = self._typed(ld, frame, name, var, values)
+        self._check_required(ld, out, name, var)
+        return out
+
+    def _type_of(self, ld: LoadedDomain, name: str, var: VariableSpec) -> str:
+        if var.type:
+            return var.type
+        for v in sdtm_variables(ld.spec.domain):
+            if v.name == name:
+                return v.type
+        return "Char"
+
+    def _typed(self, ld: LoadedDomain, frame: pd.DataFrame, name: str, var: VariableSpec,
+               values: pd.Series) -> pd.Series:
+        if self._type_of(ld, name, var) != "Num":
+            if pd.api.types.is_float_dtype(values):
+                return values.map(_num_text, na_action="ignore").astype("string")
+            return values.astype("string")
+        if pd.api.types.is_numeric_dtype(values):
+            return values.astype("Float64")
+        text = values.astype("string")
+        nums = pd.to_numeric(text, errors="coerce")
+        bad = text.notna() & nums.isna()
+        for idx in bad[bad].index:
+            self._defect(ld, frame, idx, name, text[idx], "expected a number", column=None)
+        return nums.astype("Float64")
+
+    def _check_required(self, ld: LoadedDomain, frame: pd.DataFrame, name: str,
+                        var: VariableSpec) -> None:
+        if not var.required:
+            return
+        missing = frame[name].isna()
+        for idx in missing[missing].index:
+            self._defect(ld, frame, idx, name, None, f"{name} is required but has no value")
+
+    def _defect(self, ld: LoadedDomain, frame: pd.DataFrame, idx: Any, variable: str,
+                value: Any, message: str, column: str | None = None,
+                severity: str = "error") -> None:
+        row = frame.loc[idx]
+        col = column or _source_column(ld.spec.variables.get(variable))
+        if STACK_FIELD in frame.columns and col and col in _stack_new_columns(ld):
+            col = f"{row[STACK_FIELD]}"
+        self.defects.add(Defect(severity, ld.spec.domain, str(row[SOURCE_FILE]),
+                                int(row[SOURCE_ROW]), col or variable,
+                                None if value is None else str(value),
+                                f"{variable}: {message}"))
+
+    def _ct(self, ld: LoadedDomain, frame: pd.DataFrame, name: str, var: VariableSpec
+            ) -> pd.Series:
+        spec = var.ct
+        cl = codelist(spec.codelist)
+        raw = frame[spec.field].astype("string")
+        explicit = {str(k): v for k, v in spec.values.items()}
+        if spec.from_codelist:
+            source = codelist(spec.from_codelist)
+            by_code = {t.code: t.submission_value for t in cl.terms}
+
+            def resolve(v: str) -> str | None:
+                sub = explicit.get(v) or source.lookup(v)
+                term = next((t for t in source.terms if t.submission_value == sub), None)
+                return by_code.get(term.code) if term else None
+        else:
+            def resolve(v: str) -> str | None:
+                return explicit.get(v) or cl.lookup(v)
+
+        uniq = raw.dropna().unique()
+        resolved = {v: resolve(v) for v in uniq}
+        values = raw.map(resolved, na_action="ignore").astype("string")
+        for v, sub in resolved.items():
+            if sub is not None:
+                continue
+            rows = raw[raw == v].index
+            if cl.extensible:
+                values[rows] = v
+                self._defect(ld, frame, rows[0], name, v, _ct_miss(cl, len(rows), True),
+                             severity="warning")
+            else:
+                for idx in rows:
+                    self._defect(ld, frame, idx, name, v, _ct_miss(cl, 1, False))
+        return values
+
+    def _map(self, ld: LoadedDomain, frame: pd.DataFrame, name: str, var: VariableSpec
+             ) -> pd.Series:
+        table = {str(k): v for k, v in var.map.values.items()}
+        raw = frame[var.map.field].astype("string")
+        values = raw.map(table, na_action="ignore")
+        miss = raw.notna() & ~raw.isin(list(table))
+        for idx in miss[miss].index:
+            self._defect(ld, frame, idx, name, raw[idx],
+                         f"not one of the mapped values ({', '.join(table)})")
+        return values
+
+    def _lookup(self, ld: LoadedDomain, frame: pd.DataFrame, name: str, var: VariableSpec
+                ) -> pd.Series:
+        spec = var.lookup
+        rows = pd.DataFrame(self._tables(ld)[spec.table]).astype("string")
+        left = frame[list(spec.match.values())].astype("string").copy()
+        left.columns = list(spec.match.keys())
+        right = rows[[*spec.match.keys(), spec.value]].drop_duplicates(list(spec.match.keys()))
+        merged = left.merge(right, how="left", on=list(spec.match.keys()))
+        merged.index = frame.index
+        miss = merged[spec.value].isna() & left.notna().all(axis=1)
+        for idx in miss[miss].index:
+            key = "/".join(str(left.at[idx, c]) for c in spec.match)
+            self._defect(ld, frame, idx, name, key, f"no row of table {spec.table} matches",
+                         column="+".join(spec.match.values()))
+        return merged[spec.value]
+
+    def _date(self, ld: LoadedDomain, frame: pd.DataFrame, name: str, var: VariableSpec
+              ) -> pd.Series:
+        spec = var.date
+        times = frame[spec.time] if spec.time else None
+        iso, problems = dates.parse_dates(frame[spec.date], spec.format, times)
+        for p in problems:
+            column = spec.time if "time" in p.message else spec.date
+            self._defect(ld, frame, p.index, name, p.value, p.message, column=column,
+                         severity=p.severity)
+        return iso
+
+    def _derive(self, ld: LoadedDomain, frame: pd.DataFrame, name: str, var: VariableSpec
+                ) -> pd.DataFrame:
+        spec = REGISTRY[var.derive.function]
+        given = dict(var.derive.model_extra or {})
+        kwargs: dict[str, Any] = {}
+        work = frame
+        merged_cols: list[str] = []
+        for pname, param in spec.params.items():
+            if pname not in given:
+                if not param.required and param.default is not None:
+                    kwargs[pname] = param.default
+                continue
+            value = given[pname]
+            if param.kind in ("column", "columns"):
+                refs = value if isinstance(value, list) else [value]
+                for ref in refs:
+                    q = qualified(str(ref))
+                    if q and str(ref) not in work.columns:
+                        work = self._merge_subject_level(ld, work, name, *q)
+                        merged_cols.append(str(ref))
+                kwargs[pname] = value
+            elif param.kind == "records":
+                refs = value if isinstance(value, list) else [value]
+                kwargs[pname] = self._records(refs)
+            elif param.kind == "table":
+                kwargs[pname] = self._tables(ld)[value]
+            else:
+                kwargs[pname] = value
+        if "report" in inspect.signature(spec.function).parameters:
+            def report(index: pd.Index, message: str, column: str | None = None) -> None:
+                for idx in index:
+                    self._defect(ld, work, idx, name, None, message, column=column)
+            kwargs["report"] = report
+        try:
+            out = spec.function(work, new_var=name, **kwargs)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise _spec_error(ld, f"derivation {spec.name} failed: {exc}", name,
+                              ("variables", name)) from exc
+        out = out.drop(columns=merged_cols)
+        out[name] = self._typed(ld, out, name, var, out[name])
+        self._check_required(ld, out, name, var)
+        return out
+
+    def _merge_subject_level(self, ld: LoadedDomain, frame: pd.DataFrame, name: str,
+                             dom: str, var: str) -> pd.DataFrame:
+        other = self._work[dom].frame
+        right = other[["USUBJID", var]]
+        if right["USUBJID"].duplicated().any():
+            raise _spec_error(ld, f"{dom}.{var} has several records per subject; use a "
+                              f"derivation that takes records", name, ("variables", name))
+        right = right.rename(columns={var: f"{dom}.{var}"})
+        merged = frame.merge(right, how="left", on="USUBJID", sort=False)
+        merged.index = frame.index
+        return merged
+
+    def _records(self, refs: list[str]) -> pd.DataFrame:
+        parts = []
+        for ref in refs:
+            dom, var = qualified(str(ref))
+            other = self._work[dom].frame
+            parts.append(pd.DataFrame({"USUBJID": other["USUBJID"].astype("string"),
+                                       "VALUE": other[var]}))
+        return pd.concat(parts, ignore_index=True)
+
+    # ---- finishing ----------------------------------------------------------------------------
+
+    def _finish(self, work: _Work) -> DomainResult:
+        ld = work.loaded
+        frame = work.frame
+        spec = ld.spec
+        ig = sdtm_variables(spec.domain)
+        mapped = {n for n, v in spec.variables.items() if not (v.temp or v.supp)}
+        keep = [v.name for v in ig if v.name in mapped]
+        labels = {v.name: v.label for v in ig if v.name in mapped}
+        for n, v in spec.variables.items():
+            if v.label and n in labels:
+                labels[n] = v.label
+        seq = next((v for v in keep if v.endswith("SEQ")), None)
+        order = spec.sort or (["USUBJID", seq] if seq else ["USUBJID"])
+        frame = frame.sort_values(order, kind="stable").reset_index(drop=True)
+        data = frame[keep].copy()
+        recon = work.recon
+        recon.records_out = len(frame)
+        recon.raw_records_landed = int(frame[SOURCE_ROW].nunique())
+        lineage = pd.DataFrame({
+            "DOMAIN": spec.domain,
+            "USUBJID": frame["USUBJID"],
+            **({seq: frame[seq]} if seq else {}),
+            "SOURCE_FILE": frame[SOURCE_FILE],
+            "SOURCE_ROW": frame[SOURCE_ROW].astype("int64"),
+            **({"SOURCE_FIELD": frame[STACK_FIELD]} if STACK_FIELD in frame.columns else {}),
+        })
+        supp = self._supp(ld, frame)
+        return DomainResult(spec.domain, data, supp, lineage, recon, labels)
+
+    def _supp(self, ld: LoadedDomain, frame: pd.DataFrame) -> pd.DataFrame | None:
+        spec = ld.spec
+        supp_vars = [(n, v) for n, v in spec.variables.items() if v.supp]
+        if not supp_vars:
+            return None
+        parts = []
+        for n, v in supp_vars:
+            values = frame[n]
+            text = (values.map(_num_text, na_action="ignore") if
+                    pd.api.types.is_numeric_dtype(values) else values).astype("string")
+            has = text.notna() & (text.str.strip() != "")
+            part = pd.DataFrame({
+                "STUDYID": frame["STUDYID"],
+                "RDOMAIN": spec.domain,
+                "USUBJID": frame["USUBJID"],
+                "IDVAR": spec.supp_idvar or "",
+                "IDVARVAL": (frame[spec.supp_idvar].map(_num_text, na_action="ignore")
+                             .astype("string") if spec.supp_idvar else ""),
+                "QNAM": n,
+                "QLABEL": v.supp.qlabel,
+                "QVAL": text,
+                "QORIG": v.supp.qorig,
+                "QEVAL": v.supp.qeval or "",
+            })[has]
+            parts.append(part)
+        supp = pd.concat(parts, ignore_index=True)
+        supp["__order"] = supp["QNAM"].map({n: i for i, (n, _) in enumerate(supp_vars)})
+        supp["__id"] = pd.to_numeric(supp["IDVARVAL"], errors="coerce")
+        supp = supp.sort_values(["USUBJID", "__id", "__order"], kind="stable")
+        return supp.drop(columns=["__order", "__id"]).astype("string").reset_index(drop=True)
+
+
+def _merge_on(frame: pd.DataFrame, right: pd.DataFrame, pairs: dict[str, str]) -> pd.DataFrame:
+    """Left join keeping the frame's rows and order; ``__join`` says which rows matched."""
+    right = right.rename(columns={v: f"__key_{k}" for k, v in pairs.items()})
+    right = right.astype({f"__key_{k}": "string" for k in pairs})
+    left = frame.astype({k: "string" for k in pairs})
+    merged = left.merge(right, how="left", left_on=list(pairs),
+                        right_on=[f"__key_{k}" for k in pairs], indicator="__join", sort=False)
+    merged.index = frame.index
+    merged["__join"] = merged["__join"].astype(str)
+    return merged.drop(columns=[f"__key_{k}" for k in pairs])
+
+
+def _num_text(v: Any) -> str:
+    f = float(v)
+    return str(int(f)) if f.is_integer() else format(float(f"{f:.10g}"), "g")
+
+
+def _ct_miss(cl: Codelist, n: int, extensible: bool) -> str:
+    if extensible:
+        return (f"not a term of the extensible codelist {cl.submission_value} ({cl.code}); kept "
+                f"as collected in {n} record(s): add it to the mapping's values if it is a "
+                f"synonym")
+    return f"not a term of codelist {cl.submission_value} ({cl.code}) and not mapped"
+
+
+def _no_bool_key(ld: LoadedDomain, name: str, path: tuple[Any, ...], key: Any) -> None:
+    if isinstance(key, bool):
+        raise _spec_error(ld, f"the value key {key!r} was read by YAML as a yes/no; quote it "
+                          f"(write 'Yes', 'No')", name, path)
+
+
+def _source_column(var: VariableSpec | None) -> str | None:
+    if var is None:
+        return None
+    if var.field:
+        return var.field
+    for attr in ("ct", "map"):
+        spec = getattr(var, attr)
+        if spec is not None:
+            return spec.field
+    if var.date is not None:
+        return var.date.date
+    return None
+
+
+def _stack_new_columns(ld: LoadedDomain) -> set[str]:
+    return {c for st in ld.spec.steps if st.stack for g in st.stack.groups.values() for c in g}
+
+
+def _foreign_refs(var: VariableSpec) -> set[tuple[str, str]]:
+    if var.derive is None:
+        return set()
+    spec = REGISTRY.get(var.derive.function)
+    if spec is None:
+        return set()
+    refs: set[tuple[str, str]] = set()
+    for pname, value in (var.derive.model_extra or {}).items():
+        param = spec.params.get(pname)
+        if param is None or param.kind not in ("column", "columns", "records"):
+            continue
+        for ref in value if isinstance(value, list) else [value]:
+            q = qualified(str(ref))
+            if q:
+                refs.add(q)
+    return refs
+
+
+def _condition_columns(cond: Any) -> list[str]:
+    cols = [cond.column] if cond.column else []
+    for sub in (cond.all or []) + (cond.any or []) + ([cond.not_] if cond.not_ else []):
+        cols += _condition_columns(sub)
+    return cols
+
+
+def _evaluate(cond: Any, frame: pd.DataFrame) -> pd.Series:
+    if cond.all is not None:
+        result = pd.Series(True, index=frame.index, dtype="boolean")
+        for sub in cond.all:
+            result &= _evaluate(sub, frame)
+        return result
+    if cond.any is not None:
+        result = pd.Series(False, index=frame.index, dtype="boolean")
+        for sub in cond.any:
+            result |= _evaluate(sub, frame)
+        return result
+    if cond.not_ is not None:
+        return ~_evaluate(cond.not_, frame).fillna(False)
+    col = frame[cond.column].astype("string")
+    if cond.is_null is not None:
+        return (col.isna() == cond.is_null).astype("boolean")
+    if cond.equals is not None:
+        return (col == str(cond.equals)).fillna(False).astype("boolean")
+    if cond.not_equals is not None:
+        return (col != str(cond.not_equals)).fillna(True).astype("boolean")
+    if cond.in_ is not None:
+        return col.isin([str(v) for v in cond.in_]).astype("boolean")
+    return (~col.isin([str(v) for v in cond.not_in])).astype("boolean")
+
+
+def _describe(cond: Any) -> str:
+    if cond.all is not None:
+        return "all of (" + "; ".join(_describe(c) for c in cond.all) + ")"
+    if cond.any is not None:
+        return "any of (" + "; ".join(_describe(c) for c in cond.any) + ")"
+    if cond.not_ is not None:
+        return f"not ({_describe(cond.not_)})"
+    if cond.is_null is not None:
+        return f"{cond.column} is {'' if cond.is_null else 'not '}blank"
+    if cond.equals is not None:
+        return f"{cond.column} = {cond.equals}"
+    if cond.not_equals is not None:
+        return f"{cond.column} != {cond.not_equals}"
+    if cond.in_ is not None:
+        return f"{cond.column} in {cond.in_}"
+    return f"{cond.column} not in {cond.not_in}"
+
+
+__all__ = ["DomainResult", "Engine", "Reconciliation", "split_result"]

@@ -1,0 +1,292 @@
+"""The mapping language's model: a study file plus one mapping file per domain.
+
+Everything here is data, checked on load by pydantic models that forbid unknown keys; nothing in
+a spec is ever evaluated as code. ``docs/mapping-language.md`` documents every construct.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from cdiscflow.errors import SpecError
+from cdiscflow.yamlio import Lines, line_of, load_yaml
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- study file ---------------------------------------------------------------------------
+
+class FormSpec(_Model):
+    file: str
+    keys: list[str] = []  # fields that identify one record of the form (duplicates reported)
+
+
+class RawSpec(_Model):
+    dir: str
+    encoding: str = "utf-8"
+    forms: dict[str, FormSpec]
+
+
+class StudyInfo(_Model):
+    studyid: str
+    title: str | None = None
+    sponsor: str | None = None
+    # the date written into XPT headers: fixed per study so output is byte-identical across runs
+    created: dt.datetime = dt.datetime(2000, 1, 1)
+
+
+class StudySpec(_Model):
+    study: StudyInfo
+    raw: RawSpec
+    domains: list[str] = Field(min_length=1)
+    tables: dict[str, list[dict[str, Any]]] = {}
+
+
+# --- domain mapping file ------------------------------------------------------------------
+
+class Condition(_Model):
+    """A row filter: one test on one column, or all/any/not of conditions."""
+
+    column: str | None = None
+    equals: Any = None
+    not_equals: Any = None
+    in_: list[Any] | None = Field(default=None, alias="in")
+    not_in: list[Any] | None = None
+    is_null: bool | None = None
+    all: list[Condition] | None = None
+    any: list[Condition] | None = None
+    not_: Condition | None = Field(default=None, alias="not")
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Condition:
+        combos = [self.all, self.any, self.not_]
+        tests = [self.equals, self.not_equals, self.in_, self.not_in, self.is_null]
+        n_combo = sum(c is not None for c in combos)
+        n_test = sum(t is not None for t in tests)
+        if n_combo + n_test != 1:
+            raise ValueError("a condition has exactly one of equals, not_equals, in, not_in, "
+                             "is_null, all, any, not")
+        if n_test and not self.column:
+            raise ValueError("a test (equals, in, ...) needs a column")
+        return self
+
+
+class JoinStep(_Model):
+    form: str | None = None
+    domain: str | None = None
+    on: list[str] | dict[str, str]
+    columns: list[str]
+    required: bool = False  # rows with no match are rejected (and reported) rather than kept
+    # right-side key columns whose blank value matches any value (a range for both sexes)
+    blank_matches_any: list[str] = []
+
+    @model_validator(mode="after")
+    def _one_source(self) -> JoinStep:
+        if (self.form is None) == (self.domain is None):
+            raise ValueError("a join names exactly one of form or domain")
+        keys = set(self.pairs.values())
+        if not set(self.blank_matches_any) <= keys:
+            raise ValueError("blank_matches_any lists columns that are not join keys")
+        return self
+
+    @property
+    def pairs(self) -> dict[str, str]:
+        """left column -> right column."""
+        return dict(self.on) if isinstance(self.on, dict) else {c: c for c in self.on}
+
+
+class StackStep(_Model):
+    """Wide to long: one output row per group of columns (e.g. one per lab test)."""
+
+    key: str  # new column holding the group name
+    groups: dict[str, dict[str, str]]  # group name -> {new column: raw column}
+    drop_empty: str | None = None  # new column whose blank value drops the row (test not done)
+
+
+class Step(_Model):
+    filter: Condition | None = None
+    join: JoinStep | None = None
+    stack: StackStep | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Step:
+        if sum(x is not None for x in (self.filter, self.join, self.stack)) != 1:
+            raise ValueError("a step is exactly one of filter, join, stack")
+        return self
+
+
+class CtSource(_Model):
+    field: str
+    codelist: str
+    values: dict[str, str] = {}  # collected value -> submission value, tried before CT itself
+    from_codelist: str | None = None  # value is a term of this paired list (LBTESTCD -> LBTEST)
+
+
+class MapSource(_Model):
+    field: str
+    values: dict[str, Any]
+
+
+class LookupSource(_Model):
+    table: str
+    match: dict[str, str]  # table column -> frame column
+    value: str  # table column to return
+
+
+class DateSource(_Model):
+    date: str
+    time: str | None = None
+    format: str = "YYYY-MM-DD"
+
+
+class DeriveSource(_Model):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    function: str
+
+
+class SuppSpec(_Model):
+    qlabel: str
+    qorig: str = "CRF"
+    qeval: str | None = None
+
+
+class VariableSpec(_Model):
+    field: str | None = None
+    constant: Any = None
+    ct: CtSource | None = None
+    map: MapSource | None = None
+    lookup: LookupSource | None = None
+    date: DateSource | None = None
+    derive: DeriveSource | None = None
+    type: Literal["Char", "Num"] | None = None  # for SUPP and temporary variables
+    temp: bool = False  # a working variable, not written
+    supp: SuppSpec | None = None  # written to SUPP-- instead of the domain
+    required: bool = False  # a missing value is an error naming the raw row
+    label: str | None = None  # overrides the IG label (never needed for IG variables)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _constant_null(cls, data: Any) -> Any:
+        # `constant: null` is a real choice (an expected variable left empty): keep it visible
+        if isinstance(data, dict) and "constant" in data and data["constant"] is None:
+            data = {**data, "constant": _NULL}
+        return data
+
+    @model_validator(mode="after")
+    def _one_source(self) -> VariableSpec:
+        kinds = [k for k in SOURCE_KINDS if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError(f"a variable has exactly one source of {', '.join(SOURCE_KINDS)}; "
+                             f"found {', '.join(kinds) or 'none'}")
+        if self.temp and self.supp:
+            raise ValueError("a variable is temp or supp, not both")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in SOURCE_KINDS if getattr(self, k) is not None)
+
+
+class _Null:
+    """Marks `constant: null` (pydantic treats a plain None as 'not given')."""
+
+    def __repr__(self) -> str:
+        return "null"
+
+
+_NULL = _Null()
+NULL = _NULL
+SOURCE_KINDS = ("field", "constant", "ct", "map", "lookup", "date", "derive")
+
+
+class DomainSpec(_Model):
+    domain: str = Field(pattern=r"^[A-Z]{2}$")
+    source: str
+    comment: str | None = None  # why this domain, for readers of the mapping
+    steps: list[Step] = []
+    tables: dict[str, list[dict[str, Any]]] = {}
+    variables: dict[str, VariableSpec]
+    supp_idvar: str | None = None  # parent variable SUPP-- records point at (e.g. AESEQ)
+    sort: list[str] = []  # record order of the output
+
+
+class LoadedDomain(BaseModel):
+    """A domain spec with where it came from."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    spec: DomainSpec
+    file: Path
+    lines: dict[Any, int]
+
+    def line(self, *path: Any) -> int | None:
+        return line_of(self.lines, path)
+
+
+class LoadedStudy(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    spec: StudySpec
+    dir: Path
+    file: Path
+    domains: list[LoadedDomain]
+
+    def domain(self, name: str) -> LoadedDomain:
+        for d in self.domains:
+            if d.spec.domain == name:
+                return d
+        raise KeyError(name)
+
+
+def _validated(model: type[_Model], data: Any, file: Path, lines: Lines, domain: str | None
+               ) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err["loc"])
+        variable = loc[1] if len(loc) > 1 and loc[0] == "variables" else None
+        where = ".".join(str(p) for p in loc) or "(top level)"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        raise SpecError(f"{where}: {msg}", file=str(file), domain=domain,
+                        variable=variable if isinstance(variable, str) else None,
+                        line=line_of(lines, loc)) from None
+
+
+STUDY_FILE = "study.yaml"
+
+
+def load_study(study_dir: Path) -> LoadedStudy:
+    """Load and check a study's spec files (study.yaml and each domain's mapping file)."""
+    study_dir = Path(study_dir)
+    file = study_dir / STUDY_FILE
+    data, lines = load_yaml(file)
+    spec = _validated(StudySpec, data, file, lines, None)
+    domains = []
+    for name in spec.domains:
+        dfile = study_dir / f"{name}.yaml"
+        if not _inside(dfile, study_dir):
+            raise SpecError(f"domain file {name!r} is outside the study folder", file=str(file))
+        ddata, dlines = load_yaml(dfile)
+        dspec = _validated(DomainSpec, ddata, dfile, dlines,
+                           ddata.get("domain") if isinstance(ddata, dict) else None)
+        if dspec.domain.lower() != name.lower():
+            raise SpecError(f"file {name}.yaml declares domain {dspec.domain}; name the file "
+                            f"after its domain", file=str(dfile), domain=dspec.domain,
+                            line=line_of(dlines, ("domain",)))
+        domains.append(LoadedDomain(spec=dspec, file=dfile, lines=dlines))
+    return LoadedStudy(spec=spec, dir=study_dir, file=file, domains=domains)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True

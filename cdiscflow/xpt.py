@@ -1,0 +1,629 @@
+"""Write (and read back) SAS transport files, XPORT version 5: the format FDA and PMDA accept.
+
+Everything XPT v5 cannot hold is refused here with an :class:`XptError`, before a byte is
+written, because the library that produces the bytes (pyreadstat) silently truncates labels and
+format names, writes over-long and non-ASCII values, cuts values at a NUL byte and turns numbers
+out of the IBM float range into 0 or infinity.
+
+The bytes currently come from ``pyreadstat.write_xport(..., file_format_version=5)``. All
+knowledge of that library is kept in the ``_pyreadstat_*`` helpers so a vectorised writer can
+replace it without touching the checks or the public API.
+
+Conventions (SAS semantics, so the written file says exactly what the frame said):
+
+* Trailing blanks of character values and labels are not significant: XPT pads with blanks and
+  readers strip them. Lengths are therefore counted in bytes *after* removing trailing blanks;
+  leading blanks are kept and counted.
+* Missing character values are written as empty strings; SAS has no character missing.
+* Row numbers in errors are 0-based positions in the frame, not index labels.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyreadstat
+
+from cdiscflow.errors import CdiscflowError
+
+__all__ = ["XptError", "XptVariable", "read_xpt", "write_xpt"]
+
+MAX_NAME_BYTES = 8
+MAX_LABEL_BYTES = 40
+MAX_CHAR_BYTES = 200
+NUM_LENGTH = 8
+# readstat's IEEE -> IBM conversion keeps all 53 mantissa bits (the IBM fraction has 56), so
+# numbers round-trip exactly inside this range; outside it readstat writes 0 or a pattern that
+# reads back as infinity, without telling anyone.
+MIN_MAGNITUDE = 2.0**-260
+MAX_MAGNITUDE = 2.0**249  # exclusive
+# Beyond 2**53 not every integer is a double, so an integer could come back as its neighbour.
+MAX_EXACT_INTEGER = 2**53
+# The number whose IBM double is eight blank bytes (exponent byte 0x20, fraction 0x202020...).
+_ALL_BLANK_NUMBER = int.from_bytes(b"\x20" * 7, "big") / 2**56 * 16.0 ** (0x20 - 64)
+
+_NAME_RE = re.compile(r"[A-Z_][A-Z0-9_]*")
+_FORMAT_RE = re.compile(
+    r"(?P<name>\$?(?:[A-Z_](?:[A-Z0-9_]*[A-Z_])?)?)(?P<width>[0-9]*)\.(?P<decimals>[0-9]*)"
+)
+_MAX_FORMAT_WIDTH = 32767  # the namestr stores widths as 16-bit integers
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+
+
+class XptError(CdiscflowError, ValueError):
+    """A value or name that XPT v5 cannot hold.
+
+    Attributes: ``dataset``, ``variable`` (or None), ``row`` (0-based record index or None),
+    ``value`` (the offending value or name, or None) and ``reason``.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        dataset: str,
+        variable: str | None = None,
+        row: int | None = None,
+        value: object = None,
+    ) -> None:
+        self.reason = reason
+        self.dataset = dataset
+        self.variable = variable
+        self.row = row
+        self.value = value
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = self.dataset + (f".{self.variable}" if self.variable else "")
+        if self.row is not None:
+            where += f" row {self.row}"
+        shown = f" (value {self.value!r})" if self.value is not None else ""
+        return f"{where}: {self.reason}{shown}"
+
+
+@dataclass(frozen=True)
+class XptVariable:
+    """How one column is written.
+
+    ``length`` applies to character variables: the byte length to write, or None for the
+    longest value in bytes (at least 1), the FDA Technical Conformance Guide default.
+    Numbers are always 8 bytes, so a numeric ``length`` may only be None or 8.
+    ``format`` is a SAS display format such as ``"DATE9."`` or ``"8.2"``.
+    """
+
+    name: str
+    label: str
+    type: str
+    length: int | None = None
+    format: str | None = None
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def write_xpt(
+    df: pd.DataFrame,
+    path: str | os.PathLike[str],
+    *,
+    dataset: str,
+    label: str,
+    variables: Sequence[XptVariable],
+    created: dt.datetime,
+) -> None:
+    """Write ``df`` as a one-member XPT v5 file at ``path``, atomically and deterministically.
+
+    ``variables`` gives the column order, labels, types, lengths and formats; ``df`` must have
+    exactly those columns. The member is named ``dataset`` upper-cased. Both created and
+    modified header timestamps are set to ``created`` (as given, to the second, with no
+    time-zone conversion), so equal inputs give identical bytes.
+    A previous file at ``path`` is replaced only once the new one is complete.
+
+    Raises XptError for anything XPT v5 cannot hold; nothing is written in that case.
+    """
+    name = _check_dataset(dataset, label)
+    _check_variables(variables, name)
+    _check_columns(df, variables, name)
+    columns, lengths = _prepare_columns(df, variables, name)
+    _check_trailing_blank_rows(columns, lengths, name)
+    empty = len(df) == 0
+    frame = _force_lengths(columns, lengths, placeholder_row=empty)
+    target = Path(path)
+
+    def produce(tmp: Path) -> None:
+        _pyreadstat_write(frame, tmp, name, label, variables)
+        _finish_file(tmp, _sas_timestamp(created), drop_rows=empty)
+
+    _replace_atomically(target, produce)
+
+
+def read_xpt(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Read an XPT file back as (frame, metadata) via pyreadstat.
+
+    Numbers come back as float64 (dates stay SAS day/second counts, no conversion). The
+    metadata holds ``dataset``, ``label``, ``rows``, ``variables`` (a list of
+    :class:`XptVariable` with the stored lengths) and the same facts keyed by variable name in
+    ``variable_labels``, ``types``, ``lengths`` and ``formats`` (``"DATE9."`` form, or None).
+    """
+    frame, meta = pyreadstat.read_xport(os.fspath(path), disable_datetime_conversion=True)
+    names = list(meta.column_names)
+    labels = {n: meta.column_names_to_labels.get(n) or "" for n in names}
+    types = {n: "Char" if meta.readstat_variable_types[n] == "string" else "Num" for n in names}
+    lengths = {n: int(meta.variable_storage_width[n]) for n in names}
+    formats = {n: _format_from_pyreadstat(meta.original_variable_types.get(n)) for n in names}
+    variables = [XptVariable(n, labels[n], types[n], lengths[n], formats[n]) for n in names]
+    return frame, {
+        "dataset": meta.table_name,
+        "label": meta.file_label or "",
+        "rows": meta.number_rows,
+        "variables": variables,
+        "variable_labels": labels,
+        "types": types,
+        "lengths": lengths,
+        "formats": formats,
+    }
+
+
+# --------------------------------------------------------------------------- names and labels
+
+
+def _check_text(text: object, what: str, limit: int, dataset: str, variable: str | None) -> str:
+    if not isinstance(text, str):
+        raise XptError(f"{what} must be a string", dataset=dataset, variable=variable, value=text)
+    if not text.isascii():
+        raise XptError(f"{what} is not ASCII", dataset=dataset, variable=variable, value=text)
+    if "\x00" in text:  # readstat takes C strings: the text would silently end there
+        raise XptError(
+            f"{what} contains a NUL byte", dataset=dataset, variable=variable, value=text
+        )
+    if len(text.rstrip(" ")) > limit:  # ASCII, so characters are bytes
+        raise XptError(
+            f"{what} is {len(text.rstrip(' '))} bytes, XPT v5 allows {limit}",
+            dataset=dataset,
+            variable=variable,
+            value=text,
+        )
+    return text
+
+
+def _check_name(name: object, what: str, dataset: str, variable: str | None) -> str:
+    text = _check_text(name, what, MAX_NAME_BYTES, dataset, variable)
+    if not _NAME_RE.fullmatch(text):
+        raise XptError(
+            f"{what} must be upper-case letters, digits and underscores, not starting with a digit",
+            dataset=dataset,
+            variable=variable,
+            value=name,
+        )
+    return text
+
+
+def _check_dataset(dataset: str, label: str) -> str:
+    # Checked for ASCII before upper-casing: str.upper can change the length of other text.
+    _check_text(dataset, "dataset name", MAX_NAME_BYTES, dataset, None)
+    name = _check_name(dataset.upper(), "dataset name", dataset.upper(), None)
+    _check_text(label, "dataset label", MAX_LABEL_BYTES, name, None)
+    return name
+
+
+def _check_variables(variables: Sequence[XptVariable], dataset: str) -> None:
+    if not variables:
+        raise XptError("at least one variable is required", dataset=dataset)
+    seen: set[str] = set()
+    for var in variables:
+        _check_variable(var, dataset)
+        if var.name in seen:
+            raise XptError("variable listed twice", dataset=dataset, variable=var.name)
+        seen.add(var.name)
+
+
+def _check_variable(var: XptVariable, dataset: str) -> None:
+    shown = var.name if isinstance(var.name, str) else None
+    name = _check_name(var.name, "variable name", dataset, shown)
+    _check_text(var.label, "variable label", MAX_LABEL_BYTES, dataset, name)
+    if var.type not in ("Char", "Num"):
+        raise XptError(
+            "type must be 'Char' or 'Num'", dataset=dataset, variable=name, value=var.type
+        )
+    _check_length(var, dataset)
+    if var.format is not None:
+        _check_format(var, dataset)
+
+
+def _check_length(var: XptVariable, dataset: str) -> None:
+    length = var.length
+    if length is None:
+        return
+    valid = isinstance(length, int) and not isinstance(length, bool)
+    if var.type == "Num" and not (valid and length == NUM_LENGTH):
+        raise XptError(
+            f"numeric variables are always {NUM_LENGTH} bytes",
+            dataset=dataset,
+            variable=var.name,
+            value=length,
+        )
+    if var.type == "Char" and not (valid and 1 <= length <= MAX_CHAR_BYTES):
+        raise XptError(
+            f"character length must be 1 to {MAX_CHAR_BYTES} bytes",
+            dataset=dataset,
+            variable=var.name,
+            value=length,
+        )
+
+
+def _check_format(var: XptVariable, dataset: str) -> None:
+    fmt = var.format
+    match = _FORMAT_RE.fullmatch(fmt.upper()) if isinstance(fmt, str) else None
+    reason = None
+    if match is None or not (match["name"].lstrip("$") or match["width"]):
+        reason = "not a SAS format such as DATE9. or 8.2"
+    elif len(match["name"]) > MAX_NAME_BYTES:
+        reason = f"format name longer than {MAX_NAME_BYTES} bytes"
+    elif int(match["width"] or 0) > _MAX_FORMAT_WIDTH:
+        reason = f"format width above {_MAX_FORMAT_WIDTH}"
+    elif int(match["decimals"] or 0) > _MAX_FORMAT_WIDTH:
+        reason = f"format decimals above {_MAX_FORMAT_WIDTH}"
+    elif match["name"].startswith("$") != (var.type == "Char"):
+        reason = "character variables need a $ format and numeric ones a format without $"
+    if reason:
+        raise XptError(reason, dataset=dataset, variable=var.name, value=fmt)
+
+
+def _check_columns(df: pd.DataFrame, variables: Sequence[XptVariable], dataset: str) -> None:
+    duplicated = [c for c in df.columns[df.columns.duplicated()]]
+    if duplicated:
+        raise XptError(
+            f"duplicated columns {duplicated}", dataset=dataset, variable=str(duplicated[0])
+        )
+    wanted = [v.name for v in variables]
+    known = set(wanted)
+    missing = [n for n in wanted if n not in df.columns]
+    extra = [c for c in df.columns if c not in known]
+    if missing or extra:
+        parts = ([f"missing columns {missing}"] if missing else []) + (
+            [f"extra columns {extra}"] if extra else []
+        )
+        raise XptError("; ".join(parts), dataset=dataset, variable=str((missing or extra)[0]))
+
+
+# --------------------------------------------------------------------------- values
+
+
+def _first(mask: np.ndarray) -> int | None:
+    hits = np.flatnonzero(mask)
+    return int(hits[0]) if hits.size else None
+
+
+def _value_error(
+    series: pd.Series, row: int, reason: str, dataset: str, var: XptVariable
+) -> XptError:
+    return XptError(reason, dataset=dataset, variable=var.name, row=row, value=series.iloc[row])
+
+
+def _prepare_columns(
+    df: pd.DataFrame, variables: Sequence[XptVariable], dataset: str
+) -> tuple[dict[str, np.ndarray], dict[str, int]]:
+    columns: dict[str, np.ndarray] = {}
+    lengths: dict[str, int] = {}
+    for var in variables:
+        series = df[var.name]
+        if var.type == "Char":
+            columns[var.name], lengths[var.name] = _prepare_char(series, var, dataset)
+        else:
+            columns[var.name] = _prepare_num(series, var, dataset)
+    return columns, lengths
+
+
+def _prepare_char(series: pd.Series, var: XptVariable, dataset: str) -> tuple[np.ndarray, int]:
+    """Values as an object array of significant text, plus the length to write."""
+    values = series.to_numpy(dtype=object, copy=True)
+    missing = np.asarray(pd.isna(values), dtype=bool)
+    if not isinstance(series.dtype, pd.StringDtype):
+        is_text = np.fromiter((isinstance(v, str) for v in values), bool, len(values))
+        row = _first(~missing & ~is_text)
+        if row is not None:
+            raise _value_error(series, row, "character value is not a string", dataset, var)
+    values[missing] = ""
+    text = pa.array(values, type=pa.string())
+    significant = pc.utf8_rtrim(text, characters=" ")
+    nbytes = pc.binary_length(significant).to_numpy(zero_copy_only=False)
+    checks = [
+        # readstat passes values as C strings, so a NUL silently ends the value
+        (pc.match_substring(text, "\x00"), "value contains a NUL byte"),
+        (pc.invert(pc.string_is_ascii(text)), "value is not ASCII"),
+        (nbytes > MAX_CHAR_BYTES, f"value is longer than {MAX_CHAR_BYTES} bytes"),
+    ]
+    if var.length is not None:
+        checks.append((nbytes > var.length, f"value is longer than length {var.length}"))
+    _raise_first(series, checks, dataset, var)
+    length = var.length if var.length is not None else max(1, int(nbytes.max(initial=0)))
+    return significant.to_numpy(zero_copy_only=False).astype(object), length
+
+
+def _raise_first(
+    series: pd.Series, checks: list[tuple[Any, str]], dataset: str, var: XptVariable
+) -> None:
+    """Report the earliest row failing any check, with that row's first failing reason."""
+    masks = [(np.asarray(mask, dtype=bool), reason) for mask, reason in checks]
+    rows = [(row, reason) for mask, reason in masks if (row := _first(mask)) is not None]
+    if rows:
+        row = min(r for r, _ in rows)
+        reason = next(reason for mask, reason in masks if mask[row])
+        raise _value_error(series, row, reason, dataset, var)
+
+
+def _prepare_num(series: pd.Series, var: XptVariable, dataset: str) -> np.ndarray:
+    """Values as float64 with NaN for missing, refusing what SAS numbers cannot hold."""
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        values = None  # True/False are not numbers in a submission; make the caller decide
+    elif pd.api.types.is_integer_dtype(dtype):
+        values = _integers_to_float(series, var, dataset)
+    elif pd.api.types.is_float_dtype(dtype):
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    elif pd.api.types.is_object_dtype(dtype):
+        values = _objects_to_float(series, var, dataset)
+    else:
+        values = None
+    if values is None:
+        missing = np.asarray(series.isna(), dtype=bool)
+        row = _first(~missing)
+        if row is not None:
+            raise _value_error(
+                series, row, "numeric variable holds a non-numeric value", dataset, var
+            )
+        values = np.full(len(series), np.nan)
+    _check_magnitudes(series, values, var, dataset)
+    return values
+
+
+def _integers_to_float(series: pd.Series, var: XptVariable, dataset: str) -> np.ndarray:
+    too_big = (series > MAX_EXACT_INTEGER) | (series < -MAX_EXACT_INTEGER)
+    row = _first(too_big.fillna(False).to_numpy(dtype=bool))
+    if row is not None:
+        raise _value_error(
+            series, row, "integer beyond 2**53 cannot be stored exactly", dataset, var
+        )
+    return series.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _objects_to_float(series: pd.Series, var: XptVariable, dataset: str) -> np.ndarray:
+    out = np.full(len(series), np.nan)
+    for row, value in enumerate(series.to_numpy(dtype=object)):
+        if _is_missing_scalar(value):
+            continue
+        if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (int, float, np.integer, np.floating)
+        ):
+            raise _value_error(
+                series, row, "numeric variable holds a non-numeric value", dataset, var
+            )
+        if isinstance(value, (int, np.integer)) and abs(int(value)) > MAX_EXACT_INTEGER:
+            raise _value_error(
+                series, row, "integer beyond 2**53 cannot be stored exactly", dataset, var
+            )
+        out[row] = float(value)
+    return out
+
+
+def _is_missing_scalar(value: object) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # list-like values are not missing, just wrong
+        return False
+
+
+def _check_magnitudes(
+    series: pd.Series, values: np.ndarray, var: XptVariable, dataset: str
+) -> None:
+    with np.errstate(invalid="ignore"):
+        size = np.abs(values)
+        checks = [
+            (np.isinf(values), "infinity cannot be stored in XPT"),
+            (
+                (size >= MAX_MAGNITUDE) & np.isfinite(values),
+                "magnitude 2**249 or more cannot be stored in XPT",
+            ),
+            (
+                (size < MIN_MAGNITUDE) & (size > 0),
+                "non-zero magnitude below 2**-260 would be stored as 0",
+            ),
+        ]
+    _raise_first(series, checks, dataset, var)
+
+
+def _check_trailing_blank_rows(
+    columns: dict[str, np.ndarray], lengths: dict[str, int], dataset: str
+) -> None:
+    """Refuse rows at the end whose bytes would all be blanks.
+
+    XPT v5 stores no row count and pads the data with blanks to a whole record, so readers
+    (readstat, hence pyreadstat) drop trailing all-blank rows as padding. A row is all blanks
+    when every character value is empty and every number is the one IBM double made of blank
+    bytes.
+    """
+    n_rows = len(next(iter(columns.values())))
+    blank = np.ones(n_rows, dtype=bool)
+    for name, values in columns.items():
+        blank &= (values == "") if name in lengths else (values == _ALL_BLANK_NUMBER)
+    if n_rows and blank[-1]:
+        kept = np.flatnonzero(~blank)
+        first = int(kept[-1]) + 1 if kept.size else 0
+        raise XptError(
+            "the last rows are entirely blank, which XPT v5 cannot tell apart from the "
+            "blank padding at the end of the data: readers would drop them",
+            dataset=dataset,
+            row=first,
+        )
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _force_lengths(
+    columns: dict[str, np.ndarray], lengths: dict[str, int], *, placeholder_row: bool
+) -> pd.DataFrame:
+    """A frame whose character columns make pyreadstat choose exactly ``lengths``.
+
+    pyreadstat offers no storage-width argument: it uses the longest value in bytes (min 1).
+    Blank-padding one value to the wanted length does not change the file's data (XPT pads
+    every value with blanks to the full width anyway) but makes that value the longest.
+    A frame without rows has no value to pad, so it gets one placeholder row, which
+    ``_finish_file`` cuts off again.
+    """
+    frame = {}
+    for name, values in columns.items():
+        if placeholder_row:
+            values = np.array([""] if name in lengths else [np.nan], dtype=values.dtype)
+        if name in lengths:
+            values = values.copy()
+            values[0] = values[0].ljust(lengths[name])  # ASCII by now: characters are bytes
+            frame[name] = pd.Series(values, dtype=object, copy=False)
+        else:
+            frame[name] = pd.Series(values, dtype=np.float64, copy=False)
+    return pd.DataFrame(frame, copy=False)
+
+
+def _pyreadstat_write(
+    frame: pd.DataFrame, path: Path, dataset: str, label: str, variables: Sequence[XptVariable]
+) -> None:
+    formats = {v.name: v.format.upper() for v in variables if v.format is not None}
+    pyreadstat.write_xport(
+        frame,
+        os.fspath(path),
+        file_label=label,
+        column_labels=[v.label for v in variables],
+        table_name=dataset,
+        file_format_version=5,  # pyreadstat defaults to v8, which regulators do not accept
+        variable_format=formats or None,
+    )
+
+
+def _replace_atomically(target: Path, produce: Callable[[Path], None]) -> None:
+    """Build the file next to ``target`` and move it into place only when complete."""
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    try:
+        produce(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_directory(target.parent)
+
+
+def _fsync_directory(directory: Path) -> None:
+    # Makes the rename itself durable; some platforms cannot open directories, which is fine.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _sas_timestamp(created: dt.datetime) -> bytes:
+    # Spelled out rather than strftime("%b"), whose month names follow the process locale.
+    text = (
+        f"{created.day:02d}{_MONTHS[created.month - 1]}{created.year % 100:02d}:"
+        f"{created.hour:02d}:{created.minute:02d}:{created.second:02d}"
+    )
+    return text.encode("ascii")
+
+
+# --------------------------------------------------------------------------- header records
+
+_RECORD = 80
+_TIMESTAMP_RE = re.compile(rb"[0-9]{2}[A-Z]{3}[0-9]{2}:[0-9]{2}:[0-9]{2}:[0-9]{2}")
+_LIBRARY_HEADER = b"HEADER RECORD*******LIBRARY HEADER RECORD!!!!!!!"
+_MEMBER_HEADER = b"HEADER RECORD*******MEMBER  HEADER RECORD!!!!!!!"
+_DESCRIPTOR_HEADER = b"HEADER RECORD*******DSCRPTR HEADER RECORD!!!!!!!"
+_NAMESTR_HEADER = b"HEADER RECORD*******NAMESTR HEADER RECORD!!!!!!!"
+_OBS_HEADER = b"HEADER RECORD*******OBS     HEADER RECORD!!!!!!!"
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where the wall-clock stamps and the data start in a one-member XPT v5 file."""
+
+    timestamps: tuple[int, ...]
+    data_start: int
+
+
+def _record(head: bytes, index: int) -> bytes:
+    return head[index * _RECORD : (index + 1) * _RECORD]
+
+
+def _expect(head: bytes, index: int, prefix: bytes) -> None:
+    if not _record(head, index).startswith(prefix):
+        raise RuntimeError(f"unexpected XPT layout: record {index} is not {prefix!r}")
+
+
+def _parse_layout(read: Callable[[int], bytes]) -> _Layout:
+    """Locate the stamps by walking the records laid out in SAS technical note TS-140.
+
+    Records 0-2: library header, then "SAS SAS SASLIB <version> <os>" ending in the created
+    stamp (bytes 64-79), then a record starting with the modified stamp. Records 3-6: member
+    header (its bytes 74-77 give the namestr size), descriptor header, then "SAS <name>
+    SASDATA ..." ending in the created stamp and a record starting with the modified stamp.
+    Record 7 is the namestr header (bytes 54-57: number of variables); the namestrs follow,
+    padded to whole records, and then the OBS header, after which the data starts.
+    """
+    head = read(8 * _RECORD)
+    for index, prefix in (
+        (0, _LIBRARY_HEADER),
+        (1, b"SAS     SAS     SASLIB  "),
+        (3, _MEMBER_HEADER),
+        (4, _DESCRIPTOR_HEADER),
+        (5, b"SAS     "),
+        (7, _NAMESTR_HEADER),
+    ):
+        _expect(head, index, prefix)
+    namestr_size = int(_record(head, 3)[74:78])
+    n_variables = int(_record(head, 7)[54:58])
+    obs_index = 8 + math.ceil(n_variables * namestr_size / _RECORD)
+    head = read((obs_index + 1) * _RECORD)
+    _expect(head, obs_index, _OBS_HEADER)
+    stamps = (1 * _RECORD + 64, 2 * _RECORD, 5 * _RECORD + 64, 6 * _RECORD)
+    for offset in stamps:
+        if not _TIMESTAMP_RE.fullmatch(head[offset : offset + 16]):
+            raise RuntimeError(f"unexpected XPT layout: no timestamp at byte {offset}")
+    return _Layout(stamps, (obs_index + 1) * _RECORD)
+
+
+def _finish_file(path: Path, stamp: bytes, *, drop_rows: bool) -> None:
+    """Overwrite every wall-clock stamp, optionally cut the data, and flush to disk."""
+    with open(path, "r+b") as fh:
+
+        def read(size: int) -> bytes:
+            fh.seek(0)
+            return fh.read(size)
+
+        layout = _parse_layout(read)
+        for offset in layout.timestamps:
+            fh.seek(offset)
+            fh.write(stamp)
+        if drop_rows:
+            fh.truncate(layout.data_start)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _format_from_pyreadstat(fmt: str | None) -> str | None:
+    # pyreadstat reports "DATE9" / "8.2"; SAS notation always has the period ("DATE9.").
+    if not fmt:
+        return None
+    return fmt if "." in fmt else fmt + "."

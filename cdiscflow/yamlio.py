@@ -1,0 +1,68 @@
+"""Safe YAML loading that remembers the line of every key, so spec errors can name it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cdiscflow.errors import SpecError
+
+Lines = dict[tuple[Any, ...], int]
+
+
+def _build(node: yaml.Node, path: tuple[Any, ...], lines: Lines, file: str) -> Any:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise SpecError("a key must be plain text", file=file,
+                                line=key_node.start_mark.line + 1)
+            # keys are always text as written: YAML 1.1 would read `on:` or `No:` as booleans
+            key = key_node.value
+            if key in out:
+                raise SpecError(f"key {key!r} appears twice", file=file,
+                                line=key_node.start_mark.line + 1)
+            lines[(*path, key)] = key_node.start_mark.line + 1
+            out[key] = _build(value_node, (*path, key), lines, file)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(v, (*path, i), lines, file) for i, v in enumerate(node.value)]
+    # scalars through the safe constructor: plain types only, never a Python object
+    return yaml.SafeLoader("").construct_object(node, deep=True)
+
+
+def load_yaml(path: Path) -> tuple[Any, Lines]:
+    """Parse a YAML file with the safe loader; returns the data and the line of each key path."""
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError("file not found", file=file) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"cannot read: {exc}", file=file) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise SpecError(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=file,
+                        line=mark.line + 1 if mark else None) from None
+    if node is None:
+        raise SpecError("file is empty", file=file)
+    lines: Lines = {}
+    try:
+        return _build(node, (), lines, file), lines
+    except yaml.YAMLError as exc:
+        raise SpecError(f"not valid YAML: {exc}", file=file) from None
+
+
+def line_of(lines: Lines, loc: tuple[Any, ...]) -> int | None:
+    """The line of the deepest key path that is known for a validation error location."""
+    loc = tuple(loc)
+    while loc:
+        if loc in lines:
+            return lines[loc]
+        loc = loc[:-1]
+    return lines.get(())
