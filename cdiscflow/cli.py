@@ -25,9 +25,8 @@ MAX_LISTED = 20
 
 
 def _default_study() -> Path:
-    here = Path.cwd() / EXAMPLE_STUDY
-    if here.is_dir():
-        return here
+    if EXAMPLE_STUDY.is_dir():
+        return EXAMPLE_STUDY
     # an editable install run from elsewhere still finds the bundled example
     return Path(__file__).resolve().parent.parent / EXAMPLE_STUDY
 
@@ -46,8 +45,10 @@ def main() -> None:
               default=Path("out"), show_default=True, help="Output folder.")
 def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path) -> None:
     """Convert a study (default: the bundled example NCT04014166) into SDTM datasets."""
-    console = Console()
-    err = Console(stderr=True)
+    # a log or CI page is not 80 columns: keep the summary table readable there
+    console = Console() if Console().is_terminal else Console(width=140)
+    err = Console(stderr=True) if Console(stderr=True).is_terminal else Console(stderr=True,
+                                                                                 width=140)
     study_dir = study_dir or _default_study()
     try:
         study = load_study(study_dir)

@@ -12,8 +12,16 @@ from cdiscflow.errors import SpecError
 Lines = dict[tuple[Any, ...], int]
 
 
+_SAFE_TAGS = {f"tag:yaml.org,2002:{t}" for t in
+              ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")}
+
+
 def _build(node: yaml.Node, path: tuple[Any, ...], lines: Lines, file: str) -> Any:
     lines.setdefault(path, node.start_mark.line + 1)
+    if node.tag not in _SAFE_TAGS:
+        # a spec is data: a tag asking for an object (or anything beyond plain types) is refused
+        raise SpecError(f"not valid YAML: tag {node.tag!r} is not allowed in a spec", file=file,
+                        line=node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:

@@ -693,7 +693,7 @@ class Engine:
         lineage = pd.DataFrame({
             "DOMAIN": spec.domain,
             "USUBJID": frame["USUBJID"],
-            **({seq: frame[seq]} if seq else {}),
+            **({seq: frame[seq].astype("Int64")} if seq else {}),
             "SOURCE_FILE": frame[SOURCE_FILE],
             "SOURCE_ROW": frame[SOURCE_ROW].astype("int64"),
             **({"SOURCE_FIELD": frame[STACK_FIELD]} if STACK_FIELD in frame.columns else {}),

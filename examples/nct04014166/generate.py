@@ -103,7 +103,7 @@ ESC, EXP = "Dose escalation", "Dose expansion"
 
 
 class Subject(NamedTuple):
-    """One row of the design table (what the data must show for this subject)."""
+    """One row of the design table: what the data must show for this subject."""
 
     subjid: str
     cohort: str  # planned dose level, 10^6 cells/kg
@@ -116,45 +116,76 @@ class Subject(NamedTuple):
     episodes: tuple[tuple[str, str], ...]  # (first R visit, first visit no longer R / last visit)
     t50: int | None  # days from first infusion to first evaluable PLT >= 50
     peak: int  # highest evaluable post-baseline count
-    cr: bool  # two evaluable PLT >= 100 visits >= 7 days apart
-    rescue: str  # summary only (rows are in RESCUE)
-    conmed: str  # summary only (rows are in CONMEDS)
-    aes: str  # summary only (rows are in AES)
+    cr: bool  # two evaluable PLT >= 100 visits without bleeding >= 7 days apart
+    rescue: bool  # any rescue therapy (rows in MEDS)
+    conmed: bool  # concomitant ITP medication (rows in MEDS)
+    teae: bool  # any treatment-emergent AE (rows in AES)
+    notes: str
 
+
+# The per-subject design. dose = cohort (10^6 cells/kg); ph = esc(alation) / exp(ansion);
+# age = whole years at consent; day1 = first infusion; ic = days from consent to enrolment;
+# episodes = response episodes, first R visit - first visit no longer in response (or the last
+# visit), e.g. W3-W6 = 3 weeks; t50 = days from first infusion to the first evaluable PLT >= 50;
+# peak = highest evaluable post-baseline count; CR = confirmed complete response; resc / cm /
+# te = has rescue therapy / concomitant ITP drug / treatment-emergent AE. check_design()
+# verifies every column against the rows generated from the tables further down.
+# fmt: off
+DESIGN_TABLE = """
+id  dose ph  sex age day1       ic resp episodes     t50 peak CR resc cm te notes
+001 0.5  esc F    44 2019-11-21 12 N    -              -   15 N  Y    N  N  IVIG
+002 0.5  esc F    38 2019-12-05  5 N    -              -   33 N  N    Y  Y  fatigue, urate, insomnia
+003 0.5  esc M    47 2019-12-19  9 N    -              -   12 N  Y    Y  N  platelet transfusion
+004 1.0  esc F    30 2020-05-14  7 Y    W2-W5         14  118 N  Y    N  Y  IRR; rhTPO after W9
+005 1.0  esc F    41 2020-06-04 10 Y    W3-W6,W7-W10  21  112 Y  N    Y  Y  IRR, fatigue; bleed W6
+006 1.0  esc F    49 2020-06-24  4 N    -              -   13 N  Y    N  Y  GI haemorrhage SAE
+007 2.0  esc M    50 2020-08-13  6 Y    W6-W13        42  104 N  N    N  Y  AMI SAE = DLT, urate
+008 2.0  esc F    36 2020-08-27  8 Y    W1-W28         7   89 N  N    Y  Y  ALT, bili, diarrhoea
+009 2.0  esc F    43 2020-09-10  3 N    -              -   17 N  Y    N  Y  HMB SAE, fatigue
+010 2.0  esc F    46 2021-01-14 11 Y    W1-W28         7  141 Y  N    Y  Y  bili, ALT, AST, URTI
+011 2.0  esc F    44 2021-03-11 13 N    -              -   35 N  N    Y  N  URTI at screening
+012 2.0  esc F    48 2021-05-13  6 N    -              -   24 N  Y    Y  Y  AST, bilirubin
+013 2.0  exp F    34 2021-09-02  9 Y    W3-W11        21  132 Y  Y    N  Y  fatigue, URTI UNK-SEP
+014 2.0  exp F    49 2021-11-18  7 N    -              -   15 N  Y    N  Y  urate, GI bleed SAE
+015 2.0  exp M    45 2022-01-13 12 N    -              -   14 N  Y    Y  N  platelet transfusion
+016 2.0  exp F    40 2022-03-24  5 Y    W5-W8         35  104 N  Y    N  Y  headache, bilirubin
+017 2.0  exp F    42 2022-06-09  8 N    -              -   29 N  Y    Y  Y  fatigue, ALT ongoing
+018 2.0  exp F    50 2022-08-18 10 Y    W4-W10        28  126 Y  N    N  N  no rescue, no conmed
+"""
+# fmt: on
+
+
+def _parse_design(table: str) -> list[Subject]:
+    def week(token: str) -> str:
+        return f"Week {token[1:]}"
+
+    subjects = []
+    for line in table.strip().splitlines()[1:]:
+        f = line.split(maxsplit=15)
+        episodes = () if f[8] == "-" else tuple(
+            (week(a), week(b)) for a, b in (e.split("-") for e in f[8].split(","))
+        )
+        subjects.append(Subject(
+            subjid=f[0], cohort=f[1], phase=ESC if f[2] == "esc" else EXP, sex=f[3],
+            age=int(f[4]), day1=f[5], ic=int(f[6]), responder=f[7] == "Y", episodes=episodes,
+            t50=None if f[9] == "-" else int(f[9]), peak=int(f[10]), cr=f[11] == "Y",
+            rescue=f[12] == "Y", conmed=f[13] == "Y", teae=f[14] == "Y", notes=f[15],
+        ))
+    return subjects
+
+
+DESIGN = _parse_design(DESIGN_TABLE)
 
 # fmt: off
-# The design table. Durations follow from `episodes` (weeks between the two visits).
-DESIGN: list[Subject] = [
-    #        id     dose   phase sex age  day1         ic  resp   episodes                                         t50  peak  CR     rescue                      conmed                    AEs
-    Subject("001", "0.5", ESC, "F", 44, "2019-11-21", 12, False, (),                                              None, 15, False, "IVIG d37-41",            "",                       "none"),
-    Subject("002", "0.5", ESC, "F", 38, "2019-12-05", 5,  False, (),                                              None, 33, False, "",                       "prednisone",             "fatigue, uric acid, insomnia"),
-    Subject("003", "0.5", ESC, "M", 47, "2019-12-19", 9,  False, (),                                              None, 12, False, "platelets d23",          "danazol",                "none"),
-    Subject("004", "1.0", ESC, "F", 30, "2020-05-14", 7,  True,  (("Week 2", "Week 5"),),                         14, 118,  False, "rhTPO d65-77",           "",                       "infusion reaction"),
-    Subject("005", "1.0", ESC, "F", 41, "2020-06-04", 10, True,  (("Week 3", "Week 6"), ("Week 7", "Week 10")),   21, 112,  True,  "",                       "danazol",                "infusion reaction, fatigue"),
-    Subject("006", "1.0", ESC, "F", 49, "2020-06-24", 4,  False, (),                                              None, 13, False, "plt+IVIG+dex d47-51",    "",                       "nausea, GI haemorrhage SAE"),
-    Subject("007", "2.0", ESC, "M", 50, "2020-08-13", 6,  True,  (("Week 6", "Week 13"),),                        42, 104,  False, "",                       "",                       "AMI SAE (DLT), uric acid"),
-    Subject("008", "2.0", ESC, "F", 36, "2020-08-27", 8,  True,  (("Week 1", "Week 28"),),                        7,  89,   False, "",                       "hetrombopag",            "ALT, bilirubin, diarrhoea"),
-    Subject("009", "2.0", ESC, "F", 43, "2020-09-10", 3,  False, (),                                              None, 17, False, "plt+IVIG d17-21",        "",                       "HMB SAE, fatigue"),
-    Subject("010", "2.0", ESC, "F", 46, "2021-01-14", 11, True,  (("Week 1", "Week 28"),),                        7,  141,  True,  "",                       "eltrombopag 75>50>25",   "bilirubin, ALT, AST, URTI"),
-    Subject("011", "2.0", ESC, "F", 44, "2021-03-11", 13, False, (),                                              None, 35, False, "",                       "prednisone",             "screening URTI only"),
-    Subject("012", "2.0", ESC, "F", 48, "2021-05-13", 6,  False, (),                                              None, 24, False, "dex d72-75",             "avatrombopag",           "AST, bilirubin"),
-    Subject("013", "2.0", EXP, "F", 34, "2021-09-02", 9,  True,  (("Week 3", "Week 11"),),                        21, 132,  True,  "IVIG d86-90",            "",                       "fatigue, URTI"),
-    Subject("014", "2.0", EXP, "F", 49, "2021-11-18", 7,  False, (),                                              None, 15, False, "plt+IVIG d37-41",        "",                       "uric acid, GI haemorrhage SAE"),
-    Subject("015", "2.0", EXP, "M", 45, "2022-01-13", 12, False, (),                                              None, 14, False, "platelets d16",          "prednisone, danazol",    "none"),
-    Subject("016", "2.0", EXP, "F", 40, "2022-03-24", 5,  True,  (("Week 5", "Week 8"),),                         35, 104,  False, "IVIG d9-13",             "",                       "headache, bilirubin"),
-    Subject("017", "2.0", EXP, "F", 42, "2022-06-09", 8,  False, (),                                              None, 29, False, "dex d86-89",             "danazol",                "fatigue, ALT (ongoing)"),
-    Subject("018", "2.0", EXP, "F", 50, "2022-08-18", 10, True,  (("Week 4", "Week 10"),),                        28, 126,  True,  "",                       "",                       "none"),
-]
-
 # Platelet counts (10^9/L) as reported, one token per visit in SCHEDULE order:
 #   Scr  D1 | W1 W2 ... W16 | W20 W24 W28.   "-" = visit missed, "." = not done, "<5" = below limit.
 # Counts marked * in the comments lie inside a rescue window (not evaluable).
 PLT: dict[str, str] = {
-    "001": "11  9 | 12  8 14 10  6 38 27 15 11  9  -  -  - 13 10 12 |  8 14 11",   # W6*,W7* after IVIG
+    "001": "11  9 | 12  8 14 10  6 38 27 15 11  9  -  -  - 13 10 12 |  8 14 11",   # W6*,W7* IVIG
     "002": "20 18 | 22 26 31 28 24 33 29 25  -  - 21 27 30 26 22 24 | 28 23 25",   # >=30 but < 2x18
     "003": " 8  7 |  9  6 <5 34 21 10  -  -  8 12  9  7 11 <5  8 10 |  9 12  8",   # W4*,W5*
     "004": "12 10 | 16 54 118 72 26 19 15 13 9 36 58 44 22 18 14 12 | 16 11 13",   # W10*-W12* rhTPO
-    "005": "16 14 | 18 24 62 105 80 46 58 112 66 26 20 18 22 17 19 21 | 16 18 15", # W6 bleeding
+    "005": "16 14 | 18 24 62 105 80 46 58 112 66 26 20 18 22 17 19 21 | 16 18 15",  # W6 bleed
     "006": " 9  7 | 11  8 12  9  6  8 42 35 24 13  9 11  8 10 12  9 | 11  8 10",   # W7*-W9*
     "007": "23 21 | 24 19 26 22 28 56 78 96 104 85 66 52 38 35 40 33 | 37 34 36", # 2x21 = 42
     "008": "14 12 | 52 64 78 89 84 76 71 68 66 63  - 61 55 52 49 47 | 44 40 37",   # max 89
@@ -193,7 +224,8 @@ NOT_DONE: dict[tuple[str, str], list[str]] = {
     ("015", "Week 20"): ["URATE"],
 }
 
-# ITP history: ITPDUR months, diagnosis-date precision, splenectomy, rituximab, NPRTHER, GP antibody.
+# ITP history: ITPDUR months, diagnosis-date precision, splenectomy, rituximab, NPRTHER,
+# GP autoantibody.
 GP_IB, GP_IIB, GP_DBL, GP_NEG = (
     "Anti-GPIb/IX", "Anti-GPIIb/IIIa", "Anti-GPIIb/IIIa + Anti-GPIa/IIa", "Negative",
 )
@@ -236,38 +268,50 @@ class Med(NamedTuple):
 
 
 RESC, CONC = "Rescue therapy", "Concomitant medication"
+IV, PO, SC = "Intravenous", "Oral", "Subcutaneous"
 IVIG, IVIG_DEC = "Human immunoglobulin (pH4) for IV injection", "Immunoglobulin human normal"
 PLTX, PLTX_DEC = "Apheresis platelet transfusion", "Platelets, human"
 BLEED_ITP = "ITP with bleeding"
+ELT = "Eltrombopag olamine tablets"
+DANAZOL, PRED = "Danazol", "Prednisone"
+# Rescue starts the day after the triggering visit (or on the admission day), see the docstring.
 MEDS: list[Med] = [
-    Med("001", RESC, IVIG, IVIG_DEC, BLEED_ITP, "0.4", "g/kg", "QD", "Intravenous", 37, 41),
-    Med("002", CONC, "Prednisone acetate tablets", "Prednisone", "ITP", "10", "mg", "QD", "Oral", "2019-08", None),
-    Med("003", CONC, "Danazol capsules", "Danazol", "ITP", "200", "mg", "BID", "Oral", "2019-06-15", None),
-    Med("003", RESC, PLTX, PLTX_DEC, "Epistaxis, PLT <5", "1", "unit", "ONCE", "Intravenous", 23, 23),
-    Med("004", RESC, "rhTPO (TPIAO)", "Thrombopoietin", BLEED_ITP, "15000", "U", "QD", "Subcutaneous", 65, 77),
-    Med("005", CONC, "danazol", "Danazol", "ITP", "200", "mg", "BID", "Oral", "2019-12", None),
-    Med("006", RESC, PLTX, PLTX_DEC, "GI haemorrhage", "2", "unit", "ONCE", "Intravenous", 47, 47),
-    Med("006", RESC, "IVIG", IVIG_DEC, "GI haemorrhage", "0.4", "g/kg", "QD", "Intravenous", 47, 51),
-    Med("006", RESC, "Dexamethasone sodium phosphate inj.", "Dexamethasone", "GI haemorrhage", "40", "mg", "QD", "Intravenous", 47, 50),
-    Med("008", CONC, "Hetrombopag olamine tablets", "Hetrombopag", "ITP", "5", "mg", "QD", "Oral", "2020-04", None),
-    Med("009", RESC, PLTX, PLTX_DEC, "Heavy menstrual bleeding", "2", "unit", "ONCE", "Intravenous", 17, 17),
-    Med("009", RESC, IVIG, IVIG_DEC, "Heavy menstrual bleeding", "0.4", "g/kg", "QD", "Intravenous", 17, 21),
-    # 010: 75 mg/day for the three months before enrolment, tapered to 25 mg/day during follow-up.
-    Med("010", CONC, "Eltrombopag olamine tablets", "Eltrombopag", "ITP", "75", "mg", "QD", "Oral", "2020-10", 84),
-    Med("010", CONC, "Eltrombopag olamine tablets", "Eltrombopag", "ITP", "50", "mg", "QD", "Oral", 85, 140),
-    Med("010", CONC, "Eltrombopag olamine tablets", "Eltrombopag", "ITP", "25", "mg", "QD", "Oral", 141, None),
-    Med("011", CONC, "Prednisone", "Prednisone", "ITP", "5", "mg", "QD", "Oral", "2020-10", None),
-    Med("012", CONC, "Avatrombopag maleate tablets", "Avatrombopag", "ITP", "20", "mg", "QD", "Oral", "2021-02-20", None),
-    Med("012", RESC, "Dexamethasone", "Dexamethasone", BLEED_ITP, "40", "mg", "QD", "Oral", 72, 75),
-    Med("013", RESC, IVIG, IVIG_DEC, "Epistaxis", "0.4", "g/kg", "QD", "Intravenous", 86, 90),
-    Med("014", RESC, PLTX, PLTX_DEC, "GI haemorrhage", "2", "unit", "ONCE", "Intravenous", 37, 37),
-    Med("014", RESC, "IVIG", IVIG_DEC, "GI haemorrhage", "0.4", "g/kg", "QD", "Intravenous", 37, 41),
-    Med("015", CONC, "Prednisone acetate", "Prednisone", "ITP", "7.5", "mg", "QD", "Oral", "2021-08", None),
-    Med("015", CONC, "Danazol", "Danazol", "ITP", "200", "mg", "BID", "Oral", "2021-10-09", None),
-    Med("015", RESC, "Platelet transfusion", PLTX_DEC, "Epistaxis, PLT <5", "1", "unit", "ONCE", "Intravenous", 16, 16),
-    Med("016", RESC, IVIG, IVIG_DEC, BLEED_ITP, "0.4", "g/kg", "QD", "Intravenous", 9, 13),
-    Med("017", CONC, "Danazol capsules", "Danazol", "ITP", "200", "mg", "BID", "Oral", "2021-12", None),
-    Med("017", RESC, "Dexamethasone acetate tablets", "Dexamethasone", BLEED_ITP, "40", "mg", "QD", "Oral", 86, 89),
+    Med("001", RESC, IVIG, IVIG_DEC, BLEED_ITP, "0.4", "g/kg", "QD", IV, 37, 41),
+    Med("002", CONC, "Prednisone acetate tablets", PRED, "ITP", "10", "mg", "QD", PO,
+        "2019-08", None),
+    Med("003", CONC, "Danazol capsules", DANAZOL, "ITP", "200", "mg", "BID", PO,
+        "2019-06-15", None),
+    Med("003", RESC, PLTX, PLTX_DEC, "Epistaxis, PLT <5", "1", "unit", "ONCE", IV, 23, 23),
+    Med("004", RESC, "rhTPO (TPIAO)", "Thrombopoietin", BLEED_ITP, "15000", "U", "QD", SC,
+        65, 77),
+    Med("005", CONC, "danazol", DANAZOL, "ITP", "200", "mg", "BID", PO, "2019-12", None),
+    Med("006", RESC, PLTX, PLTX_DEC, "GI haemorrhage", "2", "unit", "ONCE", IV, 47, 47),
+    Med("006", RESC, "IVIG", IVIG_DEC, "GI haemorrhage", "0.4", "g/kg", "QD", IV, 47, 51),
+    Med("006", RESC, "Dexamethasone sodium phosphate inj.", "Dexamethasone", "GI haemorrhage",
+        "40", "mg", "QD", IV, 47, 50),
+    Med("008", CONC, "Hetrombopag olamine tablets", "Hetrombopag", "ITP", "5", "mg", "QD", PO,
+        "2020-04", None),
+    Med("009", RESC, PLTX, PLTX_DEC, "Heavy menstrual bleeding", "2", "unit", "ONCE", IV, 17, 17),
+    Med("009", RESC, IVIG, IVIG_DEC, "Heavy menstrual bleeding", "0.4", "g/kg", "QD", IV, 17, 21),
+    # 010: 75 mg/day for the three months before enrolment, tapered to 25 mg/day in follow-up.
+    Med("010", CONC, ELT, "Eltrombopag", "ITP", "75", "mg", "QD", PO, "2020-10", 84),
+    Med("010", CONC, ELT, "Eltrombopag", "ITP", "50", "mg", "QD", PO, 85, 140),
+    Med("010", CONC, ELT, "Eltrombopag", "ITP", "25", "mg", "QD", PO, 141, None),
+    Med("011", CONC, "Prednisone", PRED, "ITP", "5", "mg", "QD", PO, "2020-10", None),
+    Med("012", CONC, "Avatrombopag maleate tablets", "Avatrombopag", "ITP", "20", "mg", "QD", PO,
+        "2021-02-20", None),
+    Med("012", RESC, "Dexamethasone", "Dexamethasone", BLEED_ITP, "40", "mg", "QD", PO, 72, 75),
+    Med("013", RESC, IVIG, IVIG_DEC, "Epistaxis", "0.4", "g/kg", "QD", IV, 86, 90),
+    Med("014", RESC, PLTX, PLTX_DEC, "GI haemorrhage", "2", "unit", "ONCE", IV, 37, 37),
+    Med("014", RESC, "IVIG", IVIG_DEC, "GI haemorrhage", "0.4", "g/kg", "QD", IV, 37, 41),
+    Med("015", CONC, "Prednisone acetate", PRED, "ITP", "7.5", "mg", "QD", PO, "2021-08", None),
+    Med("015", CONC, "Danazol", DANAZOL, "ITP", "200", "mg", "BID", PO, "2021-10-09", None),
+    Med("015", RESC, "Platelet transfusion", PLTX_DEC, "Epistaxis, PLT <5", "1", "unit", "ONCE",
+        IV, 16, 16),
+    Med("016", RESC, IVIG, IVIG_DEC, BLEED_ITP, "0.4", "g/kg", "QD", IV, 9, 13),
+    Med("017", CONC, "Danazol capsules", DANAZOL, "ITP", "200", "mg", "BID", PO, "2021-12", None),
+    Med("017", RESC, "Dexamethasone acetate tablets", "Dexamethasone", BLEED_ITP, "40", "mg", "QD",
+        PO, 86, 89),
 ]
 
 
@@ -288,43 +332,46 @@ class AE(NamedTuple):
 
 
 NREL, UNL, POS, PROB = "Not related", "Unlikely related", "Possibly related", "Probably related"
+BILI, URIC = "Blood bilirubin increased", "Blood uric acid increased"
+ALT_UP, AST_UP = "Alanine aminotransferase increased", "Aspartate aminotransferase increased"
+URTI, GIH = "Upper respiratory tract infection", "Gastrointestinal haemorrhage"
 AES: list[AE] = [
     AE("002", "Fatigue", "Fatigue", "d10", "d24", 1, UNL),
     AE("002", "insomnia", "Insomnia", "d30", None, 1, NREL),
-    AE("002", "Uric acid elevated", "Blood uric acid increased", "Week 6", "Week 11", 1, NREL),
+    AE("002", "Uric acid elevated", URIC, "Week 6", "Week 11", 1, NREL),
     AE("004", "Chest tightness during infusion", "Infusion related reaction", "d1", "d1", 1, POS,
        time="inf+20", infrr=True),
     AE("005", "chest tightness, during 1st MSC infusion", "Infusion related reaction", "d1", "d1",
        1, PROB, time="inf+25", infrr=True),
     AE("005", "FATIGUE", "Fatigue", "d3", "d9", 1, UNL),
     AE("006", "Nausea", "Nausea", "d2", "d3", 1, UNL),
-    AE("006", "Gastrointestinal bleeding (melena)", "Gastrointestinal haemorrhage", "d47", "d56",
+    AE("006", "Gastrointestinal bleeding (melena)", GIH, "d47", "d56",
        3, NREL, sae="YNN"),
     AE("007", "Acute myocardial infarction", "Acute myocardial infarction", "d32", "d46", 3, POS,
        sae="YNY", time="06:40", dlt=True),
-    AE("007", "Hyperuricemia", "Blood uric acid increased", "Week 9", "Week 12", 1, NREL),
-    AE("008", "ALT elevated", "Alanine aminotransferase increased", "Week 8", "Week 13", 1, UNL),
+    AE("007", "Hyperuricemia", URIC, "Week 9", "Week 12", 1, NREL),
+    AE("008", "ALT elevated", ALT_UP, "Week 8", "Week 13", 1, UNL),
     AE("008", "diarrhoea", "Diarrhoea", "UNK-DEC-2020", "UNK-DEC-2020", 1, NREL),
-    AE("008", "Total bilirubin increased", "Blood bilirubin increased", "Week 15", "Week 20", 1, UNL),
+    AE("008", "Total bilirubin increased", BILI, "Week 15", "Week 20", 1, UNL),
     AE("009", "Profuse menstruation", "Heavy menstrual bleeding", "d17", "d24", 3, NREL, sae="YNN"),
     AE("009", "Fatigue/tiredness", "Fatigue", "d18", "d35", 1, NREL),
-    AE("010", "Bilirubin increased", "Blood bilirubin increased", "Week 4", "Week 8", 1, UNL),
-    AE("010", "ALT increased", "Alanine aminotransferase increased", "Week 6", "Week 10", 1, UNL),
-    AE("010", "AST increased", "Aspartate aminotransferase increased", "Week 6", "Week 8", 1, UNL),
-    AE("010", "Upper respiratory infection", "Upper respiratory tract infection", "UNK-MAR-2021",
+    AE("010", "Bilirubin increased", BILI, "Week 4", "Week 8", 1, UNL),
+    AE("010", "ALT increased", ALT_UP, "Week 6", "Week 10", 1, UNL),
+    AE("010", "AST increased", AST_UP, "Week 6", "Week 8", 1, UNL),
+    AE("010", "Upper respiratory infection", URTI, "UNK-MAR-2021",
        "d72", 1, NREL),
-    AE("011", "common cold", "Upper respiratory tract infection", "d-8", "d-3", 1, NREL),
-    AE("012", "AST elevated", "Aspartate aminotransferase increased", "Week 3", "Week 6", 1, UNL),
-    AE("012", "hyperbilirubinemia", "Blood bilirubin increased", "Week 12", "Week 16", 1, UNL),
-    AE("013", "URTI", "Upper respiratory tract infection", "UNK-SEP-2021", "d13", 1, NREL),
+    AE("011", "common cold", URTI, "d-8", "d-3", 1, NREL),
+    AE("012", "AST elevated", AST_UP, "Week 3", "Week 6", 1, UNL),
+    AE("012", "hyperbilirubinemia", BILI, "Week 12", "Week 16", 1, UNL),
+    AE("013", "URTI", URTI, "UNK-SEP-2021", "d13", 1, NREL),
     AE("013", "fatigue", "Fatigue", "d9", "d20", 1, UNL),
-    AE("014", "uric acid increased", "Blood uric acid increased", "Week 1", "Week 3", 1, NREL),
-    AE("014", "Upper GI haemorrhage", "Gastrointestinal haemorrhage", "d37", "d41", 3, NREL,
+    AE("014", "uric acid increased", URIC, "Week 1", "Week 3", 1, NREL),
+    AE("014", "Upper GI haemorrhage", GIH, "d37", "d41", 3, NREL,
        sae="YNN"),
     AE("016", "Headache", "Headache", "d10", "d11", 1, NREL),
-    AE("016", "TBIL increased", "Blood bilirubin increased", "Week 2", "Week 4", 1, UNL),
+    AE("016", "TBIL increased", BILI, "Week 2", "Week 4", 1, UNL),
     AE("017", "fatique", "Fatigue", "d30", "d45", 1, UNL),
-    AE("017", "Elevated ALT", "Alanine aminotransferase increased", "Week 8", None, 1, UNL),
+    AE("017", "Elevated ALT", ALT_UP, "Week 8", None, 1, UNL),
 ]
 
 # Bleeding assessments fixed by the design: (subject, visit or "U<day>") -> (site, WHO grade);
@@ -604,7 +651,8 @@ def build_labs_and_bleeding(
                     end = by_name[stop] if stop else dt.date.max
                     if by_name[first] <= v.date < end:
                         # CTCAE grade 1: above ULN, kept below 1.5 x ULN (3 x ULN for ALT/AST).
-                        value = high * float(rng.uniform(1.12, 1.8 if test in ("ALT", "AST") else 1.35))
+                        top = 1.8 if test in ("ALT", "AST") else 1.35
+                        value = high * float(rng.uniform(1.12, top))
                 std[test] = value
             row = [s.subjid, v.name, v.date.isoformat(), _hhmm(lbtim)]
             not_done = NOT_DONE.get((s.subjid, v.key), [])
@@ -631,57 +679,60 @@ def build_labs_and_bleeding(
     return lab_rows, bleed_rows, assessed
 
 
+def _med_date(day1: dt.date, value: int | str | None) -> str:
+    """Study day -> ISO date; literal (possibly partial) pre-study dates pass through."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else _study_date(day1, value).isoformat()
+
+
 def build_conmeds() -> list[list[str]]:
     rows = []
     for s in DESIGN:
         day1 = _date(s.day1)
-        meds = [m for m in MEDS if m.subjid == s.subjid]
-
-        def as_text(value: int | str | None) -> str:
-            if value is None:
-                return ""
-            return value if isinstance(value, str) else _study_date(day1, value).isoformat()
-
-        meds.sort(key=lambda m: as_text(m.start))
+        meds = sorted((m for m in MEDS if m.subjid == s.subjid),
+                      key=lambda m: _med_date(day1, m.start))
         for n, m in enumerate(meds, start=1):
             rows.append([s.subjid, str(n), m.cat, m.trt, m.decod, m.indc, m.dose, m.unit, m.freq,
-                         m.route, as_text(m.start), as_text(m.end), "Y" if m.end is None else "N"])
+                         m.route, _med_date(day1, m.start), _med_date(day1, m.end),
+                         "Y" if m.end is None else "N"])
     return rows
+
+
+def _ae_when(token: str, day1: dt.date, visit_dates: dict[str, dt.date]) -> tuple[str, dt.date]:
+    """AE date token -> (CRF text, sortable date; a partial date sorts as the 1st of its month)."""
+    if token.startswith("UNK-"):
+        _, mon, year = token.split("-")
+        return token, dt.date(int(year), MONTHS.index(mon) + 1, 1)
+    d = _study_date(day1, int(token[1:])) if token.startswith("d") else visit_dates[token]
+    return _ae_date(d), d
 
 
 def build_adverse_events(starts: dict[tuple[str, str], int]) -> list[list[str]]:
     rows = []
     for s in DESIGN:
         day1 = _date(s.day1)
-        consent = _consent(s)
         last_inf = _study_date(day1, 22 + SHIFTS.get((s.subjid, "Week 3"), 0))
-        visit_dates = {v.key: v.date for v in _visits(s, consent)}
-
-        def resolve(token: str) -> tuple[str, dt.date]:
-            """AE date text and a sortable date (partial: first of the month)."""
-            if token.startswith("UNK-"):
-                _, mon, year = token.split("-")
-                return token, dt.date(int(year), MONTHS.index(mon) + 1, 1)
-            d = _study_date(day1, int(token[1:])) if token.startswith("d") else visit_dates[token]
-            return _ae_date(d), d
-
-        events = sorted((a for a in AES if a.subjid == s.subjid), key=lambda a: resolve(a.start)[1])
+        visits = {v.key: v.date for v in _visits(s, _consent(s))}
+        events = sorted((a for a in AES if a.subjid == s.subjid),
+                        key=lambda a: _ae_when(a.start, day1, visits)[1])
         for n, ae in enumerate(events, start=1):
-            start_text, start = resolve(ae.start)
-            end_text = resolve(ae.end)[0] if ae.end else ""
+            start_text, start = _ae_when(ae.start, day1, visits)
+            end_text = _ae_when(ae.end, day1, visits)[0] if ae.end else ""
             if ae.time.startswith("inf+"):
                 time = _hhmm(starts[(s.subjid, "Day 1")] + int(ae.time[4:]))
             else:
                 time = ae.time
-            # Action on study drug: only meaningful while infusions are still due.
-            acn = "Dose not changed" if day1 <= start <= last_inf or (
-                ae.start.startswith("UNK-") and start.month == day1.month) else "Not applicable"
+            # Action on study drug is only meaningful while infusions are still due.
+            during = day1 <= start <= last_inf or (
+                ae.start.startswith("UNK-") and start.month == day1.month)
             serious = bool(ae.sae)
             flags = list(ae.sae) if serious else ["", "", ""]
+            outcome = "Not recovered/Not resolved" if ae.end is None else "Recovered/Resolved"
             rows.append([
                 s.subjid, str(n), ae.term, ae.decod, SOC[ae.decod], start_text, time, end_text,
                 "Y" if ae.end is None else "N", str(ae.grade), "Y" if serious else "N", *flags,
-                ae.rel, acn, "Not recovered/Not resolved" if ae.end is None else "Recovered/Resolved",
+                ae.rel, "Dose not changed" if during else "Not applicable", outcome,
                 "Y" if ae.infrr else "N", "Y" if ae.dlt else "N",
             ])
     return rows
@@ -722,8 +773,12 @@ def check_design(assessed: dict[str, list[tuple[Visit, bool]]]) -> None:
         t50 = next(((v.date - day1).days for v, p, _ in evaluable if p >= 50), None)
         cr_dates = [v.date for v, p, bleed in evaluable if p >= 100 and not bleed]
         cr = bool(cr_dates) and (cr_dates[-1] - cr_dates[0]).days >= 7
-        got = (any(status), tuple(episodes), t50, int(max(p for _, p, _ in evaluable)), cr)
-        want = (s.responder, s.episodes, s.t50, s.peak, s.cr)
+        meds = {m.cat for m in MEDS if m.subjid == s.subjid}
+        # Only 011's screening cold ("d-8") starts before Day 1.
+        teae = any(a.subjid == s.subjid and not a.start.startswith("d-") for a in AES)
+        got = (any(status), tuple(episodes), t50, int(max(p for _, p, _ in evaluable)), cr,
+               RESC in meds, CONC in meds, teae)
+        want = (s.responder, s.episodes, s.t50, s.peak, s.cr, s.rescue, s.conmed, s.teae)
         assert got == want, f"{s.subjid}: series gives {got}, design says {want}"
 
 
