@@ -664,6 +664,17 @@ def test_serious_adverse_events(ae: pd.DataFrame, ex: pd.DataFrame, day1: dict[s
     assert day1["009"] <= hmb <= infusions[("009", "4")]
 
 
+def test_bleeding_saes_on_bleeding_form(ae: pd.DataFrame, bleed: pd.DataFrame) -> None:
+    """The haemorrhage SAEs appear on the bleeding form at onset, at the matching site."""
+    site = {"Gastrointestinal haemorrhage": "Gastrointestinal",
+            "Heavy menstrual bleeding": "Menstrual"}
+    for r in ae[ae["AEDECOD"].isin(list(site))].itertuples():
+        onset = ae_date_range(r.AESTDAT)[0].isoformat()
+        rows = bleed[(bleed["SUBJID"] == r.SUBJID) & (bleed["BLDAT"] == onset)]
+        assert len(rows) == 1, r.SUBJID
+        assert (rows.BLSITE.iloc[0], rows.WHOBLGR.iloc[0]) == (site[r.AEDECOD], "3")
+
+
 def test_treatment_related_events(ae: pd.DataFrame, ex: pd.DataFrame, group: dict[str, str],
                                   day1: dict[str, dt.date]) -> None:
     related = ae[ae.AEREL.isin(RELATED)]

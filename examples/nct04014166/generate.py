@@ -29,37 +29,38 @@ Efficacy definitions the platelet series are written against
   response, or last assessment if still responding) - (first assessment of the episode), in
   weeks. Responders' visits therefore sit on exact study weeks.
 
-Choices made where the paper is silent (all invented, none from the paper)
----------------------------------------------------------------------------
-* Dates. 001 starts on 21 Nov 2019 (the registry's study start date); cohorts follow each other
-  with gaps for the 3+3 safety review and the early-2020 COVID-19 pause; 010-012 are added after
-  007's DLT (day 32, Sep 2020); the expansion cohort runs Sep 2021 - Aug 2022 (018 enrolled
-  17 Aug 2022). Enrolment (ENRLDAT) is the day before Day 1; consent is 3-14 days before
+Choices made where the paper is silent (all invented)
+-----------------------------------------------------
+* Dates. 001's first infusion is the registry's study start date (21 Nov 2019); cohorts follow
+  each other with gaps for the 3+3 safety review and the early-2020 COVID-19 pause; 010-012 are
+  added after 007's DLT (day 32, Sep 2020); the expansion cohort runs Sep 2021 - Aug 2022 (018
+  enrolled 17 Aug 2022). Enrolment (ENRLDAT) is the day before Day 1; consent is 3-14 days before
   enrolment (column ``ic`` of the design table); screening labs 1-2 days after consent.
 * Visit schedule. Study day 1 = first infusion; Week k = day 7k+1 for k = 1..16, then Week 20/24/28
   (days 141/169/197). Infusions on Day 1, Week 1, Week 2, Week 3. Responders' visits are on
   target; a few non-responders' visits move by 1-2 days (002's and 011's infusions included).
 * Missed visits (COVID-19): 001 Week 11-13, 002 Week 9-10, 003 Week 7-8 (Feb 2020 lockdown);
-  008 Week 11 (Tianjin outbreak, Nov 2020); 017 Week 28 and 018 Week 16 and 20 (Dec 2022 -
+  008 Week 11 (local restrictions, Nov 2020); 017 Week 28 and 018 Week 16 and 20 (Dec 2022 -
   Jan 2023 wave). A missed visit has no lab and no bleeding row. Day 1 is never missed.
 * Unscheduled visits: the admissions for 007's myocardial infarction (day 32), 009's menstrual
-  bleeding (day 17), 006's and 014's gastrointestinal haemorrhage (days 47 and 37). The sample
-  is drawn on admission, before any rescue dose, but on the rescue start date, so it is not
-  evaluable (it is a non-response either way).
+  bleeding (day 17), 006's and 014's gastrointestinal haemorrhage (days 47 and 37). For 006, 009
+  and 014 the admission sample is drawn before the first rescue dose but on its start date, so
+  it is not evaluable (it is a non-response either way).
 * Rescue therapy is given from the day after the triggering visit (or on the admission day), so
   no scheduled visit falls on a window boundary and the figures do not depend on whether the
   window ends are inclusive.
 * Who received what: infusion reactions in 004 and 005 (both 1.0 cohort responders); rescue in
   001, 003, 004, 006, 009, 012 (escalation 6/12) and 013-017 (expansion 5/6; 018 none);
   concomitant ITP drugs in 002, 003, 005, 008, 010, 011, 012, 015, 017 (9/18), all started
-  before consent. The conmed form holds ITP-directed therapy only (the paper's definition), so
-  e.g. the treatment of 007's infarction is not listed. The transaminase rises (all grade 1)
-  occur in subjects on a TPO-RA or danazol, as the paper attributes them.
+  before consent at a stable dose (010's eltrombopag is then tapered 75 > 50 > 25 mg/day). The
+  conmed form holds ITP-directed therapy only (the paper's definition), so e.g. the treatment of
+  007's infarction is not listed. The transaminase rises (all grade 1) occur in subjects on a
+  TPO-RA or danazol, as the paper attributes them.
 * Subgroups: splenectomy only 001 005 011 015 018; rituximab only 002 004 006 007 010 012 016
   017; both 003 008 009 013 014 - giving 4/10, 6/13 and 2/5 responders.
 * Edge cases: 014's count rises to 68 only inside its rescue window; responders 004, 013 and 016
-  have rescue-window counts that would add response weeks (and for 016 move the first >= 50
-  count from day 14 to day 35) if they were counted; 005 bleeds at Week 6 with a count of 46
+  have rescue-window counts that would add response weeks if they were counted (and 016's
+  first count >= 50 would move from day 35 to day 14); 005 bleeds at Week 6 with a count of 46
   (>= 30 and doubled), splitting its response into two 3-week episodes; 009's heavy menstrual
   bleeding SAE is during the infusion period.
 * AEs: 13 subjects with TEAEs; 011 (no TEAE) has a cold during screening; 010's URTI is dated
@@ -129,7 +130,7 @@ class Subject(NamedTuple):
 # visit), e.g. W3-W6 = 3 weeks; t50 = days from first infusion to the first evaluable PLT >= 50;
 # peak = highest evaluable post-baseline count; CR = confirmed complete response; resc / cm /
 # te = has rescue therapy / concomitant ITP drug / treatment-emergent AE. check_design()
-# verifies every column against the rows generated from the tables further down.
+# verifies the columns from resp on against the rows generated from the tables further down.
 # fmt: off
 DESIGN_TABLE = """
 id  dose ph  sex age day1       ic resp episodes     t50 peak CR resc cm te notes
@@ -345,8 +346,7 @@ AES: list[AE] = [
        1, PROB, time="inf+25", infrr=True),
     AE("005", "FATIGUE", "Fatigue", "d3", "d9", 1, UNL),
     AE("006", "Nausea", "Nausea", "d2", "d3", 1, UNL),
-    AE("006", "Gastrointestinal bleeding (melena)", GIH, "d47", "d56",
-       3, NREL, sae="YNN"),
+    AE("006", "Gastrointestinal bleeding (melena)", GIH, "d47", "d49", 3, NREL, sae="YNN"),
     AE("007", "Acute myocardial infarction", "Acute myocardial infarction", "d32", "d46", 3, POS,
        sae="YNY", time="06:40", dlt=True),
     AE("007", "Hyperuricemia", URIC, "Week 9", "Week 12", 1, NREL),
@@ -358,16 +358,14 @@ AES: list[AE] = [
     AE("010", "Bilirubin increased", BILI, "Week 4", "Week 8", 1, UNL),
     AE("010", "ALT increased", ALT_UP, "Week 6", "Week 10", 1, UNL),
     AE("010", "AST increased", AST_UP, "Week 6", "Week 8", 1, UNL),
-    AE("010", "Upper respiratory infection", URTI, "UNK-MAR-2021",
-       "d72", 1, NREL),
+    AE("010", "Upper respiratory infection", URTI, "UNK-MAR-2021", "d72", 1, NREL),
     AE("011", "common cold", URTI, "d-8", "d-3", 1, NREL),
     AE("012", "AST elevated", AST_UP, "Week 3", "Week 6", 1, UNL),
     AE("012", "hyperbilirubinemia", BILI, "Week 12", "Week 16", 1, UNL),
     AE("013", "URTI", URTI, "UNK-SEP-2021", "d13", 1, NREL),
     AE("013", "fatigue", "Fatigue", "d9", "d20", 1, UNL),
     AE("014", "uric acid increased", URIC, "Week 1", "Week 3", 1, NREL),
-    AE("014", "Upper GI haemorrhage", GIH, "d37", "d41", 3, NREL,
-       sae="YNN"),
+    AE("014", "Upper GI haemorrhage", GIH, "d37", "d41", 3, NREL, sae="YNN"),
     AE("016", "Headache", "Headache", "d10", "d11", 1, NREL),
     AE("016", "TBIL increased", BILI, "Week 2", "Week 4", 1, UNL),
     AE("017", "fatique", "Fatigue", "d30", "d45", 1, UNL),
