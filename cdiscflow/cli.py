@@ -15,9 +15,7 @@ from rich.table import Table
 
 from cdiscflow import __version__
 from cdiscflow.errors import CdiscflowError
-from cdiscflow.output import write_results
-from cdiscflow.sdtm.engine import Engine
-from cdiscflow.spec import load_study
+from cdiscflow.pipeline import RunOutcome, run_study
 
 EXAMPLE_STUDY = Path("mappings") / "nct04014166"
 EXIT_OK, EXIT_VALIDATION, EXIT_BAD_INPUT = 0, 1, 2
@@ -51,31 +49,27 @@ def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path) -> None:
                                                                                  width=140)
     study_dir = study_dir or _default_study()
     try:
-        study = load_study(study_dir)
-        engine = Engine(study, raw_dir)
-        engine.check()
-        results = _run_with_progress(engine, console)
-        report = write_results(results, out_dir, study.spec.study.created, engine.defects,
-                               {"studyid": study.spec.study.studyid,
-                                "study_dir": str(study_dir)})
+        outcome = _run_with_progress(study_dir, raw_dir, out_dir, console)
     except CdiscflowError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(EXIT_BAD_INPUT)
-    _summary(console, report)
-    _list_defects(err if engine.defects.errors else console, engine.defects)
+    defects = outcome.defects
+    _summary(console, outcome.report)
+    _list_defects(err if defects.errors else console, defects)
     console.print(f"SDTM written to {out_dir / 'sdtm'}; run report "
                   f"{out_dir / 'report' / 'run.json'}", highlight=False)
-    if engine.defects.errors:
-        err.print(f"[bold red]{len(engine.defects.errors)} error(s) in the raw data[/]: see "
+    if defects.errors:
+        err.print(f"[bold red]{len(defects.errors)} error(s) in the raw data[/]: see "
                   f"{out_dir / 'report' / 'defects.csv'}", highlight=False)
         sys.exit(EXIT_BAD_INPUT)
 
 
-def _run_with_progress(engine: Engine, console: Console) -> dict:
+def _run_with_progress(study_dir: Path, raw_dir: Path | None, out_dir: Path,
+                       console: Console) -> RunOutcome:
     if not console.is_terminal:
         def plain(domain: str, stage: str) -> None:
             console.print(f"{domain}: {stage}", highlight=False)
-        return engine.run(plain)
+        return run_study(study_dir, raw_dir, out_dir, plain)
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console,
@@ -86,7 +80,7 @@ def _run_with_progress(engine: Engine, console: Console) -> dict:
             if domain not in tasks:
                 tasks[domain] = progress.add_task(f"{domain}: {stage}")
             progress.update(tasks[domain], description=f"{domain}: {stage}")
-        return engine.run(live)
+        return run_study(study_dir, raw_dir, out_dir, live)
 
 
 def _summary(console: Console, report: dict) -> None:
