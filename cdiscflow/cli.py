@@ -41,7 +41,9 @@ def main() -> None:
               help="Folder of the raw CSV extracts (default: the study file's raw.dir).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
               default=Path("out"), show_default=True, help="Output folder.")
-def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path) -> None:
+@click.option("--strict", is_flag=True,
+              help="Fail (exit 2) on warnings in the raw data too, not only on errors.")
+def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, strict: bool) -> None:
     """Convert a study (default: the bundled example NCT04014166) into SDTM datasets."""
     # a log or CI page is not 80 columns: keep the summary table readable there
     console = Console() if Console().is_terminal else Console(width=140)
@@ -58,8 +60,10 @@ def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path) -> None:
     _list_defects(err if defects.errors else console, defects)
     console.print(f"SDTM written to {out_dir / 'sdtm'}; run report "
                   f"{out_dir / 'report' / 'run.json'}", highlight=False)
-    if defects.errors:
-        err.print(f"[bold red]{len(defects.errors)} error(s) in the raw data[/]: see "
+    failing = defects.errors + (defects.warnings if strict else [])
+    if failing:
+        kind = "error(s) and warning(s)" if strict and defects.warnings else "error(s)"
+        err.print(f"[bold red]{len(failing)} {kind} in the raw data[/]: see "
                   f"{out_dir / 'report' / 'defects.csv'}", highlight=False)
         sys.exit(EXIT_BAD_INPUT)
 
@@ -102,6 +106,6 @@ def _summary(console: Console, report: dict) -> None:
 def _list_defects(console: Console, defects) -> None:
     items = defects.errors + defects.warnings
     for d in items[:MAX_LISTED]:
-        console.print(str(d), highlight=False, markup=False)
+        console.print(str(d), highlight=False, markup=False, soft_wrap=True)
     if len(items) > MAX_LISTED:
         console.print(f"... and {len(items) - MAX_LISTED} more in the run report", highlight=False)

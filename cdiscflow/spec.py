@@ -25,6 +25,7 @@ class _Model(BaseModel):
 class FormSpec(_Model):
     file: str
     keys: list[str] = []  # fields that identify one record of the form (duplicates reported)
+    encoding: str | None = None  # overrides raw.encoding for this file
 
 
 class RawSpec(_Model):
@@ -41,11 +42,27 @@ class StudyInfo(_Model):
     created: dt.datetime = dt.datetime(2000, 1, 1)
 
 
+# FDA Technical Conformance Guide: a dataset file may be at most 5 GB (decimal gigabytes)
+FDA_MAX_XPT_BYTES = 5_000_000_000
+
+
+class SubmissionSpec(_Model):
+    """How the submission package is written (docs/submission-package.md)."""
+
+    # character lengths: the longest value in bytes (FDA default) or each variable's `length:`
+    length_source: Literal["data", "spec"] = "data"
+    # a dataset whose XPT file would be larger is split by record order into numbered parts
+    max_xpt_bytes: int = Field(default=FDA_MAX_XPT_BYTES, gt=0)
+
+
 class StudySpec(_Model):
     study: StudyInfo
     raw: RawSpec
     domains: list[str] = Field(min_length=1)
     tables: dict[str, list[dict[str, Any]]] = {}
+    submission: SubmissionSpec = SubmissionSpec()
+    # Trial Summary parameters: TSPARMCD -> value (or list of values), checked in sdtm/ts.py
+    ts: dict[str, Any] = {}
 
 
 # --- domain mapping file ------------------------------------------------------------------
@@ -143,6 +160,7 @@ class DateSource(_Model):
     date: str
     time: str | None = None
     format: str = "YYYY-MM-DD"
+    complete: bool = False  # a partial date is an error (e.g. a date of birth that must be full)
 
 
 class DeriveSource(_Model):
@@ -169,6 +187,8 @@ class VariableSpec(_Model):
     supp: SuppSpec | None = None  # written to SUPP-- instead of the domain
     required: bool = False  # a missing value is an error naming the raw row
     label: str | None = None  # overrides the IG label (never needed for IG variables)
+    # XPT byte length, used when the study sets submission.length_source: spec
+    length: int | None = Field(default=None, ge=1, le=200)
 
     @model_validator(mode="before")
     @classmethod

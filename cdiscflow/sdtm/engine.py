@@ -120,6 +120,9 @@ class Engine:
                             file=str(self.study.file))
         return self.raw_dir / forms[form].file
 
+    def _encoding(self, form: str) -> str:
+        return self.study.spec.raw.forms[form].encoding or self.encoding
+
     def _tables(self, ld: LoadedDomain) -> dict[str, list[dict[str, Any]]]:
         return {**self.study.spec.tables, **ld.spec.tables}
 
@@ -156,7 +159,7 @@ class Engine:
                                   path=("supp_idvar",))
 
     def _columns_after_steps(self, ld: LoadedDomain) -> list[str]:
-        cols = read_header(self._form_path(ld.spec.source), self.encoding)
+        cols = read_header(self._form_path(ld.spec.source), self._encoding(ld.spec.source))
         for i, step in enumerate(ld.spec.steps):
             path = ("steps", i)
             if step.filter is not None:
@@ -167,7 +170,7 @@ class Engine:
             elif step.join is not None:
                 j = step.join
                 if j.form:
-                    right = read_header(self._form_path(j.form), self.encoding)
+                    right = read_header(self._form_path(j.form), self._encoding(j.form))
                 else:
                     if j.domain not in self._work:
                         raise _spec_error(ld, f"join to unknown domain {j.domain}", path=path)
@@ -367,7 +370,7 @@ class Engine:
     def _form(self, name: str) -> pd.DataFrame:
         if name not in self._forms:
             form = self.study.spec.raw.forms[name]
-            frame = read_form(self._form_path(name), self.encoding)
+            frame = read_form(self._form_path(name), self._encoding(name))
             self._check_keys(name, frame, form.keys)
             self._forms[name] = frame
         return self._forms[name]
@@ -449,7 +452,7 @@ class Engine:
         for group, cols in s.groups.items():
             part = frame[ident].copy()
             part[s.key] = group
-            part[STACK_FIELD] = cols.get(s.drop_empty, next(iter(cols.values())))
+            part[STACK_FIELD] = group
             for new, raw in cols.items():
                 part[new] = frame[raw]
             parts.append(part)
@@ -527,8 +530,9 @@ class Engine:
                 severity: str = "error") -> None:
         row = frame.loc[idx]
         col = column or _source_column(ld.spec.variables.get(variable))
-        if STACK_FIELD in frame.columns and col and col in _stack_new_columns(ld):
-            col = f"{row[STACK_FIELD]}"
+        if STACK_FIELD in frame.columns and col:
+            # a stacked column: name the raw column of this record's group (PLT_U, not ORRESU)
+            col = _stack_raw_column(ld, str(row[STACK_FIELD]), col) or col
         self.defects.add(Defect(severity, ld.spec.domain, str(row[SOURCE_FILE]),
                                 int(row[SOURCE_ROW]), col or variable,
                                 None if value is None else str(value),
@@ -604,6 +608,13 @@ class Engine:
             column = spec.time if "time" in p.message else spec.date
             self._defect(ld, frame, p.index, name, p.value, p.message, column=column,
                          severity=p.severity)
+        if spec.complete:
+            partial = iso.notna() & (iso.str.len() < 10)
+            for idx in partial[partial].index:
+                self._defect(ld, frame, idx, name, frame.at[idx, spec.date],
+                             f"a complete date is required, got the partial date {iso[idx]}",
+                             column=spec.date)
+            iso = iso.where(~partial)
         return iso
 
     def _derive(self, ld: LoadedDomain, frame: pd.DataFrame, name: str, var: VariableSpec
@@ -778,8 +789,11 @@ def _source_column(var: VariableSpec | None) -> str | None:
     return None
 
 
-def _stack_new_columns(ld: LoadedDomain) -> set[str]:
-    return {c for st in ld.spec.steps if st.stack for g in st.stack.groups.values() for c in g}
+def _stack_raw_column(ld: LoadedDomain, group: str, column: str) -> str | None:
+    for step in ld.spec.steps:
+        if step.stack is not None and group in step.stack.groups:
+            return step.stack.groups[group].get(column)
+    return None
 
 
 def _foreign_refs(var: VariableSpec) -> set[tuple[str, str]]:
