@@ -6,6 +6,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# shared, noisy machines: a property test is about behaviour, never about time
+settings.register_profile("cdiscflow", deadline=None, derandomize=True)
+settings.load_profile("cdiscflow")
 
 MINI_RAW = {
     "demographics.csv": """\
