@@ -27,6 +27,14 @@ class FormSpec(_Model):
     keys: list[str] = []  # fields that identify one record of the form (duplicates reported)
     encoding: str | None = None  # overrides raw.encoding for this file
 
+    @model_validator(mode="after")
+    def _inside_raw_dir(self) -> FormSpec:
+        # a spec is untrusted: it names files inside the raw folder, never elsewhere
+        p = Path(self.file)
+        if p.is_absolute() or ".." in p.parts or self.file.startswith("~"):
+            raise ValueError(f"raw file {self.file!r} must be a path inside the raw folder")
+        return self
+
 
 class RawSpec(_Model):
     dir: str
@@ -271,7 +279,7 @@ def _validated(model: type[_Model], data: Any, file: Path, lines: Lines, domain:
         loc = tuple(err["loc"])
         variable = loc[1] if len(loc) > 1 and loc[0] == "variables" else None
         where = ".".join(str(p) for p in loc) or "(top level)"
-        msg = err["msg"]
+        msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
         raise SpecError(f"{where}: {msg}", file=str(file), domain=domain,

@@ -111,3 +111,18 @@ def test_domain_file_must_match_its_domain(tmp_path):
     ae = with_lines(MINI_DOMAINS["ae.yaml"], "domain: AE", "domain: CM")
     with pytest.raises(SpecError, match="declares domain CM"):
         check(tmp_path, {"ae.yaml": ae})
+
+
+def test_raw_files_must_stay_inside_the_raw_folder(tmp_path):
+    for bad in ("../outside.csv", "/etc/passwd", "~/x.csv"):
+        study = textwrap.dedent(MINI_STUDY).replace("{file: labs.csv}", f"{{file: '{bad}'}}")
+        with pytest.raises(SpecError, match="must be a path inside the raw folder") as exc:
+            check(tmp_path, study=study)
+        assert exc.value.line == 7  # the labs form's line
+
+
+def test_domain_files_must_stay_inside_the_study_folder(tmp_path):
+    study = textwrap.dedent(MINI_STUDY).replace("domains: [dm, ex, lb, ae]",
+                                                "domains: [dm, ex, lb, ae, ../evil]")
+    with pytest.raises(SpecError, match="outside the study folder"):
+        check(tmp_path, study=study)
