@@ -42,9 +42,10 @@ def _decode(path: Path, data: bytes, encoding: str) -> str:
                            f"study file") from None
 
 
-def _read_text(path: Path, encoding: str) -> str:
+def _read_text(path: Path, encoding: str, first_line_only: bool = False) -> str:
     try:
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            data = fh.readline() if first_line_only else fh.read()
     except FileNotFoundError:
         raise RawDataError(f"{path}: raw file not found") from None
     except OSError as exc:
@@ -57,16 +58,7 @@ def _read_text(path: Path, encoding: str) -> str:
 
 def read_header(path: Path, encoding: str = "utf-8") -> list[str]:
     """The column names of a raw CSV file (reads and checks its first line only)."""
-    try:
-        with path.open("rb") as fh:
-            first = fh.readline()
-    except FileNotFoundError:
-        raise RawDataError(f"{path}: raw file not found") from None
-    except OSError as exc:
-        raise RawDataError(f"{path}: cannot be read: {exc}") from None
-    line = _decode(path, first, encoding)
-    if not line.strip():
-        raise RawDataError(f"{path}: the file is empty (no header row)")
+    line = _read_text(path, encoding, first_line_only=True)
     header = [c.strip() for c in next(csv.reader([line]))]
     dup = sorted({c for c in header if header.count(c) > 1})
     if dup:

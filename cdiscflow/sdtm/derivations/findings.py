@@ -33,6 +33,14 @@ def _factor_for(test: pd.Series, unit: pd.Series, to: pd.Series,
     return factor.astype("float64")
 
 
+def _converted(df: pd.DataFrame, result: str, unit: str, test: str, standard_unit: str,
+               conversions: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.Series]:
+    """The collected result split into comparator and number, and the number converted."""
+    parts = split_result(df[result])
+    factor = _factor_for(df[test], df[unit], df[standard_unit], conversions)
+    return parts, parts["num"] * factor
+
+
 def _fmt(x: float) -> str:
     # 10 significant digits hide binary noise of the conversion (0.7 * 17.1) and keep real digits
     return format(float(f"{x:.10g}"), "g") if abs(x) < 1e15 else f"{x:.10g}"
@@ -52,9 +60,7 @@ def derive_standard_numeric_result(df: pd.DataFrame, *, new_var: str, result: st
     """--STRESN: the numeric result in the standard unit; missing for a result with a comparator
     (``<5``), for text, or where no conversion factor is declared (reported by the engine)."""
     out = df.copy()
-    parts = split_result(out[result])
-    factor = _factor_for(out[test], out[unit], out[standard_unit], conversions)
-    value = parts["num"] * factor
+    parts, value = _converted(out, result, unit, test, standard_unit, conversions)
     value = value.where(parts["op"].isna())
     out[new_var] = value.map(lambda v: float(_fmt(v)), na_action="ignore").astype("Float64")
     return out
@@ -74,13 +80,11 @@ def derive_standard_character_result(df: pd.DataFrame, *, new_var: str, result: 
     """--STRESC: the converted number as text, keeping a comparator (``<5`` -> ``<5``, converted
     when the unit changes); text results are carried over as collected."""
     out = df.copy()
-    parts = split_result(out[result])
-    factor = _factor_for(out[test], out[unit], out[standard_unit], conversions)
-    value = parts["num"] * factor
+    parts, value = _converted(out, result, unit, test, standard_unit, conversions)
     text = value.map(_fmt, na_action="ignore").astype("string")
     text = parts["op"].fillna("").astype("string") + text
     is_number = parts["num"].notna()
-    converted = is_number & factor.notna()
+    converted = is_number & value.notna()
     stresc = out[result].astype("string").str.strip()  # text results as collected
     stresc = stresc.where(~is_number)
     stresc[converted] = text[converted]
