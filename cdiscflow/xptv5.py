@@ -1,0 +1,177 @@
+"""The bytes of an XPORT version 5 file, produced with numpy on whole columns.
+
+This module only lays out bytes (SAS technical note TS-140): the library and member headers,
+one 140-byte NAMESTR per variable, and the observations as fixed-width records, numbers as
+IBM System/370 double precision. Everything a value must satisfy is checked before it gets here
+(``cdiscflow.xpt``). The layout follows what readstat writes field for field, so a file from
+here is byte-identical to pyreadstat's for the same frame: pyreadstat stays the reference the
+tests compare against.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+RECORD = 80
+NAMESTR = 140
+_HEADER = b"HEADER RECORD*******%-7s HEADER RECORD!!!!!!!%s  "
+_FORMAT_RE = re.compile(r"^(?P<name>\$?[A-Z_]*?)(?P<width>\d*)\.?(?P<decimals>\d*)$")
+_VERSION = b"6.06    "
+_OS = b"bsd4.2  "
+# rows per block of the observation buffer: large enough to amortise numpy calls, small
+# enough to keep a 10-million-row dataset out of memory all at once
+CHUNK_ROWS = 100_000
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    label: str
+    is_char: bool
+    length: int  # bytes in each record (8 for numbers)
+    format: str | None  # "DATE9." style or None
+    values: np.ndarray  # char: object array of str; num: float64 with NaN for missing
+    specials: dict[int, str] | None = None  # row -> special missing code ("A".."Z", "_")
+
+
+def _pad(text: bytes, width: int) -> bytes:
+    return text[:width].ljust(width, b" ")
+
+
+def _header(kind: bytes, digits: bytes = b"0" * 30) -> bytes:
+    return _HEADER % (kind, digits)
+
+
+def _split_format(fmt: str | None) -> tuple[bytes, int, int]:
+    if not fmt:
+        return b"", 0, 0
+    m = _FORMAT_RE.match(fmt.upper())
+    if m is None:
+        raise ValueError(f"format {fmt!r} is not NAMEw.d")
+    width = int(m.group("width") or 0)
+    decimals = int(m.group("decimals") or 0)
+    return m.group("name").encode("ascii"), width, decimals
+
+
+def _namestr(col: Column, number: int, position: int) -> bytes:
+    name, width, decimals = _split_format(col.format)
+    justify = 0 if col.is_char else 1  # numbers are right-justified
+    return b"".join([
+        (2 if col.is_char else 1).to_bytes(2, "big"),
+        b"\0\0",
+        col.length.to_bytes(2, "big"),
+        number.to_bytes(2, "big"),
+        _pad(col.name.encode("ascii"), 8),
+        _pad(col.label.encode("ascii"), 40),
+        _pad(name, 8),
+        width.to_bytes(2, "big"),
+        decimals.to_bytes(2, "big"),
+        justify.to_bytes(2, "big"),
+        b"\0\0",
+        b" " * 8,  # no informat
+        b"\0\0\0\0",
+        position.to_bytes(4, "big"),
+        b"\0" * 52,
+    ])
+
+
+def header_bytes(dataset: str, label: str, columns: Sequence[Column], stamp: bytes) -> bytes:
+    """Everything before the first observation; ``stamp`` is ``ddMONyy:hh:mm:ss``."""
+    parts = [
+        _header(b"LIBRARY"),
+        b"SAS     SAS     SASLIB  " + _VERSION + _OS + b" " * 24 + stamp,
+        stamp + b" " * 64,
+        _header(b"MEMBER ", b"0" * 17 + b"16" + b"0" * 8 + b"140"),
+        _header(b"DSCRPTR"),
+        b"SAS     " + _pad(dataset.encode("ascii"), 8) + b"SASDATA " + _VERSION + _OS
+        + b" " * 24 + stamp,
+        stamp + b" " * 16 + _pad(label.encode("ascii"), 40) + b" " * 8,
+        _header(b"NAMESTR", b"000000" + f"{len(columns):04d}".encode() + b"0" * 20),
+    ]
+    names, position = [], 0
+    for number, col in enumerate(columns, start=1):
+        names.append(_namestr(col, number, position))
+        position += col.length
+    block = b"".join(names)
+    parts.append(block + b" " * (-len(block) % RECORD))
+    parts.append(_header(b"OBS    "))
+    return b"".join(parts)
+
+
+def ibm_doubles(values: np.ndarray, specials: dict[int, str] | None = None) -> np.ndarray:
+    """IEEE doubles as big-endian IBM System/370 doubles, as an (n, 8) uint8 array.
+
+    IBM: sign bit, 7-bit excess-64 base-16 exponent, 56-bit fraction in [1/16, 1). A double's
+    53 significant bits always fit the fraction after the hexadecimal normalising shift (at
+    most 3 bits), so the conversion is exact for every value inside the IBM exponent range
+    (callers refuse the rest). Missing is ``.`` (0x2E) followed by zeros; special missing
+    values ``.A``-``.Z`` and ``._`` store their letter in place of the dot.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    missing = np.isnan(x)
+    mantissa, exp2 = np.frexp(np.where(missing, 0.0, np.abs(x)))  # |x| = m * 2**e, m in [.5, 1)
+    exp16 = -(-exp2 // 4)  # ceil(e / 4): the base-16 exponent
+    shift = 4 * exp16 - exp2  # 0..3 bits to reach a fraction in [1/16, 1)
+    fraction = np.ldexp(mantissa, 56 - shift).astype(np.uint64)
+    top = (np.signbit(x) & (x != 0)).astype(np.uint64) << np.uint64(63)
+    top |= (exp16 + 64).astype(np.uint64) << np.uint64(56)
+    word = np.where(x == 0, np.uint64(0), top | fraction)
+    word = np.where(missing, np.uint64(0x2E) << np.uint64(56), word)
+    for row, code in (specials or {}).items():
+        word[row] = np.uint64(ord(code)) << np.uint64(56)
+    return word.astype(">u8").view(np.uint8).reshape(-1, 8)
+
+
+def _char_bytes(values: np.ndarray | pa.Array, length: int) -> np.ndarray:
+    """ASCII text as an (n, length) uint8 array padded with blanks.
+
+    Arrow pads every value to the same width in C++, after which the values lie back to back
+    in one buffer that numpy can view without a per-value Python step.
+    """
+    text = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(
+        np.asarray(values, dtype=object), type=pa.string())
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    padded = pc.utf8_rpad(pc.fill_null(text.cast(pa.string()), ""), width=length, padding=" ")
+    n = len(padded)
+    if n == 0:
+        return np.empty((0, length), dtype=np.uint8)
+    offsets = np.frombuffer(padded.buffers()[1], dtype=np.int32, count=n + 1,
+                            offset=padded.offset * 4)
+    data = np.frombuffer(padded.buffers()[2], dtype=np.uint8)
+    return data[offsets[0]:offsets[0] + n * length].reshape(n, length)
+
+
+def write_observations(fh: BinaryIO, columns: Sequence[Column], rows: int,
+                       chunk_rows: int = CHUNK_ROWS) -> int:
+    """Write the fixed-width records in blocks, then blank padding to a whole record.
+
+    Returns the number of bytes written.
+    """
+    width = sum(c.length for c in columns)
+    offsets = np.cumsum([0] + [c.length for c in columns])
+    written = 0
+    for start in range(0, rows, chunk_rows):
+        stop = min(rows, start + chunk_rows)
+        block = np.empty((stop - start, width), dtype=np.uint8)
+        for col, at in zip(columns, offsets, strict=False):
+            piece = col.values[start:stop]
+            if col.is_char:
+                block[:, at:at + col.length] = _char_bytes(piece, col.length)
+            else:
+                specials = {r - start: c for r, c in (col.specials or {}).items()
+                            if start <= r < stop}
+                block[:, at:at + 8] = ibm_doubles(piece, specials)
+        data = block.tobytes()
+        fh.write(data)
+        written += len(data)
+    pad = -written % RECORD
+    fh.write(b" " * pad)
+    return written + pad
