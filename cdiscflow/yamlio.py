@@ -38,8 +38,29 @@ def _build(node: yaml.Node, path: tuple[Any, ...], lines: Lines, file: str) -> A
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_build(v, (*path, i), lines, file) for i, v in enumerate(node.value)]
+    _check_plain_scalar(node, file)
     # scalars through the safe constructor: plain types only, never a Python object
     return yaml.SafeLoader("").construct_object(node, deep=True)
+
+
+_BOOL_WORDS = {"true", "false"}
+
+
+def _check_plain_scalar(node: yaml.Node, file: str) -> None:
+    """Refuse the YAML 1.1 readings that silently change a value a data programmer typed."""
+    if not isinstance(node, yaml.ScalarNode) or node.style is not None:
+        return  # quoted text is always text
+    text = node.value
+    line = node.start_mark.line + 1
+    if node.tag == "tag:yaml.org,2002:bool" and text.lower() not in _BOOL_WORDS:
+        raise SpecError(f"YAML reads {text!r} as {text.lower() in ('yes', 'on', 'y')}; write "
+                        f"'{text}' in quotes for the text, or true/false for a yes/no",
+                        file=file, line=line)
+    digits = text.lstrip("+-")
+    if node.tag == "tag:yaml.org,2002:int" and (
+            (len(digits) > 1 and digits.startswith("0")) or "_" in digits or ":" in digits):
+        raise SpecError(f"YAML reads {text!r} as a number in another base or form; write "
+                        f"'{text}' in quotes", file=file, line=line)
 
 
 def load_yaml(path: Path) -> tuple[Any, Lines]:

@@ -199,14 +199,13 @@ def test_non_ascii_value_names_dataset_variable_row_and_raw_line(tmp_path):
 
 def test_strict_fails_on_warnings(tmp_path):
     study = clean_study(tmp_path)
-    lb = (study / "lb.yaml").read_text().replace("values: {x10E9/L: 10^9/L}", "values: {}")
-    (study / "lb.yaml").write_text(lb)
-    # x10E9/L is no CT unit: a warning (UNIT is extensible), kept as collected
-    labs = "SUBJID,VISIT,LBDAT,LBTIM,PLT,PLT_U,HGB,HGB_U\n001,Day 1,2021-03-10,08:00,20,x10E9/L,,\n"
+    # a sample time without its date: kept out of LBDTC and reported as a warning
+    labs = "SUBJID,VISIT,LBDAT,LBTIM,PLT,PLT_U,HGB,HGB_U\n001,Day 1,,08:00,20,10^9/L,,\n"
     (study / "raw" / "labs.csv").write_text(labs)
     ok = CliRunner().invoke(main, ["run", str(study), "--out", str(tmp_path / "o")])
     assert ok.exit_code == 0, ok.output
-    assert "WARNING [LB] labs.csv:2 PLT_U value 'x10E9/L'" in ok.output
+    assert ("WARNING [LB] labs.csv:2 LBTIM value '08:00': LBDTC: a time was collected without "
+            "a date") in ok.output
     strict = CliRunner().invoke(main, ["run", str(study), "--out", str(tmp_path / "o"),
                                        "--strict"])
     assert strict.exit_code == 2

@@ -39,8 +39,13 @@ class DateProblem:
 
 def _compile(fmt: str) -> re.Pattern[str]:
     pattern, pos = "", 0
+    # without separators (YYYYMMDD) a one-digit day or month would be ambiguous: 2021035
+    compact = not _TOKEN_RE.sub("", fmt)
     for m in _TOKEN_RE.finditer(fmt):
-        pattern += re.escape(fmt[pos : m.start()]) + _TOKENS[m.group(0)]
+        token = _TOKENS[m.group(0)]
+        if compact:
+            token = token.replace(r"\d{1,2}", r"\d{2}")
+        pattern += re.escape(fmt[pos : m.start()]) + token
         pos = m.end()
     pattern += re.escape(fmt[pos:])
     if fmt == ISO_FORMAT:

@@ -21,7 +21,7 @@ from cdiscflow.errors import Defect, DefectLog, RawDataError, SpecError
 from cdiscflow.raw import SOURCE_FILE, SOURCE_ROW, read_form, read_header
 from cdiscflow.sdtm import dates
 from cdiscflow.sdtm.derivations import REGISTRY, qualified
-from cdiscflow.sdtm.derivations.findings import split_result
+from cdiscflow.sdtm.derivations.findings import format_number, split_result
 from cdiscflow.spec import NULL, LoadedDomain, LoadedStudy, VariableSpec
 from cdiscflow.standards import codelist, find_codelist, sdtm_variables
 from cdiscflow.standards.ct import Codelist
@@ -109,7 +109,7 @@ class Engine:
         self.defects = DefectLog()
         self._forms: dict[str, pd.DataFrame] = {}
         self._work = {d.spec.domain: _Work(d) for d in study.domains}
-        self._segments = self._plan()
+        self._segments: list[_Segment] | None = None
 
     # ---- checking the spec before any data is read -----------------------------------------
 
@@ -133,20 +133,20 @@ class Engine:
         """
         for work in self._work.values():
             ld = work.loaded
+            try:
+                ig = {v.name: v for v in sdtm_variables(ld.spec.domain)}
+            except KeyError as exc:
+                raise _spec_error(ld, f"{exc.args[0]}; only SDTMIG domains can be mapped",
+                                  path=("domain",)) from None
             columns = set(self._columns_after_steps(ld))
-            ig = {v.name: v for v in sdtm_variables(ld.spec.domain)}
             defined: set[str] = set()
             for name, var in ld.spec.variables.items():
                 path = ("variables", name)
-                if name not in ig and not (var.temp or var.supp):
-                    raise _spec_error(ld, f"{name} is not an SDTMIG variable of "
-                                      f"{ld.spec.domain}; mark it supp: (SUPP{ld.spec.domain}) "
-                                      f"or temp:", name, path)
-                if var.supp and len(name) > 8:
-                    raise _spec_error(ld, "a SUPP-- QNAM has at most 8 characters", name, path)
+                self._check_declaration(ld, name, var, ig, path)
                 self._check_variable(ld, name, var, columns | defined, path)
                 defined.add(name)
-            missing = [v.name for v in ig.values() if v.core == "Req" and v.name not in defined]
+            written = {n for n, v in ld.spec.variables.items() if not (v.temp or v.supp)}
+            missing = [v.name for v in ig.values() if v.core == "Req" and v.name not in written]
             if missing:
                 raise _spec_error(ld, f"required (Req) SDTMIG variables not mapped: "
                                   f"{', '.join(missing)}", path=("variables",))
@@ -157,6 +157,32 @@ class Engine:
             if ld.spec.supp_idvar and ld.spec.supp_idvar not in defined:
                 raise _spec_error(ld, f"supp_idvar {ld.spec.supp_idvar} is not mapped",
                                   path=("supp_idvar",))
+            has_supp = any(v.supp for v in ld.spec.variables.values())
+            if has_supp and not ld.spec.supp_idvar and ld.spec.domain != "DM":
+                raise _spec_error(ld, "SUPP-- records of a domain with several records per "
+                                  "subject need supp_idvar (e.g. the --SEQ variable) to point "
+                                  "at their parent record", path=("variables",))
+        self._segments = self._plan()
+
+    def _check_declaration(self, ld: LoadedDomain, name: str, var: VariableSpec,
+                           ig: dict[str, Any], path: tuple[Any, ...]) -> None:
+        """What a variable is allowed to be, before where its value comes from."""
+        domain = ld.spec.domain
+        if name not in ig and not (var.temp or var.supp):
+            raise _spec_error(ld, f"{name} is not an SDTMIG variable of {domain}; mark it "
+                              f"supp: (SUPP{domain}) or temp:", name, path)
+        if name in ig and var.type and var.type != ig[name].type and not var.temp:
+            raise _spec_error(ld, f"type {var.type} contradicts SDTMIG, where {name} is "
+                              f"{ig[name].type}", name, path)
+        if var.supp and len(name) > 8:
+            raise _spec_error(ld, "a SUPP-- QNAM has at most 8 characters", name, path)
+        if var.supp and len(var.supp.qlabel.encode()) > 40:
+            raise _spec_error(ld, "a SUPP-- QLABEL has at most 40 characters", name, path)
+        if var.constant is not None and var.constant is not NULL:
+            expected = {"STUDYID": self.study.spec.study.studyid, "DOMAIN": domain}.get(name)
+            if expected is not None and str(var.constant) != expected:
+                raise _spec_error(ld, f"{name} is {var.constant!r} here but {expected!r} in "
+                                  f"the study", name, path)
 
     def _columns_after_steps(self, ld: LoadedDomain) -> list[str]:
         cols = read_header(self._form_path(ld.spec.source), self._encoding(ld.spec.source))
@@ -186,6 +212,9 @@ class Engine:
                     if c not in right:
                         raise _spec_error(ld, f"join column {c!r} is not in {j.form or j.domain}",
                                           path=path)
+                    if c in cols and c not in j.pairs:
+                        raise _spec_error(ld, f"join column {c!r} is already a column here; a "
+                                          f"join adds new columns only", path=path)
                 cols = cols + [c for c in j.columns if c not in cols]
             elif step.stack is not None:
                 s = step.stack
@@ -218,24 +247,28 @@ class Engine:
                 raise _spec_error(ld, f"unknown codelist {var.ct.codelist!r}", name, path)
             if var.ct.from_codelist and find_codelist(var.ct.from_codelist) is None:
                 raise _spec_error(ld, f"unknown codelist {var.ct.from_codelist!r}", name, path)
+            # with from_codelist the values name terms of that (source) list
+            target = find_codelist(var.ct.from_codelist) if var.ct.from_codelist else cl
             for raw_value, sub in var.ct.values.items():
-                _no_bool_key(ld, name, path, raw_value)
-                if sub not in cl.submission_values and not cl.extensible:
+                if sub not in target.submission_values and not target.extensible:
                     raise _spec_error(ld, f"{sub!r} (for {raw_value!r}) is not a term of the "
-                                      f"non-extensible codelist {cl.submission_value}", name, path)
+                                      f"non-extensible codelist {target.submission_value}",
+                                      name, path)
         elif kind == "map":
             need(var.map.field, "source field")
-            for raw_value in var.map.values:
-                _no_bool_key(ld, name, path, raw_value)
         elif kind == "lookup":
             rows = self._tables(ld).get(var.lookup.table)
             if rows is None:
                 raise _spec_error(ld, f"unknown table {var.lookup.table!r}", name, path)
+            table_cols = {c for row in rows for c in row}
             for tcol, fcol in var.lookup.match.items():
                 need(fcol, "lookup key")
-                if rows and tcol not in rows[0]:
+                if tcol not in table_cols:
                     raise _spec_error(ld, f"table {var.lookup.table} has no column {tcol!r}",
                                       name, path)
+            if var.lookup.value not in table_cols:
+                raise _spec_error(ld, f"table {var.lookup.table} has no column "
+                                  f"{var.lookup.value!r}", name, path)
         elif kind == "date":
             need(var.date.date, "date field")
             if var.date.time:
@@ -271,8 +304,14 @@ class Engine:
                     raise _spec_error(ld, f"{fn}.{pname} takes one column", name, path)
                 for ref in refs:
                     q = qualified(str(ref))
+                    if q and q[0] == ld.spec.domain:
+                        raise _spec_error(ld, f"{fn}.{pname}: write {q[1]} for a variable of "
+                                          f"this domain, not {ref}", name, path)
                     if q:
                         self._check_foreign(ld, name, path, q)
+                        if "USUBJID" not in available:
+                            raise _spec_error(ld, f"{fn}.{pname}: {ref} is matched by USUBJID; "
+                                              f"define USUBJID above {name}", name, path)
                     elif ref not in available:
                         raise _spec_error(ld, f"{fn}.{pname}: {ref!r} is neither a raw column "
                                           f"nor a variable defined above", name, path)
@@ -284,16 +323,30 @@ class Engine:
                         raise _spec_error(ld, f"{fn}.{pname} takes DOMAIN.VARIABLE, not "
                                           f"{ref!r}", name, path)
                     self._check_foreign(ld, name, path, q)
+                    if "USUBJID" not in available:
+                        raise _spec_error(ld, f"{fn}.{pname}: records are matched by USUBJID; "
+                                          f"define USUBJID above {name}", name, path)
             elif param.kind == "table" and value not in self._tables(ld):
                 raise _spec_error(ld, f"{fn}.{pname}: unknown table {value!r}", name, path)
+            elif param.choices and value not in param.choices:
+                raise _spec_error(ld, f"{fn}.{pname} is one of {', '.join(param.choices)}, not "
+                                  f"{value!r}", name, path)
+        if spec.check is not None:
+            problem = spec.check(given)
+            if problem:
+                raise _spec_error(ld, f"{fn}: {problem}", name, path)
 
     def _check_foreign(self, ld: LoadedDomain, name: str, path: tuple[Any, ...],
                        q: tuple[str, str]) -> None:
         dom, var = q
         if dom not in self._work:
             raise _spec_error(ld, f"{dom}.{var}: domain {dom} is not in this study", name, path)
-        if var not in self._work[dom].loaded.spec.variables:
+        other = self._work[dom].loaded.spec.variables
+        if var not in other:
             raise _spec_error(ld, f"{dom}.{var}: {dom} maps no variable {var}", name, path)
+        if "USUBJID" not in other:
+            raise _spec_error(ld, f"{dom}.{var}: {dom} has no USUBJID to match records by",
+                              name, path)
 
     # ---- planning -----------------------------------------------------------------------------
 
@@ -353,7 +406,7 @@ class Engine:
         """Build every domain; defects are collected in ``self.defects``."""
         self.check()
         notify = progress or (lambda domain, stage: None)
-        for seg in self._segments:
+        for seg in self._segments or []:
             work = self._work[seg.domain]
             if seg.index == 0:
                 notify(seg.domain, "reading raw data")
@@ -394,20 +447,29 @@ class Engine:
         recon = Reconciliation(source_file=self.study.spec.raw.forms[ld.spec.source].file,
                                raw_records=len(frame))
         for step in ld.spec.steps:
+            present = set(frame[SOURCE_ROW])
             if step.filter is not None:
                 keep = _evaluate(step.filter, frame).fillna(False).astype(bool)
-                reason = _describe(step.filter)
-                if (~keep).sum():
-                    recon.filtered[reason] = recon.filtered.get(reason, 0) + int((~keep).sum())
                 frame = frame[keep]
+                bucket, reason = recon.filtered, _describe(step.filter)
             elif step.join is not None:
-                frame = self._join(ld, frame, step.join, recon)
-            elif step.stack is not None:
+                frame = self._join(ld, frame, step.join)
+                bucket = recon.rejected
+                reason = f"no match in {step.join.form or step.join.domain} on " \
+                         f"{', '.join(step.join.pairs)}"
+            else:
                 frame = self._stack(frame, step.stack, recon)
+                bucket, reason = None, ""
+            # a raw record is accounted for where its last row left: after a stack, a filter
+            # removing some of a record's tests does not lose the record
+            gone = len(present - set(frame[SOURCE_ROW]))
+            if gone and bucket is not None:
+                bucket[reason] = bucket.get(reason, 0) + gone
+            elif gone:
+                recon.empty += gone
         return frame.reset_index(drop=True), recon
 
-    def _join(self, ld: LoadedDomain, frame: pd.DataFrame, j: Any,
-              recon: Reconciliation) -> pd.DataFrame:
+    def _join(self, ld: LoadedDomain, frame: pd.DataFrame, j: Any) -> pd.DataFrame:
         pairs = j.pairs
         if j.form:
             right = self._form(j.form)
@@ -426,6 +488,10 @@ class Engine:
         merged = _merge_on(frame, right[~wild], pairs)
         if wild.any():
             exact_keys = {k: v for k, v in pairs.items() if v not in wild_cols}
+            if right[wild].duplicated(list(exact_keys.values())).any():
+                raise _spec_error(ld, f"join to {right_name}: two rows with a blank "
+                                  f"{', '.join(wild_cols)} share the same "
+                                  f"{', '.join(exact_keys.values())}", path=("steps",))
             fallback = _merge_on(frame, right[wild].drop(columns=wild_cols), exact_keys)
             use = (merged["__join"] == "left_only") & (fallback["__join"] == "both")
             for c in j.columns:
@@ -434,10 +500,8 @@ class Engine:
             merged.loc[use, "__join"] = "both"
         unmatched = merged["__join"] == "left_only"
         if j.required and unmatched.any():
-            keys = ", ".join(pairs)
-            reason = f"no match in {right_name} on {keys}"
-            recon.rejected[reason] = recon.rejected.get(reason, 0) + int(unmatched.sum())
-            for _, row in merged[unmatched].iterrows():
+            reason = f"no match in {right_name} on {', '.join(pairs)}"
+            for _, row in merged[unmatched].drop_duplicates(SOURCE_ROW).iterrows():
                 self.defects.add(Defect(
                     "error", ld.spec.domain, row[SOURCE_FILE], int(row[SOURCE_ROW]),
                     "+".join(pairs), "/".join(str(row[k]) for k in pairs),
@@ -464,9 +528,7 @@ class Engine:
         if s.drop_empty:
             blank = long[s.drop_empty].isna()
             recon.cells_not_done += int(blank.sum())
-            rows_before = set(long[SOURCE_ROW])
             long = long[~blank]
-            recon.empty += len(rows_before - set(long[SOURCE_ROW]))
         return long.reset_index(drop=True)
 
     # ---- variables ----------------------------------------------------------------------------
@@ -608,6 +670,12 @@ class Engine:
             column = spec.time if "time" in p.message else spec.date
             self._defect(ld, frame, p.index, name, p.value, p.message, column=column,
                          severity=p.severity)
+        if spec.time:
+            orphan = frame[spec.time].notna() & frame[spec.date].isna()
+            for idx in orphan[orphan].index:
+                self._defect(ld, frame, idx, name, frame.at[idx, spec.time],
+                             "a time was collected without a date; it is not mapped",
+                             column=spec.time, severity="warning")
         if spec.complete:
             partial = iso.notna() & (iso.str.len() < 10)
             for idx in partial[partial].index:
@@ -647,8 +715,12 @@ class Engine:
                 kwargs[pname] = value
         if "report" in inspect.signature(spec.function).parameters:
             def report(index: pd.Index, message: str, column: str | None = None) -> None:
+                # a variable named as the column: name the raw column it came from
+                source = _source_column(ld.spec.variables.get(column)) if column else None
                 for idx in index:
-                    self._defect(ld, work, idx, name, None, message, column=column)
+                    value = work.at[idx, column] if column in work.columns else None
+                    self._defect(ld, work, idx, name, value, message,
+                                 column=source or column)
             kwargs["report"] = report
         try:
             out = spec.function(work, new_var=name, **kwargs)
@@ -695,15 +767,18 @@ class Engine:
             if v.label and n in labels:
                 labels[n] = v.label
         seq = next((v for v in keep if v.endswith("SEQ")), None)
-        order = spec.sort or (["USUBJID", seq] if seq else ["USUBJID"])
-        frame = frame.sort_values(order, kind="stable").reset_index(drop=True)
+        default = [c for c in ("USUBJID", seq) if c and c in frame.columns]
+        order = spec.sort or default
+        if order:
+            frame = frame.sort_values(order, kind="stable")
+        frame = frame.reset_index(drop=True)
         data = frame[keep].copy()
         recon = work.recon
         recon.records_out = len(frame)
         recon.raw_records_landed = int(frame[SOURCE_ROW].nunique())
         lineage = pd.DataFrame({
             "DOMAIN": spec.domain,
-            "USUBJID": frame["USUBJID"],
+            **({"USUBJID": frame["USUBJID"]} if "USUBJID" in frame.columns else {}),
             **({seq: frame[seq].astype("Int64")} if seq else {}),
             "SOURCE_FILE": frame[SOURCE_FILE],
             "SOURCE_ROW": frame[SOURCE_ROW].astype("int64"),
@@ -758,7 +833,7 @@ def _merge_on(frame: pd.DataFrame, right: pd.DataFrame, pairs: dict[str, str]) -
 
 def _num_text(v: Any) -> str:
     f = float(v)
-    return str(int(f)) if f.is_integer() else format(float(f"{f:.10g}"), "g")
+    return str(int(f)) if f.is_integer() and abs(f) < 1e15 else format_number(f)
 
 
 def _ct_miss(cl: Codelist, n: int, extensible: bool) -> str:
@@ -767,12 +842,6 @@ def _ct_miss(cl: Codelist, n: int, extensible: bool) -> str:
                 f"as collected in {n} record(s): add it to the mapping's values if it is a "
                 f"synonym")
     return f"not a term of codelist {cl.submission_value} ({cl.code}) and not mapped"
-
-
-def _no_bool_key(ld: LoadedDomain, name: str, path: tuple[Any, ...], key: Any) -> None:
-    if isinstance(key, bool):
-        raise _spec_error(ld, f"the value key {key!r} was read by YAML as a yes/no; quote it "
-                          f"(write 'Yes', 'No')", name, path)
 
 
 def _source_column(var: VariableSpec | None) -> str | None:

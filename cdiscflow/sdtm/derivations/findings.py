@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 
 from cdiscflow.sdtm import dates
-from cdiscflow.sdtm.derivations.registry import Param, derivation
+from cdiscflow.sdtm.derivations.registry import Param, Report, derivation
 
 _RESULT_RE = r"^\s*(?P<op><=|>=|<|>)?\s*(?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$"
 
@@ -29,7 +29,8 @@ def _factor_for(test: pd.Series, unit: pd.Series, to: pd.Series,
     u, t = unit.astype("string"), to.astype("string")
     factor = (test.astype("string") + sep + u + sep + t).map(specific).astype("Float64")
     factor = factor.fillna(("*" + sep + u + sep + t).map(specific).astype("Float64"))
-    factor = factor.mask((u == t).fillna(False).astype(bool), 1.0)
+    same = (u == t).fillna(False) | (u.isna() & t.isna())  # equal, or a test with no unit
+    factor = factor.mask(same.astype(bool), 1.0)
     return factor.astype("float64")
 
 
@@ -41,9 +42,10 @@ def _converted(df: pd.DataFrame, result: str, unit: str, test: str, standard_uni
     return parts, parts["num"] * factor
 
 
-def _fmt(x: float) -> str:
-    # 10 significant digits hide binary noise of the conversion (0.7 * 17.1) and keep real digits
-    return format(float(f"{x:.10g}"), "g") if abs(x) < 1e15 else f"{x:.10g}"
+def format_number(x: float) -> str:
+    """A number as text with up to 10 significant digits: enough for any collected value,
+    and few enough to hide binary noise of a conversion (0.7 x 17.1 -> 11.97)."""
+    return f"{float(x):.10g}"
 
 
 @derivation(
@@ -56,13 +58,20 @@ def _fmt(x: float) -> str:
 )
 def derive_standard_numeric_result(df: pd.DataFrame, *, new_var: str, result: str, unit: str,
                                    test: str, standard_unit: str,
-                                   conversions: list[dict[str, Any]]) -> pd.DataFrame:
+                                   conversions: list[dict[str, Any]],
+                                   report: Report | None = None) -> pd.DataFrame:
     """--STRESN: the numeric result in the standard unit; missing for a result with a comparator
-    (``<5``), for text, or where no conversion factor is declared (reported by the engine)."""
+    (``<5``), for text, or where no conversion factor is declared (reported)."""
     out = df.copy()
     parts, value = _converted(out, result, unit, test, standard_unit, conversions)
+    lost = parts["num"].notna() & value.isna()
+    if report is not None and lost.any():
+        keys = out.loc[lost, [test, unit, standard_unit]].astype("string").fillna("(none)")
+        for (t, u, su), rows in keys.groupby([test, unit, standard_unit]).groups.items():
+            report(rows, f"no conversion declared for {t} from {u} to {su}", unit)
     value = value.where(parts["op"].isna())
-    out[new_var] = value.map(lambda v: float(_fmt(v)), na_action="ignore").astype("Float64")
+    rounded = value.map(lambda v: float(format_number(v)), na_action="ignore")
+    out[new_var] = rounded.astype("Float64")
     return out
 
 
@@ -81,7 +90,7 @@ def derive_standard_character_result(df: pd.DataFrame, *, new_var: str, result: 
     when the unit changes); text results are carried over as collected."""
     out = df.copy()
     parts, value = _converted(out, result, unit, test, standard_unit, conversions)
-    text = value.map(_fmt, na_action="ignore").astype("string")
+    text = value.map(format_number, na_action="ignore").astype("string")
     text = parts["op"].fillna("").astype("string") + text
     is_number = parts["num"].notna()
     converted = is_number & value.notna()

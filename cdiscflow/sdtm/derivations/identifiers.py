@@ -35,7 +35,15 @@ def derive_seq(df: pd.DataFrame, *, new_var: str, order: list[str], by: list[str
     by = by or ["USUBJID"]
     out = df.copy()
     keys = [*by, *order]
-    sorted_idx = out.sort_values(keys, kind="stable", na_position="last").index
+    # a text key holding only numbers (AESPID 2, 10) sorts as numbers, not as text
+    sortable = out[keys].copy()
+    for key in order:
+        col = sortable[key]
+        if pd.api.types.is_string_dtype(col) or col.dtype == object:
+            nums = pd.to_numeric(col, errors="coerce")
+            if nums.notna().sum() == col.notna().sum() and col.notna().any():
+                sortable[key] = nums
+    sorted_idx = sortable.sort_values(keys, kind="stable", na_position="last").index
     ranks = out.loc[sorted_idx].groupby(by, sort=False, dropna=False).cumcount() + 1
     out[new_var] = ranks.reindex(out.index).astype(np.int64).astype("Int64")
     return out

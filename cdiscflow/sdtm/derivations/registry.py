@@ -17,10 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
 PARAM_KINDS = ("column", "columns", "records", "table", "value")
+
+# A derivation that accepts ``report`` tells the engine which rows it could not derive and why;
+# the engine turns each into a defect naming the raw file, line and column.
+Report = Callable[[pd.Index, str, "str | None"], None]
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,7 @@ class Param:
     required: bool = True
     default: object = None
     doc: str = ""
+    choices: tuple[str, ...] = ()  # the values a ``value`` parameter may take
 
 
 @dataclass(frozen=True)
@@ -37,13 +43,16 @@ class Derivation:
     function: Callable[..., pd.DataFrame]
     params: dict[str, Param]
     doc: str
+    # checks the given parameters together before any data is read: None or what is wrong
+    check: Callable[[dict[str, Any]], str | None] | None = None
 
 
 REGISTRY: dict[str, Derivation] = {}
 
 
-def derivation(name: str, **params: Param) -> Callable[[Callable[..., pd.DataFrame]],
-                                                      Callable[..., pd.DataFrame]]:
+def derivation(name: str, check: Callable[[dict[str, Any]], str | None] | None = None,
+               **params: Param) -> Callable[[Callable[..., pd.DataFrame]],
+                                            Callable[..., pd.DataFrame]]:
     """Register ``function`` under ``name`` with its declared parameters."""
     for p in params.values():
         assert p.kind in PARAM_KINDS, p.kind
@@ -52,7 +61,7 @@ def derivation(name: str, **params: Param) -> Callable[[Callable[..., pd.DataFra
         if name in REGISTRY:
             raise ValueError(f"derivation {name!r} registered twice")
         doc = (function.__doc__ or "").strip().splitlines()[0] if function.__doc__ else ""
-        REGISTRY[name] = Derivation(name, function, dict(params), doc)
+        REGISTRY[name] = Derivation(name, function, dict(params), doc, check)
         return function
 
     return register

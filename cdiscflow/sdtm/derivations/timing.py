@@ -7,13 +7,13 @@ from typing import Any
 import pandas as pd
 
 from cdiscflow.sdtm import dates
-from cdiscflow.sdtm.derivations.registry import Param, derivation
+from cdiscflow.sdtm.derivations.registry import Param, Report, derivation
 
 
 @derivation(
     "extreme_date",
     sources=Param("records", doc="DOMAIN.VARIABLE date(s) to search, e.g. [EX.EXSTDTC]"),
-    mode=Param("value", doc="first or last"),
+    mode=Param("value", doc="first or last", choices=("first", "last")),
 )
 def derive_extreme_date(df: pd.DataFrame, *, new_var: str, sources: pd.DataFrame, mode: str
                         ) -> pd.DataFrame:
@@ -68,8 +68,22 @@ def derive_age(df: pd.DataFrame, *, new_var: str, birth: str, ref: str) -> pd.Da
     return out
 
 
+def _check_epochs(given: dict[str, Any]) -> str | None:
+    epochs, ends = given.get("epochs", []), given.get("ends", [])
+    inclusive = given.get("ends_inclusive", [])
+    if not (isinstance(epochs, list) and isinstance(ends, list) and isinstance(inclusive, list)):
+        return "epochs, ends and ends_inclusive are lists"
+    if len(epochs) != len(ends) + 1 or len(inclusive) != len(ends):
+        return (f"epochs needs one more entry than ends ({len(epochs)} epochs, {len(ends)} "
+                f"ends), and ends_inclusive one per end ({len(inclusive)})")
+    if not all(isinstance(v, bool) for v in inclusive):
+        return "ends_inclusive holds true or false for each end"
+    return None
+
+
 @derivation(
     "epoch",
+    check=_check_epochs,
     dtc=Param("column", doc="the --DTC (or --STDTC) of the record"),
     epochs=Param("value", doc="epoch names in time order, e.g. [SCREENING, TREATMENT, FOLLOW-UP]"),
     ends=Param("columns", doc="the date each epoch but the last ends, e.g. [DM.RFXSTDTC, "
@@ -111,13 +125,14 @@ def _schedule(schedule: list[dict[str, Any]]) -> pd.DataFrame:
     visit=Param("column", doc="the collected visit name"),
     dtc=Param("column", doc="the record's date, to place unscheduled visits"),
     schedule=Param("table", doc="rows of name, VISIT, VISITNUM, VISITDY"),
-    target=Param("value", doc="VISIT, VISITNUM or VISITDY"),
+    target=Param("value", doc="VISIT, VISITNUM or VISITDY",
+                 choices=("VISIT", "VISITNUM", "VISITDY")),
     unscheduled=Param("value", required=False, default="Unscheduled",
                       doc="collected name of an unscheduled visit"),
 )
 def derive_visit(df: pd.DataFrame, *, new_var: str, visit: str, dtc: str,
-                 schedule: list[dict[str, Any]], target: str, unscheduled: str = "Unscheduled"
-                 ) -> pd.DataFrame:
+                 schedule: list[dict[str, Any]], target: str, unscheduled: str = "Unscheduled",
+                 report: Report | None = None) -> pd.DataFrame:
     """VISIT, VISITNUM or VISITDY from the declared visit schedule.
 
     An unscheduled visit is numbered after the last scheduled visit the subject had on or before
@@ -129,7 +144,11 @@ def derive_visit(df: pd.DataFrame, *, new_var: str, visit: str, dtc: str,
     out = df.copy()
     names = out[visit].astype("string")
     vnum = names.map(sched["VISITNUM"]).astype("Float64")
-    is_unsched = names == unscheduled
+    is_unsched = (names == unscheduled).fillna(False).astype(bool)
+    unknown = names.notna() & ~is_unsched & vnum.isna()
+    if report is not None and unknown.any():
+        report(unknown[unknown].index, f"visit name not in the schedule (nor "
+               f"{unscheduled!r})", visit)
     if is_unsched.any():
         day = dates.date_part(out[dtc])
         frame = pd.DataFrame({"USUBJID": out["USUBJID"], "day": day, "vnum": vnum,
