@@ -13,6 +13,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from cdiscflow.textops import (
+    extract,
+    factorize,
+    parse_timestamps,
+    per_distinct,
+    take,
+    to_number,
+)
+
 _MONTHS = {m: i for i, m in enumerate(
     ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1
 )}
@@ -51,7 +60,7 @@ def _compile(fmt: str) -> re.Pattern[str]:
     if fmt == ISO_FORMAT:
         # ISO values may be cut short on the right: 2021-03, 2021
         pattern = r"(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?"
-    return re.compile(rf"^\s*{pattern}\s*$", re.IGNORECASE)
+    return re.compile(rf"(?i)^\s*{pattern}\s*$")
 
 
 def known_date_format(fmt: str) -> bool:
@@ -70,10 +79,24 @@ def parse_dates(values: pd.Series, fmt: str, times: pd.Series | None = None
 
     Blank values give a missing result and no problem. A value that does not match ``fmt`` or is
     not a calendar date gives a missing result and a problem naming the value and the format.
+    Each distinct (date, time) pair is parsed once and its result given to every record.
     """
+    values = values.astype("string")
+    columns = [values] if times is None else [values, times.astype("string")]
+    codes, distinct = factorize(*columns)
+    iso, found = _parse_distinct(distinct[0], fmt, None if times is None else distinct[1])
+    rows = pd.Series(values.index)
+    problems = [DateProblem(rows[r], p.value, p.message, p.severity)
+                for p in found for r in np.flatnonzero(codes == p.index)]
+    out = take(iso, codes, values.index)
+    return out.astype("string").rename(values.name), problems
+
+
+def _parse_distinct(values: pd.Series, fmt: str, times: pd.Series | None
+                    ) -> tuple[pd.Series, list[DateProblem]]:
     text = values.astype("string").str.strip()
     present = text.notna() & (text != "")
-    parts = text.where(present).str.extract(_compile(fmt))
+    parts = extract(text.where(present), _compile(fmt).pattern)
     problems: list[DateProblem] = []
 
     year = parts["year"]
@@ -118,17 +141,15 @@ def parse_dates(values: pd.Series, fmt: str, times: pd.Series | None = None
     if times is not None:
         iso, time_problems = _add_times(iso, times)
         problems.extend(time_problems)
-    return iso.astype("string").rename(values.name), problems
+    return iso.astype("string"), problems
 
 
 def _add_times(iso: pd.Series, times: pd.Series) -> tuple[pd.Series, list[DateProblem]]:
     problems: list[DateProblem] = []
     t = times.astype("string").str.strip()
     t = t.where(t != "")
-    parts = t.str.extract(_TIME_RE)
-    h = pd.to_numeric(parts["h"], errors="coerce")
-    m = pd.to_numeric(parts["m"], errors="coerce")
-    s = pd.to_numeric(parts["s"], errors="coerce")
+    parts = extract(t, _TIME_RE.pattern)
+    h, m, s = (to_number(parts[k]) for k in ("h", "m", "s"))
     valid = (h <= 23) & (m <= 59) & (s.isna() | (s <= 59))
     bad = t.notna() & ~valid.fillna(False)
     for idx in bad[bad].index:
@@ -147,18 +168,26 @@ def _add_times(iso: pd.Series, times: pd.Series) -> tuple[pd.Series, list[DatePr
 
 def date_part(dtc: pd.Series) -> pd.Series:
     """Complete dates of ISO 8601 values as datetime64 (NaT when the date is partial or missing)."""
+    return per_distinct(_date_part, dtc.astype("string"))
+
+
+def _date_part(dtc: pd.Series) -> pd.Series:
     text = dtc.astype("string")
     day = text.str.slice(0, 10).where(text.str.len() >= 10)
-    return pd.to_datetime(day, format="%Y-%m-%d", errors="coerce")
+    return parse_timestamps(day, "%Y-%m-%d")
 
 
 def datetime_part(dtc: pd.Series) -> pd.Series:
     """ISO 8601 values with a time as datetime64 (NaT when there is no time)."""
+    return per_distinct(_datetime_part, dtc.astype("string"))
+
+
+def _datetime_part(dtc: pd.Series) -> pd.Series:
     text = dtc.astype("string")
     has_time = text.str.len() >= 16
     stamp = text.where(has_time).str.slice(0, 19)
     stamp = stamp.where(stamp.str.len() == 19, stamp + ":00")
-    return pd.to_datetime(stamp, format="%Y-%m-%dT%H:%M:%S", errors="coerce")
+    return parse_timestamps(stamp, "%Y-%m-%dT%H:%M:%S")
 
 
 def on_or_before(dtc: pd.Series, ref: pd.Series) -> pd.Series:

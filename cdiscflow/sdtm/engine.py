@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cdiscflow.errors import Defect, DefectLog, RawDataError, SpecError
@@ -25,6 +26,7 @@ from cdiscflow.sdtm.derivations.findings import format_number, split_result
 from cdiscflow.spec import NULL, LoadedDomain, LoadedStudy, VariableSpec
 from cdiscflow.standards import codelist, find_codelist, sdtm_variables
 from cdiscflow.standards.ct import Codelist
+from cdiscflow.textops import coerce_numbers, format_numbers, lookup, map_text
 
 STACK_FIELD = "__field"
 _INTERNAL = (SOURCE_FILE, SOURCE_ROW, STACK_FIELD)
@@ -521,9 +523,10 @@ class Engine:
                 part[new] = frame[raw]
             parts.append(part)
         long = pd.concat(parts, ignore_index=True)
-        # raw order: each raw record's tests together, in the declared group order
-        long["__g"] = long[s.key].map({g: i for i, g in enumerate(s.groups)})
-        long = long.sort_values([SOURCE_ROW, "__g"], kind="stable").drop(columns="__g")
+        # raw order: each raw record's tests together, in the declared group order (part g,
+        # row r sits at g * n + r; read it back row by row)
+        n, k = len(frame), len(parts)
+        long = long.iloc[np.arange(n * k).reshape(k, n).T.ravel()]
         long[s.key] = long[s.key].astype("string")
         if s.drop_empty:
             blank = long[s.drop_empty].isna()
@@ -551,7 +554,7 @@ class Engine:
             values = self._date(ld, frame, name, var)
         else:
             return self._derive(ld, frame, name, var)
-        out = frame.copy()
+        out = frame.copy(deep=False)
         out[name] = self._typed(ld, frame, name, var, values)
         self._check_required(ld, out, name, var)
         return out
@@ -567,13 +570,13 @@ class Engine:
     def _typed(self, ld: LoadedDomain, frame: pd.DataFrame, name: str, var: VariableSpec,
                values: pd.Series) -> pd.Series:
         if self._type_of(ld, name, var) != "Num":
-            if pd.api.types.is_float_dtype(values):
-                return values.map(_num_text, na_action="ignore").astype("string")
+            if pd.api.types.is_float_dtype(values) or pd.api.types.is_integer_dtype(values):
+                return format_numbers(values)
             return values.astype("string")
         if pd.api.types.is_numeric_dtype(values):
             return values.astype("Float64")
         text = values.astype("string")
-        nums = pd.to_numeric(text, errors="coerce")
+        nums = coerce_numbers(text)
         bad = text.notna() & nums.isna()
         for idx in bad[bad].index:
             self._defect(ld, frame, idx, name, text[idx], "expected a number", column=None)
@@ -620,7 +623,7 @@ class Engine:
 
         uniq = raw.dropna().unique()
         resolved = {v: resolve(v) for v in uniq}
-        values = raw.map(resolved, na_action="ignore").astype("string")
+        values = map_text(raw, resolved)
         for v, sub in resolved.items():
             if sub is not None:
                 continue
@@ -638,7 +641,7 @@ class Engine:
              ) -> pd.Series:
         table = {str(k): v for k, v in var.map.values.items()}
         raw = frame[var.map.field].astype("string")
-        values = raw.map(table, na_action="ignore")
+        values = map_text(raw, table)
         miss = raw.notna() & ~raw.isin(list(table))
         for idx in miss[miss].index:
             self._defect(ld, frame, idx, name, raw[idx],
@@ -735,14 +738,14 @@ class Engine:
     def _merge_subject_level(self, ld: LoadedDomain, frame: pd.DataFrame, name: str,
                              dom: str, var: str) -> pd.DataFrame:
         other = self._work[dom].frame
-        right = other[["USUBJID", var]]
-        if right["USUBJID"].duplicated().any():
+        if other["USUBJID"].duplicated().any():
             raise _spec_error(ld, f"{dom}.{var} has several records per subject; use a "
                               f"derivation that takes records", name, ("variables", name))
-        right = right.rename(columns={var: f"{dom}.{var}"})
-        merged = frame.merge(right, how="left", on="USUBJID", sort=False)
-        merged.index = frame.index
-        return merged
+        # one record per subject: a positional take, not a merge of a million rows
+        values = lookup(frame["USUBJID"], other["USUBJID"], other[var])
+        out = frame.copy(deep=False)
+        out[f"{dom}.{var}"] = values
+        return out
 
     def _records(self, refs: list[str]) -> pd.DataFrame:
         parts = []

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 import gzip
 import io
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 _SDTM_CT = ("ct-2025-03", "SDTM_Terminology_2025-03-25.txt.gz")
 
@@ -70,20 +72,27 @@ def _split_synonyms(text: str) -> tuple[str, ...]:
 @cache
 def _sdtm_codelists() -> dict[str, Codelist]:
     raw = resources.files("cdiscflow.standards").joinpath("data", *_SDTM_CT).read_bytes()
-    text = gzip.decompress(raw).decode("utf-8")
+    # the release is tab-separated without quoting: Arrow's reader parses it in C++
+    table = pacsv.read_csv(
+        io.BytesIO(gzip.decompress(raw)),
+        parse_options=pacsv.ParseOptions(delimiter="\t", quote_char=False),
+        convert_options=pacsv.ConvertOptions(strings_can_be_null=False,
+                                             column_types={c: pa.string() for c in _CT_COLUMNS}),
+    )
+    rows = table.select(list(_CT_COLUMNS)).to_pydict()
     heads: dict[str, dict[str, str]] = {}
     terms: dict[str, list[Term]] = {}
-    for row in csv.DictReader(io.StringIO(text), delimiter="\t"):
-        parent = row["Codelist Code"]
+    for i, code in enumerate(rows["Code"]):
+        parent = rows["Codelist Code"][i]
         if not parent:
-            heads[row["Code"]] = row
+            heads[code] = {c: rows[c][i] for c in _CT_COLUMNS}
             continue
         terms.setdefault(parent, []).append(
             Term(
-                code=row["Code"],
-                submission_value=row["CDISC Submission Value"],
-                synonyms=_split_synonyms(row["CDISC Synonym(s)"]),
-                preferred_term=row["NCI Preferred Term"],
+                code=code,
+                submission_value=rows["CDISC Submission Value"][i],
+                synonyms=_split_synonyms(rows["CDISC Synonym(s)"][i]),
+                preferred_term=rows["NCI Preferred Term"][i],
             )
         )
     return {
@@ -96,6 +105,10 @@ def _sdtm_codelists() -> dict[str, Codelist]:
         )
         for code, head in heads.items()
     }
+
+
+_CT_COLUMNS = ("Code", "Codelist Code", "Codelist Extensible (Yes/No)", "Codelist Name",
+               "CDISC Submission Value", "CDISC Synonym(s)", "NCI Preferred Term")
 
 
 @cache

@@ -8,19 +8,26 @@ import pandas as pd
 
 from cdiscflow.sdtm import dates
 from cdiscflow.sdtm.derivations.registry import Param, Report, derivation
+from cdiscflow.textops import extract, format_numbers, per_distinct, to_number
 
 _RESULT_RE = r"^\s*(?P<op><=|>=|<|>)?\s*(?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$"
 
 
 def split_result(values: pd.Series) -> pd.DataFrame:
     """Collected results as comparator (``<``, ``>=``, ... or missing) and number."""
-    parts = values.astype("string").str.extract(_RESULT_RE)
-    return pd.DataFrame({"op": parts["op"], "num": pd.to_numeric(parts["num"])},
+    parts = extract(values, _RESULT_RE)
+    return pd.DataFrame({"op": parts["op"], "num": to_number(parts["num"])},
                         index=values.index)
 
 
 def _factor_for(test: pd.Series, unit: pd.Series, to: pd.Series,
                 conversions: list[dict[str, Any]]) -> pd.Series:
+    return per_distinct(lambda t, u, s: _factors(t, u, s, conversions),
+                        test.astype("string"), unit.astype("string"), to.astype("string"))
+
+
+def _factors(test: pd.Series, unit: pd.Series, to: pd.Series,
+             conversions: list[dict[str, Any]]) -> pd.Series:
     """The factor taking each result from its unit to the standard unit (1 when they are equal,
     a test-specific row before a ``test: "*"`` row, NaN when none is declared)."""
     sep = "\x1f"
@@ -62,7 +69,7 @@ def derive_standard_numeric_result(df: pd.DataFrame, *, new_var: str, result: st
                                    report: Report | None = None) -> pd.DataFrame:
     """--STRESN: the numeric result in the standard unit; missing for a result with a comparator
     (``<5``), for text, or where no conversion factor is declared (reported)."""
-    out = df.copy()
+    out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     parts, value = _converted(out, result, unit, test, standard_unit, conversions)
     lost = parts["num"].notna() & value.isna()
     if report is not None and lost.any():
@@ -70,8 +77,8 @@ def derive_standard_numeric_result(df: pd.DataFrame, *, new_var: str, result: st
         for (t, u, su), rows in keys.groupby([test, unit, standard_unit]).groups.items():
             report(rows, f"no conversion declared for {t} from {u} to {su}", unit)
     value = value.where(parts["op"].isna())
-    rounded = value.map(lambda v: float(format_number(v)), na_action="ignore")
-    out[new_var] = rounded.astype("Float64")
+    # rounded to the digits STRESC shows, so the two always agree
+    out[new_var] = to_number(format_numbers(value)).astype("Float64")
     return out
 
 
@@ -88,9 +95,9 @@ def derive_standard_character_result(df: pd.DataFrame, *, new_var: str, result: 
                                      conversions: list[dict[str, Any]]) -> pd.DataFrame:
     """--STRESC: the converted number as text, keeping a comparator (``<5`` -> ``<5``, converted
     when the unit changes); text results are carried over as collected."""
-    out = df.copy()
+    out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     parts, value = _converted(out, result, unit, test, standard_unit, conversions)
-    text = value.map(format_number, na_action="ignore").astype("string")
+    text = format_numbers(value)
     text = parts["op"].fillna("").astype("string") + text
     is_number = parts["num"].notna()
     converted = is_number & value.notna()
@@ -114,7 +121,7 @@ def derive_reference_range_indicator(df: pd.DataFrame, *, new_var: str, result: 
     ``<5`` is LOW when 5 <= the lower limit; ``>1000`` is HIGH when 1000 >= the upper limit;
     otherwise a comparator result cannot be placed and stays missing.
     """
-    out = df.copy()
+    out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     parts = split_result(out[result])
     num, op = parts["num"], parts["op"]
     lo = pd.to_numeric(out[low], errors="coerce")
@@ -145,7 +152,7 @@ def derive_baseline_flag(df: pd.DataFrame, *, new_var: str, by: list[str], dtc: 
     Compared with times where both have one, else by date (a same-day record without a time
     counts as before the first dose, the usual pre-dose assumption).
     """
-    out = df.copy()
+    out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     eligible = dates.on_or_before(out[dtc], out[ref]).fillna(False).astype(bool)
     has_result = out[result].astype("string").str.strip().fillna("") != ""
     cand = out[eligible & has_result]

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from cdiscflow.sdtm.derivations.registry import Param, derivation
+from cdiscflow.textops import coerce_numbers
 
 
 @derivation(
@@ -16,7 +17,7 @@ from cdiscflow.sdtm.derivations.registry import Param, derivation
 def derive_usubjid(df: pd.DataFrame, *, new_var: str, parts: list[str], separator: str = "-"
                    ) -> pd.DataFrame:
     """USUBJID as the declared identifier parts joined by a separator (missing if any part is)."""
-    out = df.copy()
+    out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     value = out[parts[0]].astype("string")
     for part in parts[1:]:
         value = value + separator + out[part].astype("string")
@@ -33,14 +34,14 @@ def derive_seq(df: pd.DataFrame, *, new_var: str, order: list[str], by: list[str
                ) -> pd.DataFrame:
     """--SEQ: 1, 2, ... per group in the declared order (stable: ties keep file order)."""
     by = by or ["USUBJID"]
-    out = df.copy()
+    out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     keys = [*by, *order]
     # a text key holding only numbers (AESPID 2, 10) sorts as numbers, not as text
     sortable = out[keys].copy()
     for key in order:
         col = sortable[key]
         if pd.api.types.is_string_dtype(col) or col.dtype == object:
-            nums = pd.to_numeric(col, errors="coerce")
+            nums = coerce_numbers(col)
             if nums.notna().sum() == col.notna().sum() and col.notna().any():
                 sortable[key] = nums
     sorted_idx = sortable.sort_values(keys, kind="stable", na_position="last").index

@@ -20,7 +20,7 @@ def derive_actual_arm(df: pd.DataFrame, *, new_var: str, planned: str, exposure:
     Fits single-treatment-per-arm designs (dose cohorts); a study whose subjects can receive
     another arm's treatment declares ACTARM from its own exposure mapping instead.
     """
-    out = df.copy()
+    out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     treated = out["USUBJID"].isin(exposure.dropna(subset=["VALUE"])["USUBJID"])
     out[new_var] = out[planned].astype("string").where(treated, not_treated)
     return out
@@ -34,7 +34,7 @@ def derive_actual_arm(df: pd.DataFrame, *, new_var: str, planned: str, exposure:
 def derive_product(df: pd.DataFrame, *, new_var: str, factors: list[str],
                    digits: int | None = None) -> pd.DataFrame:
     """The product of numeric columns (e.g. cells per infusion = dose per kg x weight)."""
-    out = df.copy()
+    out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     value = pd.to_numeric(out[factors[0]], errors="coerce").astype("Float64")
     for f in factors[1:]:
         value = value * pd.to_numeric(out[f], errors="coerce").astype("Float64")

@@ -8,6 +8,7 @@ import pandas as pd
 
 from cdiscflow.sdtm import dates
 from cdiscflow.sdtm.derivations.registry import Param, Report, derivation
+from cdiscflow.textops import format_numbers, map_text, to_number
 
 
 @derivation(
@@ -29,7 +30,7 @@ def derive_extreme_date(df: pd.DataFrame, *, new_var: str, sources: pd.DataFrame
     src = src.sort_values(["USUBJID", "VALUE"], kind="stable")
     pick = src.groupby("USUBJID", sort=False)["VALUE"]
     extreme = pick.first() if mode == "first" else pick.last()
-    out = df.copy()
+    out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     out[new_var] = out["USUBJID"].map(extreme).astype("string")
     return out
 
@@ -44,7 +45,7 @@ def derive_study_day(df: pd.DataFrame, *, new_var: str, dtc: str, ref: str) -> p
 
     Missing when either date is partial: a study day is never computed from an invented day.
     """
-    out = df.copy()
+    out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     delta = dates.days_between(out[dtc], out[ref])
     delta = pd.Series(delta, index=out.index, dtype="Int64")
     out[new_var] = delta.where(delta < 0, delta + 1)
@@ -58,7 +59,7 @@ def derive_study_day(df: pd.DataFrame, *, new_var: str, dtc: str, ref: str) -> p
 )
 def derive_age(df: pd.DataFrame, *, new_var: str, birth: str, ref: str) -> pd.DataFrame:
     """AGE in completed years at the reference date (missing if either date is partial)."""
-    out = df.copy()
+    out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     b, r = dates.date_part(out[birth]), dates.date_part(out[ref])
     years = r.dt.year - b.dt.year
     before_birthday = (r.dt.month < b.dt.month) | (
@@ -101,7 +102,7 @@ def derive_epoch(df: pd.DataFrame, *, new_var: str, dtc: str, epochs: list[str],
     """
     if len(epochs) != len(ends) + 1 or len(ends_inclusive) != len(ends):
         raise ValueError("epochs needs one more entry than ends, and ends_inclusive one per end")
-    out = df.copy()
+    out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     result = pd.Series(pd.NA, index=out.index, dtype="string")
     undecided = dates.date_part(out[dtc]).notna()
     for name, end, inclusive in zip(epochs, ends, ends_inclusive, strict=False):
@@ -141,9 +142,9 @@ def derive_visit(df: pd.DataFrame, *, new_var: str, visit: str, dtc: str,
     if target not in ("VISIT", "VISITNUM", "VISITDY"):
         raise ValueError(f"target must be VISIT, VISITNUM or VISITDY, not {target!r}")
     sched = _schedule(schedule).set_index("name")
-    out = df.copy()
+    out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     names = out[visit].astype("string")
-    vnum = names.map(sched["VISITNUM"]).astype("Float64")
+    vnum = to_number(map_text(names, sched["VISITNUM"].to_dict())).astype("Float64")
     is_unsched = (names == unscheduled).fillna(False).astype(bool)
     unknown = names.notna() & ~is_unsched & vnum.isna()
     if report is not None and unknown.any():
@@ -165,9 +166,13 @@ def derive_visit(df: pd.DataFrame, *, new_var: str, visit: str, dtc: str,
     if target == "VISITNUM":
         out[new_var] = vnum
     elif target == "VISIT":
-        label = names.map(sched["VISIT"]).astype("string")
-        uns_label = "UNSCHEDULED " + vnum.map(lambda v: f"{v:.2f}", na_action="ignore")
-        out[new_var] = label.where(~is_unsched, uns_label.astype("string"))
+        label = map_text(names, sched["VISIT"].to_dict())
+        if is_unsched.any():
+            numbers = format_numbers(vnum[is_unsched], ".2f")
+            label[is_unsched] = "UNSCHEDULED " + numbers
+        out[new_var] = label
     else:
-        out[new_var] = names.map(sched["VISITDY"]).astype("Int64").where(~is_unsched)
+        days = sched["VISITDY"].dropna() if "VISITDY" in sched else pd.Series(dtype=float)
+        visitdy = to_number(map_text(names, {k: int(v) for k, v in days.items()}))
+        out[new_var] = visitdy.astype("Int64").where(~is_unsched)
     return out

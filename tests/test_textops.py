@@ -1,0 +1,80 @@
+"""The vectorised text helpers keep every value on its own row, whatever the index."""
+
+import numpy as np
+import pandas as pd
+
+from cdiscflow.textops import (
+    coerce_numbers,
+    extract,
+    factorize,
+    format_numbers,
+    lookup,
+    map_text,
+    parse_timestamps,
+    per_distinct,
+    to_number,
+)
+
+INDEX = pd.Index([7, 3, 11, 5])
+
+
+def vals(s):
+    return [None if pd.isna(v) else v for v in s]
+
+
+def test_map_text_by_position_on_any_index():
+    s = pd.Series(["a", "b", None, "c"], index=INDEX, dtype="string")
+    out = map_text(s, {"a": "A", "b": None, "c": 3})
+    assert list(out.index) == list(INDEX)
+    assert vals(out) == ["A", None, None, "3"]
+
+
+def test_format_numbers_on_any_index():
+    s = pd.Series([2.01, None, 11.970000000000001, 2.01], index=INDEX, dtype="Float64")
+    assert vals(format_numbers(s)) == ["2.01", None, "11.97", "2.01"]
+    assert vals(format_numbers(s, ".2f")) == ["2.01", None, "11.97", "2.01"]
+
+
+def test_extract_groups_and_non_matches():
+    s = pd.Series(["<5", "12.5", None, "x"], index=INDEX, dtype="string")
+    out = extract(s, r"^(?P<op><|>)?(?P<num>\d+(?:\.\d+)?)$")
+    assert list(out.index) == list(INDEX)
+    assert vals(out["op"]) == ["<", None, None, None]
+    assert vals(out["num"]) == ["5", "12.5", None, None]
+
+
+def test_numbers_and_timestamps():
+    s = pd.Series(["1.5", None, "2", "1e3"], index=INDEX, dtype="string")
+    assert vals(to_number(s)) == [1.5, None, 2.0, 1000.0]
+    assert vals(coerce_numbers(pd.Series(["1", "x", None, "2.5"], index=INDEX))) == [
+        1.0, None, None, 2.5]
+    ts = parse_timestamps(pd.Series(["2021-03-04", None, "bad", "2021-03-05"], index=INDEX),
+                          "%Y-%m-%d")
+    assert [None if pd.isna(v) else str(v.date()) for v in ts] == [
+        "2021-03-04", None, None, "2021-03-05"]
+
+
+def test_per_distinct_matches_the_direct_result_on_large_input():
+    rng = np.random.default_rng(3)
+    s = pd.Series(rng.choice(["1", "2", "<5", None], 5000), dtype="string",
+                  index=pd.RangeIndex(10, 5010))
+    via = per_distinct(lambda x: pd.to_numeric(x.astype(object), errors="coerce"), s)
+    expected = pd.to_numeric(s.astype(object), errors="coerce")
+    assert list(via.index) == list(s.index)
+    assert via.fillna(-1).tolist() == expected.fillna(-1).tolist()
+
+
+def test_factorize_several_columns():
+    a = pd.Series(["x", "y", None, "x"], dtype="string")
+    b = pd.Series(["1", "1", "2", "1"], dtype="string")
+    codes, distinct = factorize(a, b)
+    assert codes[0] == codes[3] and len(set(codes)) == 3
+    assert vals(distinct[0]) == ["x", "y", None]
+
+
+def test_lookup_by_unique_key():
+    keys = pd.Series(["s2", "s1", "s9", None], index=INDEX, dtype="string")
+    out = lookup(keys, pd.Series(["s1", "s2"], dtype="string"),
+                 pd.Series(["2021-01-01", "2021-02-02"], dtype="string"))
+    assert list(out.index) == list(INDEX)
+    assert vals(out) == ["2021-02-02", "2021-01-01", None, None]
