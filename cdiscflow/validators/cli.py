@@ -1,0 +1,56 @@
+"""``cdiscflow validate PATH``: validate a folder of SDTM and/or ADaM .xpt datasets.
+
+Exit codes: 0 no errors, 1 errors found (or warnings with ``--fail-on warning``), 2 the input
+could not be read.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from cdiscflow.validators import ValidationInputError, ValidationResult, validate_folder
+from cdiscflow.validators.report import print_table, write_html, write_json, write_junit
+
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def write_reports(result: ValidationResult, json_path: Path | None = None,
+                  html_path: Path | None = None, junit_path: Path | None = None) -> None:
+    if json_path:
+        write_json(result, json_path)
+    if html_path:
+        write_html(result, html_path)
+    if junit_path:
+        write_junit(result, junit_path)
+
+
+@click.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--fail-on", type=click.Choice(["error", "warning"]), default="error",
+              show_default=True, help="Lowest severity that makes the exit code 1.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the findings as JSON here.")
+@click.option("--html", "html_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write a self-contained HTML report here.")
+@click.option("--junit", "junit_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write JUnit XML here (each rule a test case).")
+@click.option("--limit", default=50, show_default=True,
+              help="Findings listed in the terminal (the reports have all).")
+def validate(path: Path, fail_on: str, json_path: Path | None, html_path: Path | None,
+             junit_path: Path | None, limit: int) -> None:
+    """Validate every .xpt in PATH (SDTM and/or ADaM, told apart by dataset name)."""
+    console = Console() if Console().is_terminal else Console(width=160)
+    err = Console(stderr=True)
+    try:
+        result = validate_folder(path)
+    except ValidationInputError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(EXIT_BAD_INPUT)
+    print_table(result, console, limit)
+    write_reports(result, json_path, html_path, junit_path)
+    console.print(f"{result.errors} error(s), {result.warnings} warning(s)", highlight=False)
+    sys.exit(EXIT_FINDINGS if result.failed(fail_on) else EXIT_OK)

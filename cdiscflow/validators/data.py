@@ -1,0 +1,133 @@
+"""The datasets under validation: a frame plus what its file says about it (labels, lengths,
+formats), and whether it is SDTM or ADaM, decided by its name."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cdiscflow.errors import CdiscflowError
+from cdiscflow.standards import sdtm_variables
+
+
+class ValidationInputError(CdiscflowError):
+    """The datasets to validate could not be read (exit code 2)."""
+
+
+@dataclass
+class Dataset:
+    """One dataset to validate.
+
+    ``name`` is the dataset name (``LB``, ``LBCH`` for a split LB, ``SUPPAE``, ``ADSL``);
+    ``labels``, ``lengths`` and ``formats`` map variable names to what the file stores (empty
+    for a frame that did not come from a file: the checks that need them are skipped).
+    """
+
+    name: str
+    frame: pd.DataFrame
+    label: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    lengths: dict[str, int] = field(default_factory=dict)
+    formats: dict[str, str | None] = field(default_factory=dict)
+    path: str = ""
+
+    def __post_init__(self) -> None:
+        self.name = self.name.upper()
+        self.frame = arrow_strings(self.frame)
+        self._factorized: dict[str, tuple[np.ndarray, object]] = {}
+
+    def factorized(self, column: str) -> tuple[np.ndarray, object]:
+        """``pd.factorize`` of a column, computed once: many checks look at the same column,
+        and factorizing a million strings is the costly step."""
+        found = self._factorized.get(column)
+        if found is None:
+            found = self._factorized[column] = pd.factorize(self.frame[column])
+        return found
+
+    @property
+    def is_adam(self) -> bool:
+        # no SDTM domain abbreviation starts with AD; every ADaM dataset name does
+        return self.name.startswith("AD") and len(self.name) > 2
+
+    @property
+    def is_supp(self) -> bool:
+        return self.name.startswith("SUPP")
+
+    @property
+    def domain(self) -> str | None:
+        """The SDTMIG domain describing an SDTM dataset, or None if the IG has none.
+
+        A split dataset (LBCH, QSGI) is described by its DOMAIN value's domain."""
+        if self.is_adam:
+            return None
+        if self.is_supp:
+            return self.name
+        if _ig_knows(self.name):
+            return self.name
+        if "DOMAIN" in self.frame.columns and len(self.frame):
+            dom = str(self.frame["DOMAIN"].iloc[0]).strip().upper()
+            if dom and self.name.startswith(dom) and _ig_knows(dom):
+                return dom
+        return None
+
+
+def _ig_knows(domain: str) -> bool:
+    try:
+        sdtm_variables(domain)
+    except KeyError:
+        return False
+    return True
+
+
+def arrow_strings(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every all-text object column as a pyarrow-backed string column.
+
+    Vectorised string checks on pyarrow strings are several times faster than on Python objects.
+    A column mixing text with numbers is left alone so the type check can report it.
+    """
+    out = frame
+    for col in frame.columns:
+        s = frame[col]
+        if s.dtype == object:
+            present = s.dropna()
+            if len(present) and not all(isinstance(v, str) for v in present):
+                continue
+            if out is frame:
+                out = frame.copy()
+            out[col] = s.astype(pd.StringDtype("pyarrow", na_value=float("nan")))
+    return out
+
+
+def load_folder(path: str | os.PathLike[str]) -> list[Dataset]:
+    """Every ``*.xpt`` in ``path`` (or the one file ``path``), in name order.
+
+    Raises ValidationInputError when the path does not exist, holds no .xpt, or a file cannot
+    be read as SAS XPORT.
+    """
+    from cdiscflow.xpt import read_xpt  # imported here: xpt pulls in pyreadstat
+
+    root = Path(path)
+    if root.is_file():
+        files = [root]
+    elif root.is_dir():
+        files = sorted(p for p in root.iterdir() if p.suffix.lower() == ".xpt" and p.is_file())
+    else:
+        raise ValidationInputError(f"{root}: no such file or folder")
+    if not files:
+        raise ValidationInputError(f"{root}: no .xpt datasets found")
+    out = []
+    for f in files:
+        try:
+            frame, meta = read_xpt(f)
+        except Exception as exc:  # pyreadstat raises its own types for damaged files
+            raise ValidationInputError(f"{f}: cannot be read as SAS XPORT: {exc}") from exc
+        out.append(Dataset(
+            name=(meta.get("dataset") or f.stem).upper(), frame=frame,
+            label=meta.get("label") or "", labels=dict(meta.get("variable_labels") or {}),
+            lengths=dict(meta.get("lengths") or {}), formats=dict(meta.get("formats") or {}),
+            path=str(f)))
+    return out
