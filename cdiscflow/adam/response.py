@@ -1,0 +1,273 @@
+"""Response derivations for a BDS response dataset (ADRS): per-assessment response by a declared
+rule set, then per-subject parameters (best response, exists flags, confirmed response, time to
+event, cumulative response duration).
+
+The rule set is data (:class:`ResponseRule`, declared in the ADaM spec): which values make a
+category, what makes an assessment not evaluable (windows around other records, e.g. rescue
+therapy), what same-day observation disqualifies it (e.g. bleeding). Nothing here knows a study.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from cdiscflow.adam.conditions import Where, evaluate
+from cdiscflow.adam.dates import impute_date
+from cdiscflow.adam.derivations import DerivationError
+
+
+@dataclass(frozen=True)
+class Window:
+    """Records of another dataset that open a window (start - before .. end + after days,
+    both ends inclusive) in which an assessment is not evaluable."""
+
+    records: pd.DataFrame  # USUBJID plus the start and end columns, already filtered
+    start: str
+    end: str | None
+    days_before_start: int = 0
+    days_after_end: int = 0
+    end_if_missing: Literal["start", "open"] = "start"
+
+
+@dataclass(frozen=True)
+class SameDayFlag:
+    """An observation of another dataset on the assessment's date (e.g. bleeding)."""
+
+    records: pd.DataFrame  # USUBJID, the date column and the value column, already filtered
+    date: str
+    value: str
+    true_values: Sequence[str]
+    if_missing: Literal["false", "true"] = "false"
+
+
+@dataclass(frozen=True)
+class ResponseRule:
+    categories: Sequence[tuple[str, Where]]  # best first; the first that holds is the result
+    otherwise: str
+    not_evaluable_code: str
+    response_codes: Sequence[str]
+    windows: dict[str, list[Window]] = field(default_factory=dict)  # flag var -> windows
+    same_day: dict[str, SameDayFlag] = field(default_factory=dict)  # flag var -> source
+    evaluable_var: str = "ANL01FL"
+    loss_var: str | None = None  # flags the first non-response after a response
+
+
+def _window_flag(df: pd.DataFrame, date_var: str, windows: list[Window]) -> pd.Series:
+    flag = pd.Series(False, index=df.index)
+    dates = pd.to_numeric(df[date_var], errors="coerce")
+    for w in windows:
+        start, _ = impute_date(w.records[w.start])
+        end, _ = impute_date(w.records[w.end]) if w.end else (pd.Series(np.nan,
+                                                                           index=start.index),
+                                                               None)
+        end = end.where(end.notna(), start if w.end_if_missing == "start" else np.inf)
+        spans = pd.DataFrame({"USUBJID": w.records["USUBJID"].to_numpy(),
+                              "lo": (start - w.days_before_start).to_numpy(),
+                              "hi": (end + w.days_after_end).to_numpy()})
+        for subj, rows in spans.groupby("USUBJID"):
+            mine = df["USUBJID"] == subj
+            for lo, hi in zip(rows["lo"], rows["hi"], strict=True):
+                flag |= mine & (dates >= lo) & (dates <= hi)
+    return flag
+
+
+def _same_day_flag(df: pd.DataFrame, date_var: str, src: SameDayFlag) -> pd.Series:
+    day, _ = impute_date(src.records[src.date])
+    obs = pd.DataFrame({"USUBJID": src.records["USUBJID"].to_numpy(), "_day": day.to_numpy(),
+                        "_hit": src.records[src.value].astype("string")
+                        .isin([str(v) for v in src.true_values]).fillna(False).to_numpy()})
+    any_hit = obs.groupby(["USUBJID", "_day"])["_hit"].any()
+    keys = list(zip(df["USUBJID"], pd.to_numeric(df[date_var], errors="coerce"), strict=True))
+    default = src.if_missing == "true"
+    return pd.Series([bool(any_hit.get(k, default)) for k in keys], index=df.index)
+
+
+def derive_param_response(df: pd.DataFrame, source: Where, assessments: Where | None,
+                          rule: ResponseRule, set_values_to: dict[str, Any],
+                          date_var: str = "ADT") -> pd.DataFrame:
+    """Add one response record per assessment (records meeting ``source`` and ``assessments``).
+
+    On the assessment records: each window flag var (Y/N), each same-day flag var (Y/N) and
+    the evaluable flag (Y when no window flag is set). The new records copy the assessment
+    record, take ``set_values_to`` (PARAMCD, PARAM, ...), and get AVALC = the first category
+    whose condition holds, ``otherwise`` when none does, or ``not_evaluable_code``; AVAL is
+    cleared. ``loss_var`` flags the first evaluable non-response after a response (relapse).
+    """
+    out = df.copy()
+    picked = evaluate(source, out) & evaluate(assessments, out)
+    rec = out[picked].copy()
+    in_window = pd.Series(False, index=rec.index)
+    for var, windows in rule.windows.items():
+        flag = _window_flag(rec, date_var, windows)
+        rec[var] = np.where(flag, "Y", "N")
+        in_window |= flag
+    for var, src in rule.same_day.items():
+        rec[var] = np.where(_same_day_flag(rec, date_var, src), "Y", "N")
+    rec[rule.evaluable_var] = np.where(in_window, None, "Y")
+    for var in [*rule.windows, *rule.same_day, rule.evaluable_var]:
+        # a flag is Y/N (or Y/missing) on the assessments and missing on every other record
+        values = dict(zip(rec.index, rec[var], strict=True))
+        out[var] = pd.Series([values.get(i) for i in out.index], index=out.index, dtype=object)
+        out[var] = out[var].where(out[var].notna(), None)
+    resp = rec.copy()
+    result = pd.Series(rule.otherwise, index=resp.index, dtype=object)
+    decided = pd.Series(False, index=resp.index)
+    for code, where in rule.categories:
+        hit = evaluate(where, resp) & ~decided
+        result[hit] = code
+        decided |= hit
+    result[in_window] = rule.not_evaluable_code
+    resp["AVALC"] = result
+    resp["AVAL"] = np.nan
+    for k, v in set_values_to.items():
+        resp[k] = v
+    if rule.loss_var:
+        resp[rule.loss_var] = None
+        resp[rule.loss_var] = resp[rule.loss_var].astype(object)
+        ordered = resp[resp["AVALC"] != rule.not_evaluable_code].sort_values(
+            ["USUBJID", date_var], kind="mergesort")
+        for _, rows in ordered.groupby("USUBJID", sort=False):
+            responding = False
+            for idx, code in zip(rows.index, rows["AVALC"], strict=True):
+                if code in rule.response_codes:
+                    responding = True
+                elif responding:
+                    resp.loc[idx, rule.loss_var] = "Y"
+                    responding = False
+    # the new records go after the source records, with fresh index labels
+    return pd.concat([out, resp], ignore_index=True)
+
+
+def _new_records(subjects: pd.DataFrame, by_vars: Sequence[str], set_values_to: dict[str, Any]
+                 ) -> pd.DataFrame:
+    new = subjects[list(by_vars)].drop_duplicates().reset_index(drop=True)
+    for k, v in set_values_to.items():
+        new[k] = v
+    return new
+
+
+def _append(df: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    return pd.concat([df, new], ignore_index=True)
+
+
+def derive_extreme_event(df: pd.DataFrame, subjects: pd.DataFrame, by_vars: Sequence[str],
+                         source: Where, order: Sequence[str], set_values_to: dict[str, Any],
+                         if_none: str | None, date_var: str = "ADT",
+                         values_n: dict[str, float] | None = None) -> pd.DataFrame:
+    """One record per subject holding the best of the ``source`` records' AVALC, best =
+    earliest in ``order`` (ties: the earliest date); ``if_none`` when the subject has none.
+    ADT is the date of the chosen record; AVAL the code's number from ``values_n``."""
+    src = df[evaluate(source, df)].copy()
+    unknown = set(src["AVALC"].dropna()) - set(order)
+    if unknown:
+        raise DerivationError(f"AVALC values {sorted(unknown)} are not in the order {order}")
+    src["_rank"] = src["AVALC"].map({c: i for i, c in enumerate(order)})
+    best = src.sort_values(["USUBJID", "_rank", date_var], kind="mergesort")
+    best = best.groupby("USUBJID", sort=False).head(1).set_index("USUBJID")
+    new = _new_records(subjects, by_vars, set_values_to)
+    new["AVALC"] = new["USUBJID"].map(best["AVALC"]).astype(object)
+    new[date_var] = new["USUBJID"].map(best[date_var]).astype(float)
+    new["AVALC"] = new["AVALC"].where(new["AVALC"].notna(), if_none)
+    new["AVAL"] = new["AVALC"].map(values_n or {}).astype(float)
+    return _append(df, new)
+
+
+def derive_param_exist_flag(df: pd.DataFrame, subjects: pd.DataFrame, by_vars: Sequence[str],
+                            condition: Where, set_values_to: dict[str, Any],
+                            true_value: str = "Y", false_value: str = "N") -> pd.DataFrame:
+    """One record per subject: AVALC ``true_value`` (AVAL 1) if any record meets
+    ``condition``, else ``false_value`` (AVAL 0)."""
+    hits = set(df.loc[evaluate(condition, df), "USUBJID"])
+    new = _new_records(subjects, by_vars, set_values_to)
+    has = new["USUBJID"].isin(hits)
+    new["AVALC"] = np.where(has, true_value, false_value).astype(object)
+    new["AVAL"] = has.astype(float)
+    return _append(df, new)
+
+
+def derive_param_confirmed_resp(df: pd.DataFrame, subjects: pd.DataFrame, by_vars: Sequence[str],
+                                source: Where, codes: Sequence[str], min_count: int,
+                                min_days_apart: float, set_values_to: dict[str, Any],
+                                date_var: str = "ADT") -> pd.DataFrame:
+    """Confirmed response: at least ``min_count`` ``source`` records with AVALC in ``codes``
+    whose first and last dates are at least ``min_days_apart`` days apart. AVALC Y/N (AVAL
+    1/0), ADT the date of confirmation (the first qualifying record that far from the first)."""
+    src = df[evaluate(source, df) & df["AVALC"].isin(list(codes))]
+    confirmed: dict[str, float] = {}
+    for subj, rows in src.groupby("USUBJID"):
+        dates = sorted(pd.to_numeric(rows[date_var], errors="coerce").dropna())
+        if len(dates) >= min_count:
+            later = [d for d in dates if d - dates[0] >= min_days_apart]
+            if later:
+                confirmed[str(subj)] = later[0]
+    new = _new_records(subjects, by_vars, set_values_to)
+    has = new["USUBJID"].isin(list(confirmed))
+    new["AVALC"] = np.where(has, "Y", "N").astype(object)
+    new["AVAL"] = has.astype(float)
+    new[date_var] = new["USUBJID"].map(confirmed).astype(float)
+    return _append(df, new)
+
+
+def derive_param_tte(df: pd.DataFrame, subjects: pd.DataFrame, by_vars: Sequence[str],
+                     start_date: str, event: Where, censor: Where | None,
+                     set_values_to: dict[str, Any], unit: Literal["DAYS", "WEEKS"] = "DAYS",
+                     date_var: str = "ADT") -> pd.DataFrame:
+    """Time from ``start_date`` (a subject-level variable of ``subjects``) to the first record
+    meeting ``event`` (CNSR 0), or to the last record meeting ``censor`` (CNSR 1). AVAL =
+    ADT - STARTDT in days (or weeks); no record when the subject has neither."""
+    starts = subjects.set_index("USUBJID")[start_date]
+    ev = df[evaluate(event, df)].sort_values(["USUBJID", date_var], kind="mergesort")
+    first = ev.groupby("USUBJID")[date_var].first()
+    last = pd.Series(dtype=float)
+    if censor is not None:
+        cn = df[evaluate(censor, df)].sort_values(["USUBJID", date_var], kind="mergesort")
+        last = cn.groupby("USUBJID")[date_var].last()
+    new = _new_records(subjects, by_vars, set_values_to)
+    new["STARTDT"] = new["USUBJID"].map(starts).astype(float)
+    new[date_var] = new["USUBJID"].map(first).astype(float)
+    new["CNSR"] = np.where(new[date_var].notna(), 0.0, 1.0)
+    censored = new[date_var].isna()
+    new.loc[censored, date_var] = new.loc[censored, "USUBJID"].map(last).astype(float)
+    new = new[new[date_var].notna()].copy()
+    days = new[date_var] - new["STARTDT"]
+    new["AVAL"] = days / 7 if unit == "WEEKS" else days
+    new["AVALU"] = unit
+    return _append(df, new)
+
+
+def derive_param_response_duration(df: pd.DataFrame, subjects: pd.DataFrame,
+                                   by_vars: Sequence[str], source: Where,
+                                   response_codes: Sequence[str], not_evaluable: Sequence[str],
+                                   set_values_to: dict[str, Any],
+                                   unit: Literal["DAYS", "WEEKS"] = "WEEKS",
+                                   date_var: str = "ADT") -> pd.DataFrame:
+    """Cumulative duration of response over the evaluable ``source`` records in date order:
+    an episode runs from its first response record to the first record no longer in response,
+    or to the last record when the response lasts to the end; AVAL = the sum over episodes
+    (0 for a subject never in response). Subjects with no evaluable record get no record."""
+    src = df[evaluate(source, df) & ~df["AVALC"].isin(list(not_evaluable))]
+    total: dict[str, float] = {}
+    for subj, rows in src.sort_values(["USUBJID", date_var], kind="mergesort").groupby(
+            "USUBJID", sort=False):
+        days, start = 0.0, None
+        dates = pd.to_numeric(rows[date_var], errors="coerce").tolist()
+        for d, code in zip(dates, rows["AVALC"], strict=True):
+            if code in response_codes and start is None:
+                start = d
+            elif code not in response_codes and start is not None:
+                days += d - start
+                start = None
+        if start is not None:
+            days += dates[-1] - start
+        total[str(subj)] = days
+    new = _new_records(subjects, by_vars, set_values_to)
+    new = new[new["USUBJID"].isin(list(total))].copy()
+    days = new["USUBJID"].map(total).astype(float)
+    new["AVAL"] = days / 7 if unit == "WEEKS" else days
+    new["AVALU"] = unit
+    return _append(df, new)

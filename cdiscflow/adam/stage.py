@@ -1,0 +1,39 @@
+"""The ADaM stage of `cdiscflow run`: SDTM XPT files in, ADaM XPT files and the report out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from cdiscflow.adam.engine import build_adam, read_sdtm, write_adam
+from cdiscflow.adam.spec import AdamSpecError, LoadedAdam
+
+
+def run_adam(adam: LoadedAdam, sdtm_dir: Path, adam_dir: Path, report_dir: Path,
+             created: dt.datetime) -> dict[str, Any]:
+    """Build and write every ADaM dataset of ``adam`` from the SDTM written in ``sdtm_dir``,
+    then the report (when the index declares one); returns what was written, for the run
+    report."""
+    sdtm = read_sdtm(sdtm_dir)
+    datasets = build_adam(adam, sdtm)
+    written = write_adam(datasets, adam_dir, created)
+    out: dict[str, Any] = {"datasets": {k: {"file": v.name, "records": len(datasets[k].data)}
+                                        for k, v in written.items()}}
+    spec = adam.index.report
+    if spec is not None:
+        needed = {"ADSL", "ADAE", "ADRS"}
+        if not needed <= set(datasets):
+            raise AdamSpecError(f"the report needs {sorted(needed)}; the index builds "
+                                f"{sorted(datasets)}", file=str(adam.dir / "adam.yaml"))
+        from cdiscflow.report import write_report
+
+        labels = {v.name: v.label for v in datasets["ADSL"].variables}
+        try:
+            files = write_report(datasets["ADSL"].data, datasets["ADAE"].data,
+                                 datasets["ADRS"].data, sdtm, spec, labels, report_dir)
+        except KeyError as exc:
+            raise AdamSpecError(f"report: no variable, parameter or dataset {exc}",
+                                file=str(adam.dir / "adam.yaml")) from None
+        out["report"] = {k: v.name for k, v in files.items()}
+    return out
