@@ -1,68 +1,275 @@
-"""Writing a run's results: SDTM datasets as XPT, lineage beside them, and the run report."""
+"""Writing a run's results: the submission package (datasets as XPT v5 and optionally
+Dataset-JSON, each folder with its define.xml and define.html), lineage and the run report.
+
+Layouts (docs/submission-package.md):
+
+* ``m5`` (default), the eCTD module 5 folders a regulator receives::
+
+    out/m5/datasets/<studyid>/tabulations/sdtm/*.xpt, define.xml, define.html
+    out/m5/datasets/<studyid>/analysis/adam/datasets/*.xpt, define.xml, define.html
+    out/report/run.json, defects.csv, lineage/*.csv     (for people, not the regulator)
+
+* ``flat``, for local work: ``out/sdtm``, ``out/adam``, ``out/lineage``, ``out/report``.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from cdiscflow.atomic import write_text_atomic
-from cdiscflow.errors import DefectLog
+from cdiscflow.datasetjson import dataset_json, write_dataset_json
+from cdiscflow.define.adam import adam_define
+from cdiscflow.define.html import define_html
+from cdiscflow.define.model import Define, WrittenDataset
+from cdiscflow.define.sdtm import sdtm_define
+from cdiscflow.define.xml import define_bytes, part_names
+from cdiscflow.errors import DefectLog, SpecError
 from cdiscflow.sdtm.engine import DomainResult
+from cdiscflow.spec import LoadedStudy
 from cdiscflow.standards import sdtm_dataset_label, sdtm_variables
-from cdiscflow.xpt import XptVariable, write_xpt
+from cdiscflow.xpt import XptVariable, read_xpt, resolve_lengths, write_xpt_parts
+
+LAYOUTS = ("m5", "flat")
+FORMATS = ("xpt", "json")
+DEFINE_FILE = "define.xml"
 
 
-def xpt_variables(domain: str, frame: pd.DataFrame, labels: dict[str, str] | None = None
-                  ) -> list[XptVariable]:
+@dataclass(frozen=True)
+class Layout:
+    """Where each part of the output goes."""
+
+    root: Path
+    studyid: str
+    kind: str = "m5"
+
+    def __post_init__(self) -> None:
+        if self.kind not in LAYOUTS:
+            raise ValueError(f"layout {self.kind!r} is not one of {LAYOUTS}")
+
+    @property
+    def _study(self) -> Path:
+        # eCTD folder names are lower case
+        return self.root / "m5" / "datasets" / self.studyid.lower()
+
+    @property
+    def sdtm_dir(self) -> Path:
+        return self.root / "sdtm" if self.kind == "flat" else self._study / "tabulations" / "sdtm"
+
+    @property
+    def adam_dir(self) -> Path:
+        if self.kind == "flat":
+            return self.root / "adam"
+        return self._study / "analysis" / "adam" / "datasets"
+
+    @property
+    def report_dir(self) -> Path:
+        return self.root / "report"
+
+    @property
+    def lineage_dir(self) -> Path:
+        return self.root / "lineage" if self.kind == "flat" else self.report_dir / "lineage"
+
+
+@dataclass
+class DatasetToWrite:
+    """A dataset to write: ``variables`` in column order, character lengths optional."""
+
+    name: str
+    label: str
+    frame: pd.DataFrame
+    variables: list[XptVariable]
+
+
+def xpt_variables(domain: str, frame: pd.DataFrame, labels: dict[str, str] | None = None,
+                  lengths: dict[str, int] | None = None) -> list[XptVariable]:
     """The XPT description of a domain's columns, from the IG's labels and types."""
     ig = {v.name: v for v in sdtm_variables(domain)}
     labels = labels or {}
+    lengths = lengths or {}
     return [
-        XptVariable(name=c, label=labels.get(c) or ig[c].label, type=ig[c].type)
+        XptVariable(name=c, label=labels.get(c) or ig[c].label, type=ig[c].type,
+                    length=lengths.get(c) if ig[c].type == "Char" else None)
         for c in frame.columns
     ]
 
 
-def write_dataset(frame: pd.DataFrame, domain: str, folder: Path, created: dt.datetime,
-                  labels: dict[str, str] | None = None) -> Path:
+def spec_lengths(study: LoadedStudy) -> dict[str, dict[str, int]]:
+    """Per domain, the `length:` of each character variable written, when the study asks for
+    spec lengths (submission.length_source: spec); {} otherwise.
+
+    Raises SpecError naming the mapping file and variables that declare no length, before any
+    data is read.
+    """
+    if study.spec.submission.length_source != "spec":
+        return {}
+    out: dict[str, dict[str, int]] = {}
+    for ld in study.domains:
+        ig = {v.name: v for v in sdtm_variables(ld.spec.domain)}
+        missing = []
+        lengths: dict[str, int] = {}
+        for name, var in ld.spec.variables.items():
+            if var.temp or var.supp or name not in ig or ig[name].type != "Char":
+                continue
+            if var.length is None:
+                missing.append(name)
+            else:
+                lengths[name] = var.length
+        if missing:
+            raise SpecError(f"submission.length_source is spec, but {', '.join(missing)} "
+                            f"declare(s) no length:", file=str(ld.file), domain=ld.spec.domain,
+                            variable=missing[0], line=ld.line("variables", missing[0]))
+        out[ld.spec.domain] = lengths
+    return out
+
+
+def write_xpt_datasets(datasets: Sequence[DatasetToWrite], folder: Path, created: dt.datetime,
+                       max_bytes: int) -> list[WrittenDataset]:
+    """Write each dataset as XPT v5 (split into numbered parts if larger than ``max_bytes``).
+
+    Every dataset is checked (lengths fixed) before the first file is written.
+    """
+    fixed = [resolve_lengths(d.frame, dataset=d.name, label=d.label, variables=d.variables)
+             for d in datasets]
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{domain.lower()}.xpt"
-    write_xpt(frame, path, dataset=domain, label=sdtm_dataset_label(domain),
-              variables=xpt_variables(domain, frame, labels), created=created)
-    return path
+    written = []
+    for d, variables in zip(datasets, fixed, strict=True):
+        parts = write_xpt_parts(d.frame, folder, dataset=d.name, label=d.label,
+                                variables=variables, created=created, max_bytes=max_bytes)
+        written.append(WrittenDataset(d.name, d.label, d.frame, variables,
+                                      [(p.path.name, p.first, p.stop) for p in parts]))
+    return written
 
 
-def write_results(results: dict[str, DomainResult], out: Path, created: dt.datetime,
-                  defects: DefectLog, study: dict[str, Any]) -> dict[str, Any]:
-    """Write every domain (and SUPP--), its lineage and the run report; returns the report."""
-    sdtm = out / "sdtm"
-    written: dict[str, str] = {}
+def write_define_files(define: Define, written: Sequence[WrittenDataset], folder: Path,
+                       formats: Sequence[str]) -> list[Path]:
+    """define.xml, define.html and (with "json" in formats) one Dataset-JSON per XPT file."""
+    write_text_atomic(folder / DEFINE_FILE, define_bytes(define).decode("utf-8"))
+    write_text_atomic(folder / "define.html", define_html(define))
+    files = [folder / DEFINE_FILE, folder / "define.html"]
+    if "json" in formats:
+        by_name = {d.name: d for d in define.datasets}
+        for w in written:
+            ds = by_name[w.name]
+            for part, (file, first, stop) in zip(part_names(ds), w.files, strict=True):
+                path = folder / (file.rsplit(".", 1)[0] + ".json")
+                frame = w.frame.iloc[first:stop]
+                write_dataset_json(path, dataset_json(define, ds, frame, part, DEFINE_FILE))
+                files.append(path)
+    return files
+
+
+def write_adam_package(study: LoadedStudy, layout: Layout, datasets: Sequence[DatasetToWrite],
+                       sdtm: dict[str, pd.DataFrame], formats: Sequence[str] = ("xpt",),
+                       **define_options: Any) -> list[WrittenDataset]:
+    """Write ADaM datasets with their define.xml into the layout's ADaM folder.
+
+    ``sdtm`` holds the SDTM frames the ADaM datasets come from (for Predecessor origins);
+    ``define_options`` are passed to :func:`cdiscflow.define.adam.adam_define`.
+    """
+    info = study.spec.study
+    folder = layout.adam_dir
+    written = write_xpt_datasets(datasets, folder, info.created,
+                                 study.spec.submission.max_xpt_bytes)
+    define = adam_define(info.studyid, info.title or info.studyid, info.created, written,
+                         predecessors=sdtm, **define_options)
+    write_define_files(define, written, folder, formats)
+    return written
+
+
+def read_datasets(folder: Path) -> list[WrittenDataset]:
+    """The datasets of a folder as written, split parts put back together in order: a split
+    dataset's parts are LB1, LB2, ... (files lb1.xpt, lb2.xpt); a split always has at least two
+    parts, which tells them from a dataset whose own name ends in a digit."""
+    read = [(path, *read_xpt(path)) for path in sorted(folder.glob("*.xpt"))]
+    members = {str(meta["dataset"]) for _, _, meta in read}
+    groups: dict[str, list[tuple[Path, pd.DataFrame, dict[str, Any]]]] = {}
+    for path, frame, meta in read:
+        member = str(meta["dataset"])
+        stem = member.rstrip("0123456789")
+        split = member != stem and {f"{stem}1", f"{stem}2"} <= members
+        groups.setdefault(stem if split else member, []).append((path, frame, meta))
+    out = []
+    for name, parts in groups.items():
+        parts.sort(key=lambda p: int(p[0].stem[len(name):] or 0))
+        files, start = [], 0
+        for path, frame, _ in parts:
+            files.append((path.name, start, start + len(frame)))
+            start += len(frame)
+        whole = pd.concat([f for _, f, _ in parts], ignore_index=True)
+        meta = parts[0][2]
+        out.append(WrittenDataset(name, meta["label"], whole, list(meta["variables"]), files))
+    return out
+
+
+def describe_adam_folder(study: LoadedStudy, layout: Layout,
+                         formats: Sequence[str] = ("xpt",)) -> Define | None:
+    """define.xml, define.html (and Dataset-JSON) for the ADaM datasets already written in the
+    layout's ADaM folder, from the files themselves (names, labels, types, lengths, formats);
+    SDTM variables of the same name are Predecessors. None when there is no ADaM."""
+    folder = layout.adam_dir
+    if not folder.is_dir() or not any(folder.glob("*.xpt")):
+        return None
+    written = read_datasets(folder)
+    sdtm = {w.name: w.frame for w in read_datasets(layout.sdtm_dir)}
+    info = study.spec.study
+    define = adam_define(info.studyid, info.title or info.studyid, info.created, written,
+                         predecessors=sdtm)
+    write_define_files(define, written, folder, formats)
+    return define
+
+
+def write_results(results: dict[str, DomainResult], ts: pd.DataFrame | None,
+                  study: LoadedStudy, layout: Layout, defects: DefectLog,
+                  formats: Sequence[str] = ("xpt",)) -> dict[str, Any]:
+    """Write every domain (and SUPP--, TS), define.xml, lineage and the run report; returns
+    the report."""
+    created = study.spec.study.created
+    lengths = spec_lengths(study)
+    datasets: list[DatasetToWrite] = []
     for name, res in results.items():
-        written[name] = str(write_dataset(res.data, name, sdtm, created, res.labels))
+        datasets.append(DatasetToWrite(name, sdtm_dataset_label(name), res.data,
+                                       xpt_variables(name, res.data, res.labels,
+                                                     lengths.get(name))))
         if res.supp is not None and len(res.supp):
             supp_name = f"SUPP{name}"
-            written[supp_name] = str(write_dataset(res.supp, supp_name, sdtm, created))
-        write_text_atomic(out / "lineage" / f"{name.lower()}.csv",
+            datasets.append(DatasetToWrite(supp_name, sdtm_dataset_label(supp_name), res.supp,
+                                           xpt_variables(supp_name, res.supp)))
+    if ts is not None:
+        datasets.append(DatasetToWrite("TS", sdtm_dataset_label("TS"), ts,
+                                       xpt_variables("TS", ts)))
+    folder = layout.sdtm_dir
+    written = write_xpt_datasets(datasets, folder, created, study.spec.submission.max_xpt_bytes)
+    define = sdtm_define(study, written)
+    write_define_files(define, written, folder, formats)
+    for name, res in results.items():
+        write_text_atomic(layout.lineage_dir / f"{name.lower()}.csv",
                           res.lineage.to_csv(index=False, lineterminator="\n"))
+    out = layout.root
     report = {
-        "study": study,
+        "study": {"studyid": study.spec.study.studyid, "study_dir": str(study.dir)},
+        "layout": layout.kind,
         "domains": {
             name: {**res.recon.as_dict(),
                    "supp_records": 0 if res.supp is None else len(res.supp)}
             for name, res in results.items()
         },
-        "datasets": {k: str(Path(v).relative_to(out)) for k, v in written.items()},
+        "datasets": {w.name: [str((folder / f).relative_to(out)) for f, _, _ in w.files]
+                     for w in written},
+        "define": str((folder / DEFINE_FILE).relative_to(out)),
         "errors": len(defects.errors),
         "warnings": len(defects.warnings),
         "defects": [d.as_dict() for d in defects.defects],
     }
-    write_text_atomic(out / "report" / "run.json", json.dumps(report, indent=2) + "\n")
+    write_text_atomic(layout.report_dir / "run.json", json.dumps(report, indent=2) + "\n")
     cols = ["severity", "domain", "file", "row", "column", "value", "message"]
     table = pd.DataFrame([d.as_dict() for d in defects.defects], columns=cols)
-    write_text_atomic(out / "report" / "defects.csv", table.to_csv(index=False,
-                                                                   lineterminator="\n"))
+    write_text_atomic(layout.report_dir / "defects.csv", table.to_csv(index=False,
+                                                                     lineterminator="\n"))
     return report

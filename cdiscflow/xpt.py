@@ -16,6 +16,12 @@ Conventions (SAS semantics, so the written file says exactly what the frame said
   leading blanks are kept and counted.
 * Missing character values are written as empty strings; SAS has no character missing.
 * Row numbers in errors are 0-based positions in the frame, not index labels.
+* SAS special missing values (``.A``-``.Z`` and ``._``) are given as :class:`SpecialMissing`
+  objects in a numeric column. pyreadstat cannot write them, so they are written as ``.`` and
+  the tag byte is then set in the finished file (an XPT missing number is its tag byte followed
+  by seven zero bytes, SAS TS-140). :func:`read_special_missing` reads the tags back.
+* :func:`write_xpt_parts` splits a dataset whose file would exceed a size limit into numbered
+  parts by record order; :func:`xpt_file_size` gives a file's exact size before writing it.
 """
 
 from __future__ import annotations
@@ -37,7 +43,18 @@ import pyreadstat
 
 from cdiscflow.errors import CdiscflowError
 
-__all__ = ["XptError", "XptVariable", "read_xpt", "write_xpt"]
+__all__ = [
+    "SpecialMissing",
+    "XptError",
+    "XptPart",
+    "XptVariable",
+    "read_special_missing",
+    "read_xpt",
+    "resolve_lengths",
+    "write_xpt",
+    "write_xpt_parts",
+    "xpt_file_size",
+]
 
 MAX_NAME_BYTES = 8
 MAX_LABEL_BYTES = 40
@@ -109,6 +126,30 @@ class XptVariable:
     format: str | None = None
 
 
+@dataclass(frozen=True)
+class SpecialMissing:
+    """A SAS special missing value: ``code`` is one of A-Z or ``_`` (written ``.A``, ``._``)."""
+
+    code: str
+
+    def __post_init__(self) -> None:
+        if not (len(self.code) == 1 and (self.code == "_" or "A" <= self.code <= "Z")):
+            raise ValueError(f"a SAS special missing value is .A to .Z or ._, not .{self.code}")
+
+    def __str__(self) -> str:
+        return f".{self.code}"
+
+
+@dataclass(frozen=True)
+class XptPart:
+    """One file written by :func:`write_xpt_parts`: records ``first`` to ``stop - 1`` (0-based)."""
+
+    path: Path
+    member: str
+    first: int
+    stop: int
+
+
 # --------------------------------------------------------------------------- public API
 
 
@@ -134,17 +175,141 @@ def write_xpt(
     name = _check_dataset(dataset, label)
     _check_variables(variables, name)
     _check_columns(df, variables, name)
-    columns, lengths = _prepare_columns(df, variables, name)
+    columns, lengths, specials = _prepare_columns(df, variables, name)
     _check_trailing_blank_rows(columns, lengths, name)
     empty = len(df) == 0
     frame = _force_lengths(columns, lengths, placeholder_row=empty)
     target = Path(path)
+    tags = _special_offsets(variables, lengths, specials)
 
     def produce(tmp: Path) -> None:
         _pyreadstat_write(frame, tmp, name, label, variables)
-        _finish_file(tmp, _sas_timestamp(created), drop_rows=empty)
+        _finish_file(tmp, _sas_timestamp(created), drop_rows=empty, tags=tags)
 
     _replace_atomically(target, produce)
+
+
+def resolve_lengths(
+    df: pd.DataFrame, *, dataset: str, label: str, variables: Sequence[XptVariable]
+) -> list[XptVariable]:
+    """``variables`` with every length fixed as :func:`write_xpt` would store it.
+
+    Character variables without a length get the longest value in bytes (at least 1), numbers
+    8. Runs every check of :func:`write_xpt` except the file-level ones, so an error is raised
+    before anything is written (and split parts all share the whole dataset's lengths).
+    """
+    name = _check_dataset(dataset, label)
+    _check_variables(variables, name)
+    _check_columns(df, variables, name)
+    _, lengths, _ = _prepare_columns(df, variables, name)
+    return [
+        XptVariable(v.name, v.label, v.type, lengths.get(v.name, NUM_LENGTH), v.format)
+        for v in variables
+    ]
+
+
+_NAMESTR_BYTES = 140
+_HEADER_RECORDS = 8  # library header (3 records), member and descriptor (4), namestr header (1)
+
+
+def xpt_file_size(n_rows: int, variables: Sequence[XptVariable]) -> int:
+    """The exact size in bytes of a one-member XPT v5 file (SAS TS-140 layout).
+
+    Eight 80-byte header records, one 140-byte namestr per variable padded to whole records,
+    the OBS header record, then the rows padded with blanks to a whole record. Every
+    variable needs its length (see :func:`resolve_lengths`).
+    """
+    if any(v.length is None for v in variables):
+        raise ValueError("xpt_file_size needs every variable's length")
+    row = sum(int(v.length or 0) for v in variables)
+    namestrs = math.ceil(len(variables) * _NAMESTR_BYTES / _RECORD) * _RECORD
+    data = math.ceil(n_rows * row / _RECORD) * _RECORD
+    return (_HEADER_RECORDS + 1) * _RECORD + namestrs + data
+
+
+def write_xpt_parts(
+    df: pd.DataFrame,
+    folder: str | os.PathLike[str],
+    *,
+    dataset: str,
+    label: str,
+    variables: Sequence[XptVariable],
+    created: dt.datetime,
+    max_bytes: int,
+) -> list[XptPart]:
+    """Write ``df`` as ``<dataset>.xpt``, or split into numbered parts if it would not fit.
+
+    A dataset whose file would exceed ``max_bytes`` (the agency's limit, FDA 5 GB) is split by
+    record order into ``<dataset>1.xpt``, ``<dataset>2.xpt``, ..., each as large as the limit
+    allows. Each part's member is named like its file (``LB1``), so file and member names still
+    match, and all parts share the whole dataset's lengths so they concatenate back into it.
+    Raises XptError when even one record does not fit or a part's name would exceed 8 bytes.
+    """
+    name = _check_dataset(dataset, label)
+    fixed = resolve_lengths(df, dataset=name, label=label, variables=variables)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    whole = xpt_file_size(len(df), fixed)
+    if whole <= max_bytes:
+        path = folder / f"{name.lower()}.xpt"
+        write_xpt(df, path, dataset=name, label=label, variables=fixed, created=created)
+        return [XptPart(path, name, 0, len(df))]
+    row = sum(int(v.length or 0) for v in fixed)
+    room = max_bytes - xpt_file_size(0, fixed)
+    per_part = (room // _RECORD) * _RECORD // row if room > 0 else 0
+    if per_part < 1:
+        raise XptError(
+            f"not even one record fits in a file of at most {max_bytes} bytes",
+            dataset=name,
+            value=max_bytes,
+        )
+    starts = range(0, len(df), per_part)
+    if len(name) + len(str(len(starts))) > MAX_NAME_BYTES:
+        raise XptError(
+            f"split into {len(starts)} parts, but a numbered part name would exceed "
+            f"{MAX_NAME_BYTES} bytes",
+            dataset=name,
+        )
+    parts = []
+    for number, first in enumerate(starts, start=1):
+        member = f"{name}{number}"
+        stop = min(first + per_part, len(df))
+        path = folder / f"{member.lower()}.xpt"
+        write_xpt(
+            df.iloc[first:stop], path, dataset=member, label=label, variables=fixed,
+            created=created,
+        )
+        parts.append(XptPart(path, member, first, stop))
+    return parts
+
+
+def read_special_missing(path: str | os.PathLike[str]) -> dict[str, dict[int, str]]:
+    """The special missing values in a file: {variable: {row: "A"}} (``.`` is not listed).
+
+    pyreadstat reads every missing number as NaN, so the tags are read from the bytes.
+    """
+    _, meta = read_xpt(path)
+    offsets, start, row = {}, 0, sum(meta["lengths"].values())
+    for var in meta["variables"]:
+        if var.type == "Num":
+            offsets[var.name] = start
+        start += meta["lengths"][var.name]
+    found: dict[str, dict[int, str]] = {}
+    with open(path, "rb") as fh:
+
+        def read(size: int) -> bytes:
+            fh.seek(0)
+            return fh.read(size)
+
+        layout = _parse_layout(read)
+        fh.seek(layout.data_start)
+        data = fh.read()
+    for n in range(meta["rows"]):
+        for name, offset in offsets.items():
+            cell = data[n * row + offset : n * row + offset + NUM_LENGTH]
+            if cell[1:] == bytes(7) and (cell[:1] == b"_" or b"A" <= cell[:1] <= b"Z"):
+                found.setdefault(name, {})[n] = cell[:1].decode("ascii")
+    return found
 
 
 def read_xpt(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -312,16 +477,20 @@ def _value_error(
 
 def _prepare_columns(
     df: pd.DataFrame, variables: Sequence[XptVariable], dataset: str
-) -> tuple[dict[str, np.ndarray], dict[str, int]]:
+) -> tuple[dict[str, np.ndarray], dict[str, int], dict[str, dict[int, str]]]:
+    """Checked values per column, character lengths, and special missings {var: {row: code}}."""
     columns: dict[str, np.ndarray] = {}
     lengths: dict[str, int] = {}
+    specials: dict[str, dict[int, str]] = {}
     for var in variables:
         series = df[var.name]
         if var.type == "Char":
             columns[var.name], lengths[var.name] = _prepare_char(series, var, dataset)
         else:
-            columns[var.name] = _prepare_num(series, var, dataset)
-    return columns, lengths
+            columns[var.name], found = _prepare_num(series, var, dataset)
+            if found:
+                specials[var.name] = found
+    return columns, lengths, specials
 
 
 def _prepare_char(series: pd.Series, var: XptVariable, dataset: str) -> tuple[np.ndarray, int]:
@@ -362,8 +531,14 @@ def _raise_first(
         raise _value_error(series, row, reason, dataset, var)
 
 
-def _prepare_num(series: pd.Series, var: XptVariable, dataset: str) -> np.ndarray:
-    """Values as float64 with NaN for missing, refusing what SAS numbers cannot hold."""
+def _prepare_num(
+    series: pd.Series, var: XptVariable, dataset: str
+) -> tuple[np.ndarray, dict[int, str]]:
+    """Values as float64 with NaN for missing, refusing what SAS numbers cannot hold.
+
+    Also returns the rows holding a :class:`SpecialMissing` (NaN in the values) and its code.
+    """
+    specials: dict[int, str] = {}
     dtype = series.dtype
     if pd.api.types.is_bool_dtype(dtype):
         values = None  # True/False are not numbers in a submission; make the caller decide
@@ -372,7 +547,7 @@ def _prepare_num(series: pd.Series, var: XptVariable, dataset: str) -> np.ndarra
     elif pd.api.types.is_float_dtype(dtype):
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
     elif pd.api.types.is_object_dtype(dtype):
-        values = _objects_to_float(series, var, dataset)
+        values = _objects_to_float(series, var, dataset, specials)
     else:
         values = None
     if values is None:
@@ -384,7 +559,7 @@ def _prepare_num(series: pd.Series, var: XptVariable, dataset: str) -> np.ndarra
             )
         values = np.full(len(series), np.nan)
     _check_magnitudes(series, values, var, dataset)
-    return values
+    return values, specials
 
 
 def _integers_to_float(series: pd.Series, var: XptVariable, dataset: str) -> np.ndarray:
@@ -397,9 +572,14 @@ def _integers_to_float(series: pd.Series, var: XptVariable, dataset: str) -> np.
     return series.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def _objects_to_float(series: pd.Series, var: XptVariable, dataset: str) -> np.ndarray:
+def _objects_to_float(
+    series: pd.Series, var: XptVariable, dataset: str, specials: dict[int, str]
+) -> np.ndarray:
     out = np.full(len(series), np.nan)
     for row, value in enumerate(series.to_numpy(dtype=object)):
+        if isinstance(value, SpecialMissing):
+            specials[row] = value.code
+            continue
         if _is_missing_scalar(value):
             continue
         if isinstance(value, (bool, np.bool_)) or not isinstance(
@@ -604,8 +784,27 @@ def _parse_layout(read: Callable[[int], bytes]) -> _Layout:
     return _Layout(stamps, (obs_index + 1) * _RECORD)
 
 
-def _finish_file(path: Path, stamp: bytes, *, drop_rows: bool) -> None:
-    """Overwrite every wall-clock stamp, optionally cut the data, and flush to disk."""
+def _special_offsets(
+    variables: Sequence[XptVariable], lengths: dict[str, int], specials: dict[str, dict[int, str]]
+) -> list[tuple[int, bytes]]:
+    """(offset from the start of the data, tag byte) of every special missing value."""
+    if not specials:
+        return []
+    starts, at = {}, 0
+    for var in variables:
+        starts[var.name] = at
+        at += lengths.get(var.name, NUM_LENGTH)
+    return sorted(
+        (row * at + starts[name], code.encode("ascii"))
+        for name, rows in specials.items()
+        for row, code in rows.items()
+    )
+
+
+def _finish_file(
+    path: Path, stamp: bytes, *, drop_rows: bool, tags: Sequence[tuple[int, bytes]] = ()
+) -> None:
+    """Overwrite every wall-clock stamp, tag special missings, optionally cut the data, flush."""
     with open(path, "r+b") as fh:
 
         def read(size: int) -> bytes:
@@ -616,6 +815,12 @@ def _finish_file(path: Path, stamp: bytes, *, drop_rows: bool) -> None:
         for offset in layout.timestamps:
             fh.seek(offset)
             fh.write(stamp)
+        for offset, tag in tags:
+            fh.seek(layout.data_start + offset)
+            if fh.read(1) != b".":  # readstat wrote a plain missing here; anything else is a bug
+                raise RuntimeError(f"unexpected XPT data: no missing value at byte {offset}")
+            fh.seek(layout.data_start + offset)
+            fh.write(tag)
         if drop_rows:
             fh.truncate(layout.data_start)
         fh.flush()

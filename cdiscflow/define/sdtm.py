@@ -1,0 +1,285 @@
+"""Define-XML metadata for SDTM, from the loaded study: the mapping files that drive the
+engine say where every variable comes from, so the define.xml cannot drift from the data.
+
+field/ct/map/date sources are Collected (the raw form and field are named where an annotated
+CRF page would be), constants and table look-ups Assigned, derivations Derived with a MethodDef
+whose description is the derivation's docstring and the parameters the mapping gives it.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import pandas as pd
+
+from cdiscflow.define.model import (
+    CodeList,
+    Dataset,
+    Define,
+    Item,
+    Method,
+    Origin,
+    Standard,
+    Term,
+    ValueItem,
+    WrittenDataset,
+    codelist_oid,
+    item_shape,
+    method_oid,
+    numeric_shape,
+)
+from cdiscflow.sdtm.derivations import REGISTRY
+from cdiscflow.spec import NULL, LoadedDomain, LoadedStudy, VariableSpec
+from cdiscflow.standards import CT_VERSION, SDTMIG_VERSION, find_codelist, sdtm_variables
+from cdiscflow.standards.ig import _read_csv
+
+SDTMIG_OID = f"STD.SDTMIG.{SDTMIG_VERSION}"
+SDTM_CT_OID = f"STD.CT.SDTM.{CT_VERSION}"
+SDTM_STANDARDS = [
+    Standard(SDTMIG_OID, "SDTMIG", "IG", SDTMIG_VERSION),
+    Standard(SDTM_CT_OID, "CDISC/NCI", "CT", CT_VERSION, "SDTM"),
+]
+# findings results described per test code (value-level metadata)
+_VLM_SUFFIXES = ("ORRES", "ORRESU", "STRESC", "STRESN", "STRESU")
+_SUPP_ASSIGNED = ("STUDYID", "RDOMAIN", "IDVAR", "QNAM", "QLABEL", "QORIG", "QEVAL")
+
+
+def _ig_datasets() -> dict[str, dict[str, str]]:
+    return {r["Dataset Name"]: r for r in _read_csv("sdtmig-3.4", "Datasets.csv")}
+
+
+def sdtm_define(study: LoadedStudy, written: list[WrittenDataset]) -> Define:
+    """The define.xml model of a study's SDTM datasets as written."""
+    studyid = study.spec.study.studyid
+    datasets = [_dataset(study, w) for w in written]
+    return Define(
+        study_oid=f"STUDY.{studyid}",
+        study_name=studyid,
+        description=study.spec.study.title or studyid,
+        protocol=studyid,
+        mdv_oid=f"MDV.{studyid}.SDTMIG.{SDTMIG_VERSION}",
+        mdv_name=f"{studyid} SDTM, SDTMIG {SDTMIG_VERSION}",
+        created=study.spec.study.created,
+        standards=list(SDTM_STANDARDS),
+        datasets=datasets,
+    )
+
+
+def _dataset(study: LoadedStudy, w: WrittenDataset) -> Dataset:
+    name = w.name
+    ig_name = "SUPPQUAL" if name.startswith("SUPP") else name
+    ig = _ig_datasets()[ig_name]
+    ig_vars = {v.name: v for v in sdtm_variables(name)}
+    ld = next((d for d in study.domains if d.spec.domain == name), None)
+    items = []
+    for var in w.variables:
+        values = w.frame[var.name]
+        data_type, length, digits = item_shape(var, values)
+        meta = ig_vars.get(var.name)
+        origin, method, comment = _origin(study, ld, name, var.name, values)
+        items.append(Item(
+            name=var.name, label=var.label, type=var.type, length=int(var.length or 8),
+            data_type=data_type, display_length=length, significant_digits=digits,
+            origin=origin, mandatory=bool(meta and meta.core == "Req"),
+            display_format=var.format,
+            codelist=_codelist(ld, var.name, meta.codelists if meta else (), values),
+            method=method, comment=comment,
+        ))
+    by_name = {i.name: i for i in items}
+    _value_level(name, w.frame, by_name, study)
+    comment = ld.spec.comment if ld else None
+    if name == "TS":
+        comment = "Trial Summary parameters from the ts: section of the study file."
+    return Dataset(
+        name=name, label=w.label, purpose="Tabulation", class_name=_class_name(ig["Class"]),
+        structure=ig["Structure"], standard=SDTMIG_OID, keys=_keys(ld, name, w.frame),
+        items=items, files=[f for f, _, _ in w.files],
+        domain=name[4:] if name.startswith("SUPP") else name,
+        comment=_with_split(comment, w), repeating=name != "DM",
+        reference_data=name == "TS",
+    )
+
+
+def _class_name(ig_class: str) -> str:
+    # Define-XML's Dataset Class terms are upper case with blanks: "Special-Purpose" in the IG
+    # table is SPECIAL PURPOSE there
+    return ig_class.upper().replace("-", " ")
+
+
+def _with_split(comment: str | None, w: WrittenDataset) -> str | None:
+    if len(w.files) < 2:
+        return comment
+    parts = ", ".join(f"{f} (records {a + 1}-{b})" for f, a, b in w.files)
+    text = (f"Split by record order because one file would exceed the size limit: {parts}. "
+            f"Concatenate the parts in this order for the full dataset.")
+    return f"{comment} {text}" if comment else text
+
+
+def _keys(ld: LoadedDomain | None, name: str, frame: pd.DataFrame) -> list[str]:
+    if name.startswith("SUPP"):
+        keys = ["STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"]
+    elif name == "TS":
+        keys = ["STUDYID", "TSPARMCD", "TSSEQ"]
+    else:
+        # the engine's record order: the mapping's sort, else USUBJID and --SEQ
+        seq = next((c for c in frame.columns if c.endswith("SEQ")), None)
+        order = (ld.spec.sort if ld and ld.spec.sort else ["USUBJID", *([seq] if seq else [])])
+        keys = ["STUDYID", *[k for k in order if k != "STUDYID"]]
+    return [k for k in keys if k in frame.columns]
+
+
+# --------------------------------------------------------------------------- origins
+
+
+def _field_source(study: LoadedStudy, ld: LoadedDomain, field: str) -> str:
+    """Where a working column comes from: the raw form and field, through the mapping's steps."""
+    forms = study.spec.raw.forms
+    source = ld.spec.source
+    where = f"raw form {source} ({forms[source].file}), field {field}"
+    for step in ld.spec.steps:
+        if step.join is not None and field in step.join.columns:
+            j = step.join
+            where = (f"raw form {j.form} ({forms[j.form].file}), field {field}" if j.form
+                     else f"{j.domain}.{field}")
+        elif step.stack is not None and any(field in g for g in step.stack.groups.values()):
+            fields = [g[field] for g in step.stack.groups.values() if field in g]
+            where = (f"raw form {source} ({forms[source].file}), one record per test from "
+                     f"fields {', '.join(fields)}")
+    return where
+
+
+def _origin(study: LoadedStudy, ld: LoadedDomain | None, dataset: str, name: str,
+            values: pd.Series) -> tuple[Origin, Method | None, str | None]:
+    if dataset == "TS":
+        return Origin("Assigned", description="From the study file (ts:)."), None, None
+    if dataset.startswith("SUPP"):
+        if name in _SUPP_ASSIGNED:
+            return Origin("Assigned"), None, None
+        if name in ("USUBJID", "IDVARVAL"):
+            return Origin("Assigned", description=f"From the parent {dataset[4:]} record."), \
+                None, None
+        return Origin("Collected", source="Investigator",
+                      description="See the value-level metadata by QNAM."), None, None
+    if ld is None or name not in ld.spec.variables:
+        return Origin("Not Available"), None, None
+    return _spec_origin(study, ld, dataset, name, ld.spec.variables[name])
+
+
+def _spec_origin(study: LoadedStudy, ld: LoadedDomain, dataset: str, name: str,
+                 var: VariableSpec) -> tuple[Origin, Method | None, str | None]:
+    kind = var.kind
+    if kind == "field":
+        return Origin("Collected", "Investigator", _field_source(study, ld, var.field) + "."), \
+            None, None
+    if kind == "ct":
+        cl = find_codelist(var.ct.codelist)
+        coded = f"coded to CT codelist {cl.submission_value} ({cl.code})" if cl else "coded"
+        return Origin("Collected", "Investigator",
+                      f"{_field_source(study, ld, var.ct.field)}, {coded}."), None, None
+    if kind == "map":
+        return Origin("Collected", "Investigator",
+                      f"{_field_source(study, ld, var.map.field)}, recoded by the mapping's "
+                      f"value table."), None, None
+    if kind == "date":
+        d = var.date
+        parts = d.date + (f" and {d.time}" if d.time else "")
+        return Origin("Collected", "Investigator",
+                      f"{_field_source(study, ld, d.date)}"
+                      f"{' with ' + d.time if d.time else ''}, converted from {d.format} to "
+                      f"ISO 8601 ({parts})."), None, None
+    if kind == "constant":
+        text = ("Expected variable left empty: not collected." if var.constant is NULL
+                else f"Assigned the value {var.constant}.")
+        return Origin("Assigned", description=text), None, None
+    if kind == "lookup":
+        lk = var.lookup
+        match = ", ".join(f"{k} = {v}" for k, v in lk.match.items())
+        return Origin("Assigned", description=f"Looked up in the study's table {lk.table} "
+                      f"({lk.value} where {match})."), None, None
+    return Origin("Derived"), _method(dataset, name, var), None
+
+
+def _method(dataset: str, name: str, var: VariableSpec) -> Method:
+    spec = REGISTRY[var.derive.function]
+    doc = inspect.getdoc(spec.function) or spec.doc
+    first = " ".join(doc.split("\n\n")[0].split())
+    params = var.derive.model_extra or {}
+    given = "; ".join(f"{k} = {_show(v)}" for k, v in params.items())
+    text = f"{first} (derivation {spec.name}: {given})" if given else first
+    return Method(method_oid(dataset, name), f"Algorithm to derive {dataset}.{name}", text)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return str(value)
+
+
+# --------------------------------------------------------------------------- codelists
+
+
+def _codelist(ld: LoadedDomain | None, name: str, ig_codes: tuple[str, ...],
+              values: pd.Series) -> CodeList | None:
+    """The CT codelist a variable's values come from, listing the terms used (with C-codes)."""
+    cl = None
+    var = ld.spec.variables.get(name) if ld else None
+    if var is not None and var.ct is not None:
+        cl = find_codelist(var.ct.codelist)
+    elif len(ig_codes) == 1:
+        cl = find_codelist(ig_codes[0])
+    if cl is None:
+        return None
+    used = sorted({str(v) for v in values.dropna() if str(v) != ""})
+    if not used:
+        return None
+    by_value = {t.submission_value: t for t in cl.terms}
+    terms = tuple(Term(v, by_value[v].code if v in by_value else None,
+                       by_value[v].preferred_term if v in by_value else None) for v in used)
+    return CodeList(codelist_oid(cl.submission_value), cl.name, "text", cl.code, terms,
+                    SDTM_CT_OID)
+
+
+# --------------------------------------------------------------------------- value level
+
+
+def _value_level(dataset: str, frame: pd.DataFrame, items: dict[str, Item],
+                 study: LoadedStudy) -> None:
+    """Findings results by test code (LB by LBTESTCD), SUPP-- QVAL by QNAM."""
+    if dataset.startswith("SUPP") and {"QNAM", "QVAL"} <= set(frame.columns):
+        ld = next((d for d in study.domains if d.spec.domain == dataset[4:]), None)
+        for qnam in sorted(set(frame["QNAM"].dropna())):
+            subset = frame.loc[frame["QNAM"] == qnam, "QVAL"]
+            var = ld.spec.variables.get(qnam) if ld else None
+            origin, method, _ = (_spec_origin(study, ld, dataset, qnam, var) if var
+                                 else (Origin("Not Available"), None, None))
+            numeric = var is not None and var.type == "Num"
+            label = var.supp.qlabel if var is not None and var.supp else None
+            items["QVAL"].values.append(_value_item("QNAM", qnam, subset, numeric, origin,
+                                                    method, label))
+        return
+    testcd = next((c for c in frame.columns if c.endswith("TESTCD")), None)
+    if testcd is None:
+        return
+    prefix = testcd[: -len("TESTCD")]
+    for suffix in _VLM_SUFFIXES:
+        target = items.get(prefix + suffix)
+        if target is None:
+            continue
+        for code in sorted(set(frame[testcd].dropna())):
+            subset = frame.loc[frame[testcd] == code, target.name]
+            if subset.isna().all():
+                continue
+            target.values.append(_value_item(testcd, code, subset, target.type == "Num",
+                                             target.origin, target.method, None))
+
+
+def _value_item(where_var: str, value: str, subset: pd.Series, numeric: bool, origin: Origin,
+                method: Method | None, label: str | None) -> ValueItem:
+    text = subset.dropna().astype(str)
+    if numeric:
+        data_type, length, digits = numeric_shape(subset)
+    else:
+        data_type, digits = "text", None
+        length = max(1, max((len(t.rstrip().encode()) for t in text), default=1))
+    return ValueItem(where_var, str(value), data_type, length, digits, origin, method, label)
