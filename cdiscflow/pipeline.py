@@ -1,4 +1,5 @@
-"""The stages of `cdiscflow run`, in order: load and check the spec, build SDTM, write.
+"""The stages of `cdiscflow run`, in order: load and check the spec, build SDTM, write the
+submission package (docs/submission-package.md).
 
 Each stage is one function so later stages (ADaM, validation, the submission package) slot in
 here without the command line knowing about them.
@@ -10,11 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cdiscflow.adam.spec import load_adam
+from cdiscflow.adam.stage import run_adam
 from cdiscflow.errors import CdiscflowError, DefectLog
-from cdiscflow.output import write_results
+from cdiscflow.output import Layout, describe_adam_folder, spec_lengths, write_results
 from cdiscflow.publish import discard, publish, staging_dir, write_manifest
 from cdiscflow.sdtm.engine import DomainResult, Engine, Progress
+from cdiscflow.sdtm.ts import build_ts, has_ts
 from cdiscflow.spec import LoadedStudy, load_study
+from cdiscflow.validators import ValidationResult, validate_run
 from cdiscflow.xpt import XptError
 
 
@@ -24,6 +29,7 @@ class RunOutcome:
     sdtm: dict[str, DomainResult]
     defects: DefectLog
     report: dict[str, Any]
+    validation: ValidationResult | None = None  # of the datasets written (SDTM, ADaM)
 
 
 def build_sdtm(study: LoadedStudy, raw_dir: Path | None, progress: Progress | None
@@ -41,19 +47,29 @@ def _inputs(study: LoadedStudy, raw_dir: Path | None) -> dict[str, dict[str, Pat
 
 
 def run_study(study_dir: Path, raw_dir: Path | None, out_dir: Path,
-              progress: Progress | None = None) -> RunOutcome:
+              progress: Progress | None = None, *, layout: str = "m5",
+              formats: tuple[str, ...] = ("xpt",)) -> RunOutcome:
     """Convert one study; raises CdiscflowError for a spec or input that cannot be used.
 
     Every stage writes below ``out`` (a staging folder); only a run that got to the end
     replaces the previous output, so an interrupted or failed run leaves it intact.
+    ``layout`` is "m5" (eCTD module 5 folders) or "flat"; ``formats`` "xpt" and/or "json".
     """
     study = load_study(study_dir)
+    adam = load_adam(study.dir)  # the ADaM spec files too are checked before any data
+    spec_lengths(study)  # a missing `length:` is a spec error, reported before any data
+    ts = build_ts(study) if has_ts(study) else None  # and so is a TS parameter CT refuses
     sdtm, defects = build_sdtm(study, raw_dir, progress)
     out = staging_dir(out_dir)
     try:
-        report = write_results(sdtm, out, study.spec.study.created, defects,
-                               {"studyid": study.spec.study.studyid,
-                                "study_dir": str(study_dir)})
+        written = Layout(out, study.spec.study.studyid, layout)
+        report = write_results(sdtm, ts, study, written, defects, formats)
+        if adam is not None:  # ADaM from the SDTM just written, then the reviewer's report
+            report["adam"] = run_adam(adam, written.sdtm_dir, written.adam_dir,
+                                      written.report_dir, study.spec.study.created)
+            describe_adam_folder(study, written, formats)  # its define.xml (and JSON)
+        # validate what was written, as a reviewer would receive it; reports in out/report
+        validation = validate_run([written.sdtm_dir, written.adam_dir], written.report_dir)
         write_manifest(out, _inputs(study, raw_dir))
         publish(out, out_dir)
     except XptError as exc:
@@ -62,7 +78,7 @@ def run_study(study_dir: Path, raw_dir: Path | None, out_dir: Path,
     except BaseException:
         discard(out)
         raise
-    return RunOutcome(study, sdtm, defects, report)
+    return RunOutcome(study, sdtm, defects, report, validation)
 
 
 def _with_raw_source(exc: XptError, sdtm: dict[str, DomainResult]) -> CdiscflowError:

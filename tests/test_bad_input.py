@@ -177,7 +177,7 @@ def test_output_through_a_symlink_is_refused(tmp_path):
     elsewhere.mkdir()
     out = tmp_path / "out"
     out.mkdir()
-    os.symlink(elsewhere, out / "sdtm")
+    os.symlink(elsewhere, out / "m5")  # the top folder of the default (eCTD m5) layout
     result = CliRunner().invoke(main, ["run", str(study), "--out", str(out)])
     assert result.exit_code == 2
     assert "is a symbolic link; refusing to replace it" in result.output
@@ -210,5 +210,5 @@ def test_strict_fails_on_warnings(tmp_path):
                                        "--strict"])
     assert strict.exit_code == 2
     assert "1 error(s) and warning(s) in the raw data" in strict.output
-    lb_out = pd.read_csv(tmp_path / "o" / "lineage" / "lb.csv")
+    lb_out = pd.read_csv(tmp_path / "o" / "report" / "lineage" / "lb.csv")
     assert len(lb_out) == 1

@@ -23,7 +23,8 @@ def test_no_arguments_runs_the_bundled_example(tmp_path):
         os.chdir(cwd)
     assert result.exit_code == 0, result.output
     assert "NCT04014166: raw records to SDTM" in result.output
-    assert (tmp_path / "o" / "sdtm" / "dm.xpt").is_file()
+    sdtm = tmp_path / "o" / "m5" / "datasets" / "nct04014166" / "tabulations" / "sdtm"
+    assert (sdtm / "dm.xpt").is_file()
 
 
 def test_raw_data_errors_exit_2_and_are_listed(mini_study, tmp_path):
@@ -61,4 +62,5 @@ def test_raw_dir_option_overrides_the_study_file(mini_study, tmp_path):
     result = CliRunner().invoke(main, ["run", str(mini_study), "--raw", str(moved),
                                        "--out", str(tmp_path / "o")])
     assert result.exit_code == 2  # the mini study has deliberate raw errors, but it ran
-    assert (tmp_path / "o" / "sdtm" / "lb.xpt").is_file()
+    assert (tmp_path / "o" / "m5" / "datasets" / "mini1" / "tabulations" / "sdtm" / "lb.xpt"
+            ).is_file()

@@ -15,6 +15,8 @@ from cdiscflow.xpt import read_xpt
 ROOT = Path(__file__).resolve().parent.parent
 STUDY = ROOT / "mappings" / "nct04014166"
 RAW = ROOT / "examples" / "nct04014166" / "raw"
+# the default layout: eCTD module 5 folders (docs/submission-package.md)
+SDTM = Path("m5") / "datasets" / "nct04014166" / "tabulations" / "sdtm"
 
 
 def raw(name: str) -> pd.DataFrame:
@@ -30,14 +32,15 @@ def out(tmp_path_factory) -> Path:
 
 
 def sdtm(out: Path, name: str) -> pd.DataFrame:
-    frame, _ = read_xpt(out / "sdtm" / f"{name}.xpt")
+    frame, _ = read_xpt(out / SDTM / f"{name}.xpt")
     return frame
 
 
 def test_every_domain_and_supp_is_written(out):
-    files = sorted(p.name for p in (out / "sdtm").iterdir())
-    assert files == ["ae.xpt", "cm.xpt", "dm.xpt", "ex.xpt", "lb.xpt", "rs.xpt", "suppae.xpt",
-                     "suppdm.xpt", "suppex.xpt", "supprs.xpt"]
+    files = sorted(p.name for p in (out / SDTM).iterdir())
+    assert files == ["ae.xpt", "cm.xpt", "define.html", "define.xml", "dm.xpt", "ex.xpt",
+                     "lb.xpt", "rs.xpt", "suppae.xpt", "suppdm.xpt", "suppex.xpt", "supprs.xpt",
+                     "ts.xpt"]
 
 
 def test_dm_one_record_per_enrolled_subject(out):
@@ -122,7 +125,7 @@ def test_lb_one_record_per_collected_value(out):
 
 
 def test_lineage_points_at_the_raw_record(out):
-    lin = pd.read_csv(out / "lineage" / "ae.csv", dtype=str)
+    lin = pd.read_csv(out / "report" / "lineage" / "ae.csv", dtype=str)
     ae = sdtm(out, "ae")
     raw_ae = raw("adverse_events.csv")
     rows = lin["SOURCE_ROW"].astype(int) - 2  # line 2 is the first data row

@@ -512,27 +512,39 @@ class Engine:
         return merged.drop(columns=["__join"])
 
     def _stack(self, frame: pd.DataFrame, s: Any, recon: Reconciliation) -> pd.DataFrame:
-        used = sorted({raw for g in s.groups.values() for raw in g.values()})
+        """One row per raw record and group, in raw order, each record's groups in declared
+        order; every column is gathered with a single take (no concat, sort or copy of the
+        whole frame per group)."""
+        used = {raw for g in s.groups.values() for raw in g.values()}
         ident = [c for c in frame.columns if c not in used]
-        parts = []
-        for group, cols in s.groups.items():
-            part = frame[ident].copy()
-            part[s.key] = group
-            part[STACK_FIELD] = group
-            for new, raw in cols.items():
-                part[new] = frame[raw]
-            parts.append(part)
-        long = pd.concat(parts, ignore_index=True)
-        # raw order: each raw record's tests together, in the declared group order (part g,
-        # row r sits at g * n + r; read it back row by row)
-        n, k = len(frame), len(parts)
-        long = long.iloc[np.arange(n * k).reshape(k, n).T.ravel()]
-        long[s.key] = long[s.key].astype("string")
+        groups = list(s.groups)
+        new_cols = list(dict.fromkeys(c for g in groups for c in s.groups[g]))
+        n, k = len(frame), len(groups)
+        # long row r * k + g holds raw row r, group g; group-major stacking puts it at g * n + r
+        order = np.arange(n * k).reshape(k, n).T.ravel()
+        stacked = {c: self._stacked_column(frame, s, groups, c, order) for c in new_cols}
+        keep = np.ones(n * k, dtype=bool)
         if s.drop_empty:
-            blank = long[s.drop_empty].isna()
-            recon.cells_not_done += int(blank.sum())
-            long = long[~blank]
-        return long.reset_index(drop=True)
+            keep = ~pd.isna(stacked[s.drop_empty]).to_numpy(dtype=bool)
+            recon.cells_not_done += int((~keep).sum())
+        rows = np.repeat(np.arange(n), k)[keep]
+        names = np.array(groups, dtype=object)[np.tile(np.arange(k), n)[keep]]
+        long = {c: frame[c].iloc[rows].reset_index(drop=True) for c in ident}
+        long[s.key] = pd.Series(names, dtype="string")
+        long[STACK_FIELD] = long[s.key]
+        for c in new_cols:
+            long[c] = stacked[c][keep].reset_index(drop=True)
+        return pd.DataFrame(long)
+
+    @staticmethod
+    def _stacked_column(frame: pd.DataFrame, s: Any, groups: list[str], column: str,
+                        order: np.ndarray) -> pd.Series:
+        parts = []
+        for g in groups:
+            raw = s.groups[g].get(column)
+            part = frame[raw] if raw else pd.Series(pd.NA, index=frame.index, dtype="string")
+            parts.append(part.astype("string").reset_index(drop=True))
+        return pd.concat(parts, ignore_index=True).iloc[order].reset_index(drop=True)
 
     # ---- variables ----------------------------------------------------------------------------
 

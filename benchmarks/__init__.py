@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m benchmarks --lb-records N`` (see RESULTS.md)."""

@@ -1,0 +1,127 @@
+"""``python -m benchmarks --lb-records N [--repeat R] [--json FILE]``
+
+Generates a seeded synthetic study with N LB records (AE, EX, DM in proportion), runs each
+stage in its own process R times and prints the median seconds, records/s, MB/s of input and
+peak memory, with a peer doing the same work where one exists (ratio = peer time / our time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from benchmarks.synth import generate
+
+# stage name, peer stage, what its "records" and "MB" count
+STAGES = [
+    ("read_raw", "read_raw_peer", "raw lab rows"),
+    ("map_derive", None, "LB records"),
+    ("validate", None, "LB records"),
+    ("xpt_write", "xpt_write_peer", "LB records"),
+    ("xpt_read", "xpt_read_peer", "LB records"),
+    ("end_to_end", None, "LB records"),
+]
+
+
+def _run_stage(stage: str, work: Path) -> dict:
+    done = subprocess.run([sys.executable, "-m", "benchmarks.stages", stage, str(work)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"stage {stage} failed:\n{done.stdout}\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _median(stage: str, work: Path, repeat: int) -> tuple[float, float]:
+    runs = [_run_stage(stage, work) for _ in range(repeat)]
+    return (statistics.median(r["seconds"] for r in runs),
+            max(r["peak_rss_mb"] for r in runs))
+
+
+def _prepare_outputs(work: Path) -> None:
+    """The LB frame and XPT files the write/read/validate stages start from."""
+    from benchmarks.lbmeta import variables
+    from cdiscflow.sdtm.engine import Engine
+    from cdiscflow.spec import load_study
+    from cdiscflow.standards import sdtm_dataset_label
+    from cdiscflow.xpt import write_xpt
+
+    study = load_study(Path(__file__).resolve().parent.parent / "mappings" / "nct04014166")
+    results = Engine(study, work / "raw").run()
+    results["LB"].data.to_parquet(work / "lb.parquet")
+    folder = work / "validate"
+    folder.mkdir()
+    for name in ("DM", "LB"):
+        data = results[name].data
+        write_xpt(data, folder / f"{name.lower()}.xpt", dataset=name,
+                  label=sdtm_dataset_label(name), variables=variables(name, data),
+                  created=study.spec.study.created)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("--lb-records", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--stages", default=",".join(s for s, _, _ in STAGES))
+    args = parser.parse_args()
+    wanted = set(args.stages.split(","))
+    console = Console(width=170)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="cdiscflow-bench-") as tmp:
+        work = Path(tmp)
+        n_subjects = generate(work / "raw", args.lb_records)
+        records = n_subjects * 160
+        raw_mb = (work / "raw" / "labs.csv").stat().st_size / 2**20
+        console.print(f"synthetic study: {n_subjects} subjects, {records} LB records, "
+                      f"labs.csv {raw_mb:.1f} MB")
+        _prepare_outputs(work)
+        xpt_mb = 0.0
+        for stage, peer, _ in STAGES:
+            if stage not in wanted:
+                continue
+            median, peak = _median(stage, work, args.repeat)
+            if stage == "xpt_write":
+                xpt_mb = (work / "lb_ours.xpt").stat().st_size / 2**20
+            mb = raw_mb if stage in ("read_raw", "map_derive", "end_to_end") else xpt_mb
+            row = {"stage": stage, "records": records, "median_s": round(median, 3),
+                   "records_per_s": round(records / median), "mb_per_s": round(mb / median, 1),
+                   "peak_rss_mb": round(peak, 1)}
+            if peer:
+                peer_s, _ = _median(peer, work, args.repeat)
+                row.update({"peer": peer.replace("_peer", "") + " (" + _peer_name(peer) + ")",
+                            "peer_median_s": round(peer_s, 3), "ratio": round(peer_s / median, 2)})
+            rows.append(row)
+            console.print(f"  {stage}: {median:.2f} s", highlight=False)
+    _table(console, rows, args.repeat)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2) + "\n")
+
+
+def _peer_name(peer: str) -> str:
+    return {"read_raw_peer": "pandas.read_csv", "xpt_write_peer": "pyreadstat.write_xport v5",
+            "xpt_read_peer": "pyreadstat.read_xport"}[peer]
+
+
+def _table(console: Console, rows: list[dict], repeat: int) -> None:
+    table = Table(title=f"cdiscflow benchmark (median of {repeat} runs, each in its own process)")
+    for col in ("stage", "records", "median s", "records/s", "MB/s", "peak RSS MB", "peer",
+                "peer s", "ratio peer/ours"):
+        table.add_column(col, justify="left" if col in ("stage", "peer") else "right")
+    for r in rows:
+        table.add_row(r["stage"], f"{r['records']:,}", f"{r['median_s']:.2f}",
+                      f"{r['records_per_s']:,}", f"{r['mb_per_s']}", f"{r['peak_rss_mb']:.0f}",
+                      r.get("peer", ""), f"{r['peer_median_s']:.2f}" if "peer" in r else "",
+                      f"{r['ratio']:.1f}x" if "peer" in r else "")
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""One benchmark stage, run in a fresh process so its peak memory is its own.
+
+``python -m benchmarks.stages STAGE WORKDIR`` prints one JSON object: the seconds the measured
+work took (imports and setup excluded) and the process's peak resident memory.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+STUDY = Path(__file__).resolve().parent.parent / "mappings" / "nct04014166"
+
+
+def _lb_frame(work: Path):  # noqa: ANN202 - a DataFrame
+    import pandas as pd
+
+    return pd.read_parquet(work / "lb.parquet", dtype_backend="pyarrow").astype(
+        {c: "string" for c in ("STUDYID", "DOMAIN", "USUBJID")})
+
+
+def _prepare(work: Path) -> Callable[[], object]:
+    """Setup for each stage; returns the measured work."""
+    stage = sys.argv[1]
+    raw = work / "raw"
+    if stage == "read_raw":
+        from cdiscflow.raw import read_form
+
+        return lambda: read_form(raw / "labs.csv")
+    if stage == "read_raw_peer":
+        import pandas as pd
+
+        return lambda: pd.read_csv(raw / "labs.csv", dtype=str, keep_default_na=False)
+    if stage in ("map_derive", "end_to_end_inproc"):
+        from cdiscflow.sdtm.engine import Engine
+        from cdiscflow.spec import load_study
+
+        study = load_study(STUDY)
+        return lambda: Engine(study, raw).run()
+    if stage == "xpt_write":
+        from benchmarks.lbmeta import lb_variables
+        from cdiscflow.xpt import write_xpt
+
+        frame = _lb_frame(work)
+        variables = lb_variables(frame)
+        import datetime as dt
+
+        return lambda: write_xpt(frame, work / "lb_ours.xpt", dataset="LB", label="Laboratory",
+                                 variables=variables, created=dt.datetime(2024, 1, 1))
+    if stage == "xpt_write_peer":
+        import pyreadstat
+
+        frame = _lb_frame(work)
+        return lambda: pyreadstat.write_xport(frame, str(work / "lb_peer.xpt"),
+                                              file_format_version=5, table_name="LB")
+    if stage == "xpt_read":
+        from cdiscflow.xpt import read_xpt
+
+        return lambda: read_xpt(work / "lb_ours.xpt")
+    if stage == "xpt_read_peer":
+        import pyreadstat
+
+        return lambda: pyreadstat.read_xport(str(work / "lb_ours.xpt"))
+    if stage == "validate":
+        from cdiscflow.validators import validate_folder
+
+        return lambda: validate_folder(work / "validate")
+    if stage == "end_to_end":
+        out = work / "e2e_out"
+        cmd = [str(Path(sys.executable).parent / "cdiscflow"), "run", str(STUDY), "--raw",
+               str(raw), "--out", str(out)]
+
+        def run() -> None:
+            shutil.rmtree(out, ignore_errors=True)
+            done = subprocess.run(cmd, capture_output=True, text=True)
+            if done.returncode not in (0, 1):
+                raise SystemExit(f"cdiscflow run failed:\n{done.stdout}\n{done.stderr}")
+        return run
+    raise SystemExit(f"unknown stage {stage}")
+
+
+def main() -> None:
+    work = Path(sys.argv[2])
+    job = _prepare(work)
+    start = time.perf_counter()
+    job()
+    seconds = time.perf_counter() - start
+    print(json.dumps({"seconds": seconds, "peak_rss_mb": max(_own_peak_mb(), _children_peak_mb())}))
+
+
+def _own_peak_mb() -> float:
+    # VmHWM starts afresh with this process's image; ru_maxrss may carry the parent's over exec
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _children_peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+if __name__ == "__main__":
+    main()
