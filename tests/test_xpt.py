@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cdiscflow import xptv5
 from cdiscflow.errors import CdiscflowError
 from cdiscflow.xpt import XptError, XptVariable, read_xpt, write_xpt
 
@@ -565,8 +566,9 @@ def _previous_file(tmp_path: Path) -> tuple[Path, bytes]:
     return target, target.read_bytes()
 
 
-def test_failing_pyreadstat_leaves_previous_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("writer", ["vectorised", "pyreadstat"])
+def test_failing_writer_leaves_previous_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, writer: str
 ) -> None:
     target, before = _previous_file(tmp_path)
 
@@ -574,9 +576,16 @@ def test_failing_pyreadstat_leaves_previous_file(
         Path(dst_path).write_bytes(b"HEADER RECORD*** half a file")
         raise OSError("disk full")
 
+    def half_observations(fh: object, *args: object, **kw: object) -> int:
+        fh.write(b"x A\x10")  # type: ignore[attr-defined]
+        raise OSError("disk full")
+
     monkeypatch.setattr(pyreadstat, "write_xport", half_written)
+    monkeypatch.setattr(xptv5, "write_observations", half_observations)
     with pytest.raises(OSError, match="disk full"):
-        _write(pd.DataFrame({"A": ["new"]}), target, [V("A", "a", "Char")])
+        write_xpt(pd.DataFrame({"A": ["new"]}), target, dataset="DM", label="Demographics",
+                  variables=[V("A", "a", "Char")], created=dt.datetime(2024, 1, 1),
+                  writer=writer)
     assert target.read_bytes() == before
     assert os.listdir(tmp_path) == ["dm.xpt"]
 
