@@ -68,9 +68,12 @@ def _prepare(work: Path) -> Callable[[], object]:
 
         return lambda: pyreadstat.read_xport(str(work / "lb_ours.xpt"))
     if stage == "validate":
-        from cdiscflow.validators import validate_folder
+        from cdiscflow.validators import validate
+        from cdiscflow.validators.data import load_folder
 
-        return lambda: validate_folder(work / "validate")
+        # reading the XPT files is the xpt_read stage: here only schemas and rules count
+        datasets = load_folder(work / "validate")
+        return lambda: validate(datasets)
     if stage == "end_to_end":
         out = work / "e2e_out"
         cmd = [str(Path(sys.executable).parent / "cdiscflow"), "run", str(STUDY), "--raw",

@@ -501,9 +501,10 @@ def _value_error(
 
 def _prepare_columns(
     df: pd.DataFrame, variables: Sequence[XptVariable], dataset: str
-) -> tuple[dict[str, np.ndarray], dict[str, int], dict[str, dict[int, str]]]:
-    """Checked values per column, character lengths, and special missings {var: {row: code}}."""
-    columns: dict[str, np.ndarray] = {}
+) -> tuple[dict[str, np.ndarray | pa.Array], dict[str, int], dict[str, dict[int, str]]]:
+    """Checked values per column (text as Arrow arrays, numbers as float64), character
+    lengths, and special missings {var: {row: code}}."""
+    columns: dict[str, np.ndarray | pa.Array] = {}
     lengths: dict[str, int] = {}
     specials: dict[str, dict[int, str]] = {}
     for var in variables:
@@ -517,17 +518,28 @@ def _prepare_columns(
     return columns, lengths, specials
 
 
-def _prepare_char(series: pd.Series, var: XptVariable, dataset: str) -> tuple[np.ndarray, int]:
-    """Values as an object array of significant text, plus the length to write."""
-    values = series.to_numpy(dtype=object, copy=True)
-    missing = np.asarray(pd.isna(values), dtype=bool)
-    if not isinstance(series.dtype, pd.StringDtype):
+def _prepare_char(series: pd.Series, var: XptVariable, dataset: str) -> tuple[pa.Array, int]:
+    """Values as an Arrow array of significant text, plus the length to write.
+
+    Arrow-backed text (pandas 3's default) stays in Arrow from here to the bytes on disk: a
+    million values are never turned into Python objects.
+    """
+    if isinstance(series.dtype, pd.StringDtype) or (
+            isinstance(series.dtype, pd.ArrowDtype) and pa.types.is_string(
+                series.dtype.pyarrow_dtype)):
+        data = pa.array(series.array)
+        if isinstance(data, pa.ChunkedArray):
+            data = data.combine_chunks()
+        text = pc.fill_null(data.cast(pa.string()), "")
+    else:
+        values = series.to_numpy(dtype=object, copy=True)
+        missing = np.asarray(pd.isna(values), dtype=bool)
         is_text = np.fromiter((isinstance(v, str) for v in values), bool, len(values))
         row = _first(~missing & ~is_text)
         if row is not None:
             raise _value_error(series, row, "character value is not a string", dataset, var)
-    values[missing] = ""
-    text = pa.array(values, type=pa.string())
+        values[missing] = ""
+        text = pa.array(values, type=pa.string())
     significant = pc.utf8_rtrim(text, characters=" ")
     nbytes = pc.binary_length(significant).to_numpy(zero_copy_only=False)
     checks = [
@@ -540,7 +552,7 @@ def _prepare_char(series: pd.Series, var: XptVariable, dataset: str) -> tuple[np
         checks.append((nbytes > var.length, f"value is longer than length {var.length}"))
     _raise_first(series, checks, dataset, var)
     length = var.length if var.length is not None else max(1, int(nbytes.max(initial=0)))
-    return significant.to_numpy(zero_copy_only=False).astype(object), length
+    return significant, length
 
 
 def _raise_first(
@@ -647,7 +659,7 @@ def _check_magnitudes(
 
 
 def _check_trailing_blank_rows(
-    columns: dict[str, np.ndarray], lengths: dict[str, int], dataset: str
+    columns: dict[str, np.ndarray | pa.Array], lengths: dict[str, int], dataset: str
 ) -> None:
     """Refuse rows at the end whose bytes would all be blanks.
 
@@ -659,7 +671,10 @@ def _check_trailing_blank_rows(
     n_rows = len(next(iter(columns.values())))
     blank = np.ones(n_rows, dtype=bool)
     for name, values in columns.items():
-        blank &= (values == "") if name in lengths else (values == _ALL_BLANK_NUMBER)
+        if name in lengths:
+            blank &= pc.equal(values, "").to_numpy(zero_copy_only=False)
+        else:
+            blank &= values == _ALL_BLANK_NUMBER
     if n_rows and blank[-1]:
         kept = np.flatnonzero(~blank)
         first = int(kept[-1]) + 1 if kept.size else 0
@@ -675,7 +690,7 @@ def _check_trailing_blank_rows(
 
 
 def _force_lengths(
-    columns: dict[str, np.ndarray], lengths: dict[str, int], *, placeholder_row: bool
+    columns: dict[str, np.ndarray | pa.Array], lengths: dict[str, int], *, placeholder_row: bool
 ) -> pd.DataFrame:
     """A frame whose character columns make pyreadstat choose exactly ``lengths``.
 
@@ -687,6 +702,8 @@ def _force_lengths(
     """
     frame = {}
     for name, values in columns.items():
+        if name in lengths:  # text arrives as Arrow; pyreadstat takes Python strings
+            values = np.asarray(values.to_pylist(), dtype=object)
         if placeholder_row:
             values = np.array([""] if name in lengths else [np.nan], dtype=values.dtype)
         if name in lengths:
