@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cdiscflow.adam.dates import date_of, impute_date, sas_day
 from cdiscflow.cli import main
 from cdiscflow.errors import CdiscflowError
 from cdiscflow.raw import read_form
@@ -137,3 +138,39 @@ def test_mutated_specs_never_escape_the_cli_as_a_traceback(tmp_path_factory, nam
     # the mini study has deliberate raw-data errors, so even a harmless mutation exits 2
     assert result.exit_code == 2, (result.output, result.exception)
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+
+
+# ---- ADaM date imputation ------------------------------------------------------------------
+
+@given(dates)
+def test_complete_dates_are_never_imputed(d):
+    days, flags = impute_date(pd.Series([d.isoformat()]), "M", "first")
+    assert days[0] == sas_day(d) and pd.isna(flags[0])
+
+
+@given(dates, st.sampled_from(["first", "mid", "last"]))
+def test_a_missing_day_is_imputed_inside_its_month_and_flagged_d(d, rule):
+    days, flags = impute_date(pd.Series([f"{d.year}-{d.month:02d}"]), "D", rule)
+    got = date_of(days[0])
+    assert (got.year, got.month) == (d.year, d.month) and flags[0] == "D"
+    if rule == "first":
+        assert got.day == 1
+    if rule == "last":
+        assert (got + dt.timedelta(days=1)).month != got.month
+
+
+@given(dates)
+def test_a_missing_month_needs_month_imputation(d):
+    year_only = pd.Series([str(d.year)])
+    days, flags = impute_date(year_only, "D", "first")
+    assert pd.isna(days[0])  # only the day may be imputed: a year alone stays missing
+    days, flags = impute_date(year_only, "M", "last")
+    assert date_of(days[0]) == dt.date(d.year, 12, 31) and flags[0] == "M"
+
+
+@given(dates)
+def test_partial_date_in_the_first_dose_month_is_not_imputed_before_the_dose(d):
+    dose = pd.Series([sas_day(d)])
+    days, flags = impute_date(pd.Series([f"{d.year}-{d.month:02d}"]), "D", "first",
+                              min_dates=[dose])
+    assert days[0] == sas_day(d) and flags[0] == "D"
