@@ -336,14 +336,23 @@ def read_special_missing(path: str | os.PathLike[str]) -> dict[str, dict[int, st
     return found
 
 
-def read_xpt(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Read an XPT file back as (frame, metadata) via pyreadstat.
+def read_xpt(path: str | os.PathLike[str], reader: str = "vectorised"
+             ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Read an XPT file back as (frame, metadata).
 
-    Numbers come back as float64 (dates stay SAS day/second counts, no conversion). The
-    metadata holds ``dataset``, ``label``, ``rows``, ``variables`` (a list of
-    :class:`XptVariable` with the stored lengths) and the same facts keyed by variable name in
-    ``variable_labels``, ``types``, ``lengths`` and ``formats`` (``"DATE9."`` form, or None).
+    Numbers come back as float64 (dates stay SAS day/second counts, no conversion); text as
+    Arrow-backed strings with trailing blanks cut (an empty value is ``""``). The metadata
+    holds ``dataset``, ``label``, ``rows``, ``variables`` (a list of :class:`XptVariable` with
+    the stored lengths) and the same facts keyed by variable name in ``variable_labels``,
+    ``types``, ``lengths`` and ``formats`` (``"DATE9."`` form, or None).
+
+    ``reader``: ``"vectorised"`` parses the file with numpy (:mod:`cdiscflow.xptv5`);
+    ``"pyreadstat"`` is the reference it is tested against (text then comes as Python str).
     """
+    if reader == "vectorised":
+        return _read_vectorised(path)
+    if reader != "pyreadstat":
+        raise ValueError(f"reader is 'vectorised' or 'pyreadstat', not {reader!r}")
     frame, meta = pyreadstat.read_xport(os.fspath(path), disable_datetime_conversion=True)
     names = list(meta.column_names)
     labels = {n: meta.column_names_to_labels.get(n) or "" for n in names}
@@ -355,6 +364,39 @@ def read_xpt(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, Any]
         "dataset": meta.table_name,
         "label": meta.file_label or "",
         "rows": meta.number_rows,
+        "variables": variables,
+        "variable_labels": labels,
+        "types": types,
+        "lengths": lengths,
+        "formats": formats,
+    }
+
+
+def _read_vectorised(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
+    data = Path(path).read_bytes()
+    if not data.startswith(xptv5.LIBRARY_V5):
+        # another transport version (v8 from other tools): the general reader handles it
+        return read_xpt(path, reader="pyreadstat")
+    try:
+        member = xptv5.read_member(data)
+    except ValueError as exc:
+        raise XptError(f"{path}: {exc}", dataset=Path(path).stem.upper()) from None
+    text = pd.StringDtype("pyarrow")
+    frame = pd.DataFrame({
+        n: (pd.Series(pd.arrays.ArrowStringArray(member.columns[n]), dtype=text) if char
+            else pd.Series(member.columns[n], dtype=np.float64))
+        for n, char in zip(member.names, member.is_char, strict=True)
+    })
+    types = {n: "Char" if c else "Num" for n, c in zip(member.names, member.is_char, strict=True)}
+    labels = dict(zip(member.names, member.labels, strict=True))
+    lengths = dict(zip(member.names, member.lengths, strict=True))
+    formats = dict(zip(member.names, member.formats, strict=True))
+    variables = [XptVariable(n, labels[n], types[n], lengths[n], formats[n])
+                 for n in member.names]
+    return frame, {
+        "dataset": member.dataset,
+        "label": member.label,
+        "rows": member.rows,
         "variables": variables,
         "variable_labels": labels,
         "types": types,

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 RECORD = 80
 NAMESTR = 140
+LIBRARY_V5 = b"HEADER RECORD*******LIBRARY HEADER RECORD!!!!!!!"
 _HEADER = b"HEADER RECORD*******%-7s HEADER RECORD!!!!!!!%s  "
 _FORMAT_RE = re.compile(r"^(?P<name>\$?[A-Z_]*?)(?P<width>\d*)\.?(?P<decimals>\d*)$")
 _VERSION = b"6.06    "
@@ -175,3 +176,96 @@ def write_observations(fh: BinaryIO, columns: Sequence[Column], rows: int,
     pad = -written % RECORD
     fh.write(b" " * pad)
     return written + pad
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class Member:
+    """What a one-member XPT v5 file holds, read with numpy on whole columns."""
+
+    dataset: str
+    label: str
+    names: list[str]
+    labels: list[str]
+    is_char: list[bool]
+    lengths: list[int]
+    formats: list[str | None]
+    columns: dict[str, np.ndarray | pa.Array]  # text as Arrow (trailing blanks cut), numbers f8
+    rows: int
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("ascii", errors="replace").rstrip(" \0")
+
+
+def _format_name(name: bytes, width: int, decimals: int) -> str | None:
+    text = _text(name)
+    if not text and not width:
+        return None
+    return f"{text}{width or ''}.{decimals or ''}"
+
+
+def from_ibm(cells: np.ndarray) -> np.ndarray:
+    """(n, 8) uint8 big-endian IBM doubles as float64; missing values (``.``, ``.A``-``.Z``,
+    ``._``: a tag byte followed by zeros) as NaN."""
+    word = cells.copy().view(">u8").reshape(-1).astype(np.uint64)
+    first = cells[:, 0]
+    rest_zero = ~cells[:, 1:].any(axis=1)
+    missing = rest_zero & ((first == 0x2E) | (first == 0x5F) | ((first >= 0x41) & (first <= 0x5A)))
+    fraction = (word & np.uint64(0x00FFFFFFFFFFFFFF)).astype(np.float64)
+    exponent = ((word >> np.uint64(56)) & np.uint64(0x7F)).astype(np.int64) - 64
+    value = np.ldexp(fraction, 4 * exponent - 56)
+    value = np.where((word >> np.uint64(63)).astype(bool), -value, value)
+    value[missing] = np.nan
+    return value
+
+
+def read_member(data: bytes) -> Member:
+    """Parse a whole one-member XPT v5 file held in memory."""
+    if not data.startswith(LIBRARY_V5):
+        raise ValueError("not a SAS XPORT version 5 file (no library header record)")
+    member = data[3 * RECORD:]
+    if not member.startswith(b"HEADER RECORD*******MEMBER  HEADER RECORD!!!!!!!"):
+        raise ValueError("no member header record where XPT v5 puts it")
+    namestr_size = int(member[74:78])
+    descriptor = member[2 * RECORD:4 * RECORD]
+    dataset = _text(descriptor[8:16])
+    label = _text(descriptor[RECORD + 32:RECORD + 72])
+    count = int(member[4 * RECORD + 54:4 * RECORD + 58])
+    start = 5 * RECORD
+    names, labels, is_char, lengths, formats, positions = [], [], [], [], [], []
+    for i in range(count):
+        ns = member[start + i * namestr_size:start + (i + 1) * namestr_size]
+        is_char.append(int.from_bytes(ns[0:2], "big") == 2)
+        lengths.append(int.from_bytes(ns[4:6], "big"))
+        names.append(_text(ns[8:16]))
+        labels.append(_text(ns[16:56]))
+        formats.append(_format_name(ns[56:64], int.from_bytes(ns[64:66], "big"),
+                                    int.from_bytes(ns[66:68], "big")))
+        positions.append(int.from_bytes(ns[84:88], "big"))
+    block = count * namestr_size
+    obs = start + block + (-block % RECORD)
+    if not member[obs:].startswith(b"HEADER RECORD*******OBS     HEADER RECORD!!!!!!!"):
+        raise ValueError("no observation header record after the variable descriptions")
+    body = np.frombuffer(member, dtype=np.uint8, offset=obs + RECORD)
+    width = sum(lengths)
+    rows = len(body) // width if width else 0
+    table = body[:rows * width].reshape(rows, width)
+    # the file ends in blank padding: trailing rows made only of blanks are padding, not data
+    blank = (table == 0x20).all(axis=1)
+    while rows and blank[rows - 1]:
+        rows -= 1
+    table = table[:rows]
+    columns: dict[str, np.ndarray | pa.Array] = {}
+    for name, char, length, at in zip(names, is_char, lengths, positions, strict=True):
+        cells = np.ascontiguousarray(table[:, at:at + length])
+        if char:
+            fixed = pa.FixedSizeBinaryArray.from_buffers(
+                pa.binary(length), rows, [None, pa.py_buffer(cells.tobytes())])
+            columns[name] = pc.utf8_rtrim(fixed.cast(pa.binary()).cast(pa.string()),
+                                          characters=" ")
+        else:
+            columns[name] = from_ibm(cells)
+    return Member(dataset, label, names, labels, is_char, lengths, formats, columns, rows)
