@@ -316,7 +316,7 @@ def test_ts_holds_the_registry_facts(out: Path) -> None:
         ("SPONSOR", 1.0, "Institute of Hematology and Blood Diseases Hospital", "", "", ""),
         ("SSTDTC", 1.0, "2019-11-21", "", "ISO 8601", ""),
         ("STYPE", 1.0, "INTERVENTIONAL", "C98388", "CDISC CT", "2025-03-25"),
-        ("TPHASE", 1.0, "NOT APPLICABLE", "C48660", "CDISC CT", "2025-03-25"),
+        ("TPHASE", 1.0, "PHASE I TRIAL", "C15600", "CDISC CT", "2025-03-25"),
         ("TTYPE", 1.0, "SAFETY", "C49667", "CDISC CT", "2025-03-25"),
         ("TTYPE", 2.0, "EFFICACY", "C49666", "CDISC CT", "2025-03-25"),
         ("INDIC", 1.0, "Immune Thrombocytopenia", "", "", ""),
