@@ -124,3 +124,23 @@ def test_figures_are_byte_identical_across_processes() -> None:
     assert runs[0] == runs[1]
     assert runs[0].startswith(b"\x89PNG") and b"<svg" in runs[0]
     assert b"<dc:date>" not in runs[0] and b"Matplotlib v" not in runs[0]
+
+
+def test_swimmer_with_an_interval_kind_nobody_has() -> None:
+    """A study where no subject had rescue therapy still gets its swimmer plot."""
+    from cdiscflow.adam.spec import ReportSpec
+    from cdiscflow.report import figures, tables
+
+    spec = ReportSpec.model_validate({
+        "title": "T", "group": "GRP", "group_order": "GRPN", "plot_param": "P",
+        "swimmer_param": "R", "swimmer_response_codes": ["CR"]})
+    adsl = pd.DataFrame({"USUBJID": ["S1"], "SUBJID": ["1"], "GRP": ["a"], "GRPN": [1.0],
+                         "SAFFL": ["Y"], "TRTSDT": [0.0]})
+    adrs = pd.DataFrame({"USUBJID": ["S1"], "PARAMCD": ["R"], "PARAM": ["Resp"],
+                         "AVAL": [None], "AVALU": ["U"], "AVALC": ["CR"], "AVISIT": ["W1"],
+                         "AVISITN": [2.0], "ADY": [8.0]})
+    none = pd.DataFrame({"USUBJID": pd.Series([], dtype=str), "DOMAIN": pd.Series([], dtype=str),
+                         "CMSTDTC": pd.Series([], dtype=str), "CMENDTC": pd.Series([], dtype=str)})
+    fig = figures.swimmer(adsl, adrs, spec, tables.groups(adsl, spec), {"Rescue": none})
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert "Rescue" not in labels and "CR" in labels

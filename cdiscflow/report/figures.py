@@ -119,6 +119,8 @@ def swimmer(adsl: pd.DataFrame, adrs: pd.DataFrame, spec: ReportSpec,
         shades = ["#D55E00", "#555555", "#009E73", "#CC79A7"]
         offsets = np.linspace(0.18, -0.18, max(len(intervals), 1))
         for k, (label, recs) in enumerate(intervals.items()):
+            if recs.empty:  # e.g. a study where nobody needed rescue therapy
+                continue
             spans = _intervals(recs, _prefix(recs), trtsdt, last_day)
             first = True
             for subj, lo, hi in sorted(spans):
