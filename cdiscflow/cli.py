@@ -22,16 +22,22 @@ from cdiscflow.package.check import check_package_command
 from cdiscflow.pipeline import RunOutcome, run_study
 from cdiscflow.validators.cli import validate as validate_command
 
-EXAMPLE_STUDY = Path("mappings") / "nct04014166"
+# the bundled example study is the folder named in mappings/EXAMPLE (one line), so that no
+# engine file names a study
+EXAMPLE_MARKER = Path("mappings") / "EXAMPLE"
 EXIT_OK, EXIT_VALIDATION, EXIT_BAD_INPUT = 0, 1, 2
 MAX_LISTED = 20
 
 
 def _default_study() -> Path:
-    if EXAMPLE_STUDY.is_dir():
-        return EXAMPLE_STUDY
-    # an editable install run from elsewhere still finds the bundled example
-    return Path(__file__).resolve().parent.parent / EXAMPLE_STUDY
+    # the working directory first; an editable install run from elsewhere still finds the
+    # bundled example next to the package
+    for root in (Path("."), Path(__file__).resolve().parent.parent):
+        marker = root / EXAMPLE_MARKER
+        if marker.is_file():
+            folder = marker.parent / marker.read_text(encoding="utf-8").strip()
+            return folder if root == Path(".") else folder.resolve()
+    raise click.UsageError(f"no STUDY_DIR given and no {EXAMPLE_MARKER} naming the example")
 
 
 def _formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
@@ -65,7 +71,7 @@ def main() -> None:
               help="Comma-separated dataset formats: xpt, json (CDISC Dataset-JSON v1.1).")
 def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, strict: bool,
         layout: str, formats: tuple[str, ...]) -> None:
-    """Convert a study (default: the bundled example NCT04014166) into SDTM datasets."""
+    """Convert a study (default: the bundled example, see mappings/EXAMPLE) into SDTM datasets."""
     # a log or CI page is not 80 columns: keep the summary table readable there
     console = Console() if Console().is_terminal else Console(width=140)
     err = Console(stderr=True) if Console(stderr=True).is_terminal else Console(stderr=True,

@@ -59,7 +59,10 @@ def _read_text(path: Path, encoding: str, first_line_only: bool = False) -> str:
 def read_header(path: Path, encoding: str = "utf-8") -> list[str]:
     """The column names of a raw CSV file (reads and checks its first line only)."""
     line = _read_text(path, encoding, first_line_only=True)
-    header = [c.strip() for c in next(csv.reader([line]))]
+    try:
+        header = [c.strip() for c in next(csv.reader([line]))]
+    except csv.Error as exc:  # e.g. a lone carriage return inside the header line
+        raise RawDataError(f"{path}:1: the header row cannot be read as CSV: {exc}") from None
     dup = sorted({c for c in header if header.count(c) > 1})
     if dup:
         raise RawDataError(f"{path}:1: column name(s) {', '.join(dup)} appear more than once")

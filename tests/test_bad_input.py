@@ -212,3 +212,14 @@ def test_strict_fails_on_warnings(tmp_path):
     assert "1 error(s) and warning(s) in the raw data" in strict.output
     lb_out = pd.read_csv(tmp_path / "o" / "report" / "lineage" / "lb.csv")
     assert len(lb_out) == 1
+
+
+def test_lone_carriage_return_in_the_header_is_a_named_error(tmp_path: Path) -> None:
+    # found by the raw-file fuzzing: csv refuses a bare CR inside the first (LF-ended) line
+    from cdiscflow.errors import RawDataError
+    from cdiscflow.raw import read_form
+
+    path = tmp_path / "cr.csv"
+    path.write_bytes(b"\r\xc2\x80")
+    with pytest.raises(RawDataError, match=r"cr\.csv:1: the header row"):
+        read_form(path)

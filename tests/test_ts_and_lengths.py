@@ -75,6 +75,19 @@ def test_ts_rows_from_the_study_file(tmp_path: Path) -> None:
     assert ts["TSPARM"].tolist()[:2] == ["Study Start Date", "Trial Phase Classification"]
 
 
+@pytest.mark.parametrize("regid, registry", [
+    ("NCT00000001", "ClinicalTrials.gov"),
+    ("CTR20221330", "chinadrugtrials.org.cn"),
+    ("2015-001234-56", "EudraCT"),
+    ("ChiCTR2000012345", "ChiCTR"),
+])
+def test_ts_regid_names_its_registry(tmp_path: Path, regid: str, registry: str) -> None:
+    # a trial registered outside ClinicalTrials.gov cites the registry it is registered in
+    ts = build_ts(load_study(_study(tmp_path, f'ts: {{SSTDTC: 2021-03-01, REGID: "{regid}"}}\n')))
+    row = ts[ts["TSPARMCD"] == "REGID"].iloc[0]
+    assert (row["TSVAL"], row["TSVALCD"], row["TSVCDREF"]) == (regid, regid, registry)
+
+
 @pytest.mark.parametrize("ts, message", [
     ("ts: {SSTDTC: 2021-03-01, NOPE: x}", "ts: NOPE is not a TSPARMCD term of CDISC CT"),
     ("ts: {SSTDTC: 2021-03-01, SEXPOP: ALL}",

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from cdiscflow.adam import derivations as dv
 from cdiscflow.adam import response as rs
+from cdiscflow.adam import tte
 from cdiscflow.adam.conditions import Where, evaluate
 from cdiscflow.errors import SpecError
 from cdiscflow.yamlio import line_of, load_yaml
@@ -429,6 +430,43 @@ class ParamTte(_ParamStep):
                                    self.event, self.censor, self.set_values_to, self.unit)
 
 
+class TteSourceSpec(_Model):
+    """An event or censoring source of ``derive_param_tte`` (admiral's event_source)."""
+
+    dataset: str  # SDTM domain or ADaM dataset built earlier
+    where: Where | None = None
+    date: str  # ISO --DTC text or a numeric date variable
+    set_values_to: dict[str, Any] = {}
+
+
+class ParamTteSources(_ParamStep):
+    start_date: str
+    event_sources: list[TteSourceSpec] = Field(min_length=1)
+    censor_sources: list[TteSourceSpec] = []
+    unit: Literal["DAYS", "WEEKS"] = "DAYS"
+
+    def _resolve(self, specs: list[TteSourceSpec], ctx: Context) -> list[tte.TteSource]:
+        out = []
+        for s in specs:
+            data = ctx.dataset(s.dataset)
+            out.append(tte.TteSource(data[evaluate(s.where, data)], s.date, s.set_values_to))
+        return out
+
+    def run(self, df: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+        return tte.derive_param_tte_sources(df, self._subjects(ctx), self.by_vars,
+                                            self.start_date,
+                                            self._resolve(self.event_sources, ctx),
+                                            self._resolve(self.censor_sources, ctx),
+                                            self.set_values_to, self.unit)
+
+
+class FilterRecords(_Step):
+    where: Where
+
+    def run(self, df: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+        return tte.filter_records(df, self.where)
+
+
 class ParamResponseDuration(_ParamStep):
     source: Where
     response_codes: list[str] = Field(min_length=1)
@@ -467,6 +505,8 @@ STEP_KINDS: dict[str, type[_Step]] = {
     "derive_param_confirmed_resp": ParamConfirmedResp,
     "derive_param_tte": ParamTte,
     "derive_param_response_duration": ParamResponseDuration,
+    "derive_param_tte_sources": ParamTteSources,
+    "filter_records": FilterRecords,
 }
 
 
@@ -580,9 +620,34 @@ class ReportSpec(_Model):
     swimmer_intervals: dict[str, SourceSpec] = {}  # label -> SDTM records with --STDTC/--ENDTC
 
 
+class SurvivalEstimatesSpec(_Model):
+    """Kaplan-Meier estimates from a time-to-event dataset; see docs/adam-spec.md."""
+
+    dataset: str = "ADTTE"  # an ADaM dataset of this index with PARAMCD, AVAL, CNSR
+    params: list[str] = Field(min_length=1)  # PARAMCDs
+    group: str  # variable of the dataset: one estimate per value
+    group_order: str | None = None  # numeric variable ordering the groups
+    times: list[float] = Field(min_length=1)  # time points, in AVAL's unit
+    where: Where | None = None  # the records analysed (e.g. a population flag)
+
+
+class IncidenceEstimatesSpec(_Model):
+    """Cumulative incidence under competing risks (Aalen-Johansen) from a time-to-event
+    dataset; see docs/adam-spec.md."""
+
+    dataset: str = "ADTTE"  # an ADaM dataset of this index with PARAMCD, AVAL, CNSR
+    params: list[str] = Field(min_length=1)  # PARAMCDs
+    competing_cnsr: list[float] = Field(min_length=1)  # CNSR values of competing events
+    times: list[float] = Field(min_length=1)  # time points, in AVAL's unit
+    group: str | None = None  # variable of the dataset: one estimate per value
+    where: Where | None = None  # the records analysed (e.g. a population flag)
+
+
 class AdamIndex(_Model):
     datasets: list[str] = Field(min_length=1)
     report: ReportSpec | None = None
+    survival_estimates: SurvivalEstimatesSpec | None = None
+    incidence_estimates: IncidenceEstimatesSpec | None = None
 
 
 class LoadedAdam(BaseModel):

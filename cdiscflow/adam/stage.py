@@ -6,7 +6,10 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from cdiscflow.adam.competing import incidence_estimates
+from cdiscflow.adam.derivations import DerivationError
 from cdiscflow.adam.engine import build_adam, read_sdtm, write_adam
+from cdiscflow.adam.km_table import km_estimates, write_km_estimates
 from cdiscflow.adam.spec import AdamSpecError, LoadedAdam
 
 
@@ -20,6 +23,34 @@ def run_adam(adam: LoadedAdam, sdtm_dir: Path, adam_dir: Path, report_dir: Path,
     written = write_adam(datasets, adam_dir, created)
     out: dict[str, Any] = {"datasets": {k: {"file": v.name, "records": len(datasets[k].data)}
                                         for k, v in written.items()}}
+    km = adam.index.survival_estimates
+    if km is not None:
+        if km.dataset not in datasets:
+            raise AdamSpecError(f"survival_estimates: the index builds no {km.dataset}",
+                                file=str(adam.dir / "adam.yaml"))
+        try:
+            estimates, tables = km_estimates(datasets[km.dataset].data, km.params, km.group,
+                                             km.times, km.group_order, km.where)
+        except (KeyError, DerivationError) as exc:
+            raise AdamSpecError(f"survival_estimates: {exc}",
+                                file=str(adam.dir / "adam.yaml")) from None
+        files = write_km_estimates(estimates, tables, report_dir)
+        out["survival_estimates"] = {k: v.name for k, v in files.items()}
+    cif = adam.index.incidence_estimates
+    if cif is not None:
+        if cif.dataset not in datasets:
+            raise AdamSpecError(f"incidence_estimates: the index builds no {cif.dataset}",
+                                file=str(adam.dir / "adam.yaml"))
+        try:
+            incidence = incidence_estimates(datasets[cif.dataset].data, cif.params, cif.times,
+                                            cif.competing_cnsr, cif.group, cif.where)
+        except (KeyError, DerivationError) as exc:
+            raise AdamSpecError(f"incidence_estimates: {exc}",
+                                file=str(adam.dir / "adam.yaml")) from None
+        report_dir.mkdir(parents=True, exist_ok=True)
+        path = report_dir / "cif_estimates.csv"
+        incidence.to_csv(path, index=False, lineterminator="\n", float_format="%.6f")
+        out["incidence_estimates"] = {"estimates": path.name}
     spec = adam.index.report
     if spec is not None:
         needed = {"ADSL", "ADAE", "ADRS"}

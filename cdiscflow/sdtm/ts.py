@@ -4,7 +4,8 @@ The study file lists parameters by their CT code (``TPHASE: PHASE I TRIAL``, a l
 parameter with several values). Each TSPARMCD must be a term of CT codelist TSPARMCD; TSPARM is
 the paired term of TSPARM (same NCI code). A value whose parameter has a CT response codelist is
 checked against it and gets its NCI code in TSVALCD with TSVCDREF "CDISC CT"; dates and
-durations are ISO 8601; REGID is a ClinicalTrials.gov number. SDTMVER and SDTIGVER come from the
+durations are ISO 8601; REGID is a registry identifier (ClinicalTrials.gov or another
+known registry, see ``REGISTRIES``). SDTMVER and SDTIGVER come from the
 standards this package is built on unless the study file gives them, so the TS the FDA's
 technical rejection criteria require (SSTDTC, SDTIGVER) cannot disagree with define.xml.
 """
@@ -44,7 +45,16 @@ VALUE_CODELISTS = {
 ISO_DATES = ("SSTDTC", "SENDTC", "DCUTDTC")
 ISO_DURATIONS = ("AGEMIN", "AGEMAX", "LENGTH")
 _DURATION_RE = re.compile(r"P(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+S)?)?")
-_NCT_RE = re.compile(r"NCT\d{8}")
+# REGID: the registries whose identifiers are recognised, each with its TSVCDREF. A trial
+# registered outside ClinicalTrials.gov (e.g. only in the China drug trial registry) cites that
+# registry; an identifier of no known registry is refused as a likely typo.
+REGISTRIES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"NCT\d{8}"), "ClinicalTrials.gov"),
+    (re.compile(r"\d{4}-\d{6}-\d{2}"), "EudraCT"),
+    (re.compile(r"ISRCTN\d{8}"), "ISRCTN"),
+    (re.compile(r"ChiCTR[-A-Z0-9]{6,}"), "ChiCTR"),
+    (re.compile(r"CTR\d{8}"), "chinadrugtrials.org.cn"),
+)
 
 TS_COLUMNS = ["STUDYID", "DOMAIN", "TSSEQ", "TSPARMCD", "TSPARM", "TSVAL", "TSVALCD",
               "TSVCDREF", "TSVCDVER"]
@@ -131,9 +141,12 @@ def _coded(study: LoadedStudy, code: str, text: str) -> tuple[str | None, str | 
                          f"(e.g. P18Y)")
         return None, "ISO 8601", None
     if code == "REGID":
-        if not _NCT_RE.fullmatch(text):
-            raise _error(study, f"ts: REGID value {text!r} is not a ClinicalTrials.gov number")
-        return text, "ClinicalTrials.gov", None
+        registry = next((name for pattern, name in REGISTRIES if pattern.fullmatch(text)), None)
+        if registry is None:
+            raise _error(study, f"ts: REGID value {text!r} is not a ClinicalTrials.gov number "
+                         "nor an identifier of another known registry "
+                         f"({', '.join(name for _, name in REGISTRIES[1:])})")
+        return text, registry, None
     return None, None, None
 
 
