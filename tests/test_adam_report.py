@@ -144,3 +144,29 @@ def test_swimmer_with_an_interval_kind_nobody_has() -> None:
     fig = figures.swimmer(adsl, adrs, spec, tables.groups(adsl, spec), {"Rescue": none})
     labels = fig.axes[0].get_legend_handles_labels()[1]
     assert "Rescue" not in labels and "CR" in labels
+
+
+def test_swimmer_left_out_above_the_declared_number_of_subjects(tmp_path) -> None:
+    from cdiscflow.adam.spec import ReportSpec
+    from cdiscflow.report import write_report
+
+    base = {"title": "T", "group": "GRP", "group_order": "GRPN", "plot_param": "P",
+            "swimmer_param": "R", "swimmer_response_codes": ["CR"]}
+    adsl = pd.DataFrame({"USUBJID": ["S1", "S2"], "SUBJID": ["1", "2"], "GRP": ["a", "a"],
+                         "GRPN": [1.0, 1.0], "SAFFL": ["Y", "Y"], "TRTSDT": [0.0, 0.0]})
+    adrs = pd.DataFrame({"USUBJID": ["S1", "S1", "S2"], "PARAMCD": ["P", "R", "P"],
+                         "PARAM": ["Count", "Resp", "Count"], "AVAL": [10.0, None, 12.0],
+                         "AVALU": ["U"] * 3, "AVALC": [None, "CR", None],
+                         "AVISIT": ["D1", "W1", "D1"], "AVISITN": [1.0, 2.0, 1.0],
+                         "ADY": [1.0, 8.0, 1.0]})
+    adae = pd.DataFrame({c: pd.Series([], dtype=str)
+                         for c in ("USUBJID", "AEDECOD", "ATOXGR", "TRTEMFL")})
+    for cap, drawn in ((2, True), (1, False)):
+        folder = tmp_path / f"cap{cap}"
+        folder.mkdir()
+        spec = ReportSpec.model_validate({**base, "swimmer_max_subjects": cap})
+        written = write_report(adsl, adae, adrs, {}, spec, {}, folder)
+        assert ("swimmer.png" in written) is drawn
+        assert (folder / "swimmer.svg").exists() is drawn
+        page = (folder / "adam-report.html").read_text()
+        assert ("Not drawn: 2 subjects, more than the 1 lanes" in page) is not drawn

@@ -618,6 +618,9 @@ class ReportSpec(_Model):
     swimmer_param: str  # ADRS PARAMCD of the per-assessment response
     swimmer_response_codes: list[str] = Field(min_length=1)
     swimmer_intervals: dict[str, SourceSpec] = {}  # label -> SDTM records with --STDTC/--ENDTC
+    # one lane per subject stops being readable (and fast) in a large study: above this many
+    # subjects the swimmer plot is left out and the page says so
+    swimmer_max_subjects: int | None = Field(default=None, ge=1)
 
 
 class SurvivalEstimatesSpec(_Model):

@@ -66,10 +66,13 @@ def write_report(adsl: pd.DataFrame, adae: pd.DataFrame, adrs: pd.DataFrame,
     figs = {
         "mean_over_time": ("Mean (s.e.m.) by reporting group over time",
                                 figures.mean_over_time(adsl, adrs, spec, groups)),
-        "swimmer": ("Response, rescue therapy and concomitant medication per subject",
-                    figures.swimmer(adsl, adrs, spec, groups,
-                                    figures.interval_records(sdtm, spec))),
     }
+    subjects = int((adsl[spec.population] == "Y").sum())
+    swimmer_title = "Response, rescue therapy and concomitant medication per subject"
+    too_many = spec.swimmer_max_subjects is not None and subjects > spec.swimmer_max_subjects
+    if not too_many:
+        figs["swimmer"] = (swimmer_title, figures.swimmer(adsl, adrs, spec, groups,
+                                                         figures.interval_records(sdtm, spec)))
     svgs = {}
     for name, (_, fig) in figs.items():
         png, svg = figures.render(fig)
@@ -88,6 +91,10 @@ def write_report(adsl: pd.DataFrame, adae: pd.DataFrame, adrs: pd.DataFrame,
         parts.append(f"<h2>{html.escape(title)}</h2><figure>{_inline_svg(svgs[name], title)}"
                      f"<figcaption>{html.escape(title)} ({name}.png, {name}.svg)"
                      "</figcaption></figure>")
+    if too_many:
+        parts.append(f"<h2>{html.escape(swimmer_title)}</h2><p class='note'>Not drawn: "
+                     f"{subjects} subjects, more than the {spec.swimmer_max_subjects} lanes "
+                     "the report spec allows (swimmer_max_subjects).</p>")
     page = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             f"<title>{html.escape(spec.title)}</title><style>{_CSS}</style></head><body>"
             + "\n".join(parts) + "</body></html>\n")
