@@ -19,6 +19,7 @@ from cdiscflow.adam.derivations import DerivationError, combine_supp
 from cdiscflow.adam.metadata import adam_variable, standard_label
 from cdiscflow.adam.response import ResponseRule, SameDayFlag, Window
 from cdiscflow.adam.spec import AdamSpecError, CriteriaSpec, LoadedAdam, LoadedDataset
+from cdiscflow.textops import per_distinct
 from cdiscflow.xpt import XptVariable, read_xpt, write_xpt
 
 
@@ -154,11 +155,16 @@ def _coerce(frame: pd.DataFrame, variables: list[XptVariable]) -> pd.DataFrame:
         if v.type == "Num":
             out[v.name] = pd.to_numeric(out[v.name], errors="coerce").astype(float)
         else:
-            out[v.name] = out[v.name].map(
-                lambda x: "" if x is None or (isinstance(x, float) and np.isnan(x)) else
-                (str(int(x)) if isinstance(x, float) and x.is_integer() else str(x))
-            ).astype(object)
+            out[v.name] = per_distinct(_as_text, out[v.name].astype(object))
     return out
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Text as XPT wants it: missing as "", whole floats without ".0"."""
+    return values.map(
+        lambda x: "" if x is None or (isinstance(x, float) and np.isnan(x)) else
+        (str(int(x)) if isinstance(x, float) and x.is_integer() else str(x))
+    ).astype(object)
 
 
 def build_dataset(loaded: LoadedDataset, sdtm: dict[str, pd.DataFrame],

@@ -69,10 +69,16 @@ def _window_flag(df: pd.DataFrame, date_var: str, windows: list[Window]) -> pd.S
         spans = pd.DataFrame({"USUBJID": w.records["USUBJID"].to_numpy(),
                               "lo": (start - w.days_before_start).to_numpy(),
                               "hi": (end + w.days_after_end).to_numpy()})
-        for subj, rows in spans.groupby("USUBJID"):
-            mine = df["USUBJID"] == subj
-            for lo, hi in zip(rows["lo"], rows["hi"], strict=True):
-                flag |= mine & (dates >= lo) & (dates <= hi)
+        # each record against its own subject's spans only (a join, not subjects x records)
+        rows = pd.DataFrame({"_row": np.arange(len(df)),
+                             "USUBJID": df["USUBJID"].astype(str).to_numpy(),
+                             "_date": dates.to_numpy(dtype=float)})
+        spans["USUBJID"] = spans["USUBJID"].astype(str)
+        pairs = rows.merge(spans, on="USUBJID", how="inner")
+        inside = pairs[(pairs["_date"] >= pairs["lo"]) & (pairs["_date"] <= pairs["hi"])]
+        hit = np.zeros(len(df), dtype=bool)
+        hit[inside["_row"].to_numpy()] = True
+        flag |= pd.Series(hit, index=df.index)
     return flag
 
 
@@ -81,10 +87,15 @@ def _same_day_flag(df: pd.DataFrame, date_var: str, src: SameDayFlag) -> pd.Seri
     obs = pd.DataFrame({"USUBJID": src.records["USUBJID"].to_numpy(), "_day": day.to_numpy(),
                         "_hit": src.records[src.value].astype("string")
                         .isin([str(v) for v in src.true_values]).fillna(False).to_numpy()})
-    any_hit = obs.groupby(["USUBJID", "_day"])["_hit"].any()
-    keys = list(zip(df["USUBJID"], pd.to_numeric(df[date_var], errors="coerce"), strict=True))
+    obs["USUBJID"] = obs["USUBJID"].astype(str)
+    any_hit = obs.groupby(["USUBJID", "_day"])["_hit"].any().reset_index()
+    keys = pd.DataFrame({"USUBJID": df["USUBJID"].astype(str).to_numpy(),
+                         "_day": pd.to_numeric(df[date_var], errors="coerce").to_numpy(float)})
+    merged = keys.merge(any_hit, on=["USUBJID", "_day"], how="left")
     default = src.if_missing == "true"
-    return pd.Series([bool(any_hit.get(k, default)) for k in keys], index=df.index)
+    # no assessment that day (or no date): the declared default
+    found = merged["_hit"].astype("boolean").fillna(default).astype(bool).to_numpy()
+    return pd.Series(found, index=df.index)
 
 
 def derive_param_response(df: pd.DataFrame, source: Where, assessments: Where | None,

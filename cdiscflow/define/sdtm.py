@@ -230,7 +230,8 @@ def _codelist(ld: LoadedDomain | None, name: str, ig_codes: tuple[str, ...],
         cl = find_codelist(ig_codes[0])
     if cl is None:
         return None
-    used = sorted({str(v) for v in values.dropna() if str(v) != ""})
+    # distinct values first: a million records use a handful of terms
+    used = sorted({str(v) for v in pd.unique(values.dropna()) if str(v) != ""})
     if not used:
         return None
     by_value = {t.submission_value: t for t in cl.terms}
@@ -281,5 +282,6 @@ def _value_item(where_var: str, value: str, subset: pd.Series, numeric: bool, or
         data_type, length, digits = numeric_shape(subset)
     else:
         data_type, digits = "text", None
-        length = max(1, max((len(t.rstrip().encode()) for t in text), default=1))
+        distinct = pd.unique(text)
+        length = max(1, max((len(t.rstrip().encode()) for t in distinct), default=1))
     return ValueItem(where_var, str(value), data_type, length, digits, origin, method, label)
