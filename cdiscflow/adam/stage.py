@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from cdiscflow.adam.competing import incidence_estimates
 from cdiscflow.adam.derivations import DerivationError
@@ -23,30 +26,27 @@ def run_adam(adam: LoadedAdam, sdtm_dir: Path, adam_dir: Path, report_dir: Path,
     written = write_adam(datasets, adam_dir, created)
     out: dict[str, Any] = {"datasets": {k: {"file": v.name, "records": len(datasets[k].data)}
                                         for k, v in written.items()}}
-    km = adam.index.survival_estimates
-    if km is not None:
-        if km.dataset not in datasets:
-            raise AdamSpecError(f"survival_estimates: the index builds no {km.dataset}",
+    def estimated(key: str, dataset: str, compute: Callable[[pd.DataFrame], Any]) -> Any:
+        # an estimates entry of adam.yaml: its dataset must be built, its errors name the entry
+        if dataset not in datasets:
+            raise AdamSpecError(f"{key}: the index builds no {dataset}",
                                 file=str(adam.dir / "adam.yaml"))
         try:
-            estimates, tables = km_estimates(datasets[km.dataset].data, km.params, km.group,
-                                             km.times, km.group_order, km.where)
+            return compute(datasets[dataset].data)
         except (KeyError, DerivationError) as exc:
-            raise AdamSpecError(f"survival_estimates: {exc}",
-                                file=str(adam.dir / "adam.yaml")) from None
+            raise AdamSpecError(f"{key}: {exc}", file=str(adam.dir / "adam.yaml")) from None
+
+    km = adam.index.survival_estimates
+    if km is not None:
+        estimates, tables = estimated("survival_estimates", km.dataset, lambda data: km_estimates(
+            data, km.params, km.group, km.times, km.group_order, km.where))
         files = write_km_estimates(estimates, tables, report_dir)
         out["survival_estimates"] = {k: v.name for k, v in files.items()}
     cif = adam.index.incidence_estimates
     if cif is not None:
-        if cif.dataset not in datasets:
-            raise AdamSpecError(f"incidence_estimates: the index builds no {cif.dataset}",
-                                file=str(adam.dir / "adam.yaml"))
-        try:
-            incidence = incidence_estimates(datasets[cif.dataset].data, cif.params, cif.times,
-                                            cif.competing_cnsr, cif.group, cif.where)
-        except (KeyError, DerivationError) as exc:
-            raise AdamSpecError(f"incidence_estimates: {exc}",
-                                file=str(adam.dir / "adam.yaml")) from None
+        incidence = estimated("incidence_estimates", cif.dataset, lambda data: (
+            incidence_estimates(data, cif.params, cif.times, cif.competing_cnsr, cif.group,
+                                cif.where)))
         report_dir.mkdir(parents=True, exist_ok=True)
         path = report_dir / "cif_estimates.csv"
         incidence.to_csv(path, index=False, lineterminator="\n", float_format="%.6f")

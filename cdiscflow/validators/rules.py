@@ -7,8 +7,9 @@ One small vectorised function per rule (or family); each yields finding tables. 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -106,18 +107,24 @@ def _ig_names(ds: Dataset) -> list[str]:
 # --------------------------------------------------------------------------- SDTM rules
 
 
-@rule("CF.USUBJID_DM")
-def usubjid_in_dm(study: Study) -> Found:
-    dm = study.get("DM")
-    if dm is None or "USUBJID" not in dm.frame.columns:
+def _subjects_known_to(study: Study, reference: str, datasets: Iterable[Any],
+                       rule_id: str) -> Found:
+    """Every USUBJID of ``datasets`` must be one of the ``reference`` dataset's subjects."""
+    ref = study.get(reference)
+    if ref is None or "USUBJID" not in ref.frame.columns:
         return
-    known = set(_text(dm.frame["USUBJID"]))
-    for ds in study.sdtm:
-        if ds.name == "DM" or "USUBJID" not in ds.frame.columns:
+    known = set(_text(ref.frame["USUBJID"]))
+    for ds in datasets:
+        if ds.name == reference or "USUBJID" not in ds.frame.columns:
             continue
         yield findings.rows(ds.name, ds.frame,
                             _flag(ds, "USUBJID", lambda t: ~t.isin(known)),
-                            "CF.USUBJID_DM", "USUBJID")
+                            rule_id, "USUBJID")
+
+
+@rule("CF.USUBJID_DM")
+def usubjid_in_dm(study: Study) -> Found:
+    yield from _subjects_known_to(study, "DM", study.sdtm, "CF.USUBJID_DM")
 
 
 @rule("CF.DOMAIN")
@@ -426,16 +433,7 @@ def adsl_one_per_subject(study: Study) -> Found:
 
 @rule("CF.ADSL_SUBJ")
 def adam_subjects_in_adsl(study: Study) -> Found:
-    adsl = study.get("ADSL")
-    if adsl is None or "USUBJID" not in adsl.frame.columns:
-        return
-    known = set(_text(adsl.frame["USUBJID"]))
-    for ds in study.adam:
-        if ds.name == "ADSL" or "USUBJID" not in ds.frame.columns:
-            continue
-        yield findings.rows(ds.name, ds.frame,
-                            _flag(ds, "USUBJID", lambda t: ~t.isin(known)),
-                            "CF.ADSL_SUBJ", "USUBJID")
+    yield from _subjects_known_to(study, "ADSL", study.adam, "CF.ADSL_SUBJ")
 
 
 @rule("CF.TRTEMFL")
