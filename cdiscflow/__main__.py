@@ -1,0 +1,5 @@
+"""``python -m cdiscflow`` is the ``cdiscflow`` command."""
+
+from cdiscflow.cli import main
+
+main()
