@@ -21,6 +21,7 @@ import pandas as pd
 from cdiscflow.errors import Defect, DefectLog, RawDataError, SpecError
 from cdiscflow.raw import SOURCE_FILE, SOURCE_ROW, read_form, read_header
 from cdiscflow.sdtm import dates
+from cdiscflow.sdtm.defect_order import KeyedDefect, ordered_defects
 from cdiscflow.sdtm.derivations import REGISTRY, qualified
 from cdiscflow.sdtm.derivations.findings import format_number, split_result
 from cdiscflow.spec import NULL, LoadedDomain, LoadedStudy, VariableSpec
@@ -103,13 +104,21 @@ def _spec_error(ld: LoadedDomain, message: str, variable: str | None = None,
 class Engine:
     """Builds the SDTM domains of one study."""
 
-    def __init__(self, study: LoadedStudy, raw_dir: Path | None = None) -> None:
+    def __init__(self, study: LoadedStudy, raw_dir: Path | None = None,
+                 forms: dict[str, pd.DataFrame] | None = None) -> None:
+        """``forms``: raw forms already read and key-checked (one subject chunk's records)."""
         self.study = study
         raw = study.spec.raw
         self.raw_dir = Path(raw_dir) if raw_dir else (study.dir / raw.dir)
         self.encoding = raw.encoding
         self.defects = DefectLog()
+        self._given = dict(forms or {})
         self._forms: dict[str, pd.DataFrame] = {}
+        # defects carry (phase, raw position) so a run split into subject chunks reports them
+        # in the same order as one run: a phase is a step or variable, numbered in run order
+        self._phase = 0
+        self.keyed: list[KeyedDefect] = []
+        self.form_phase: dict[str, int] = {}
         self._work = {d.spec.domain: _Work(d) for d in study.domains}
         self._segments: list[_Segment] | None = None
 
@@ -420,35 +429,32 @@ class Engine:
         for dom, work in self._work.items():
             notify(dom, "finishing")
             results[dom] = self._finish(work)
+        self.defects = DefectLog(ordered_defects(self.keyed))
         return results
+
+    def _next_phase(self) -> None:
+        self._phase += 1
 
     def _form(self, name: str) -> pd.DataFrame:
         if name not in self._forms:
-            form = self.study.spec.raw.forms[name]
-            frame = read_form(self._form_path(name), self._encoding(name))
-            self._check_keys(name, frame, form.keys)
-            self._forms[name] = frame
+            self._next_phase()
+            self.form_phase[name] = self._phase
+            if name in self._given:
+                self._forms[name] = self._given[name]
+            else:
+                form = self.study.spec.raw.forms[name]
+                frame = read_form(self._form_path(name), self._encoding(name))
+                self.keyed += [KeyedDefect(self._phase, (row, 0), d)
+                               for row, d in duplicate_keys(name, frame, form.keys)]
+                self._forms[name] = frame
         return self._forms[name]
-
-    def _check_keys(self, name: str, frame: pd.DataFrame, keys: list[str]) -> None:
-        if not keys:
-            return
-        missing = [k for k in keys if k not in frame.columns]
-        if missing:
-            raise RawDataError(f"{frame[SOURCE_FILE].iat[0] if len(frame) else name}: key "
-                               f"column(s) {', '.join(missing)} missing")
-        dup = frame[frame.duplicated(keys, keep=False)]
-        for _, row in dup.iterrows():
-            self.defects.add(Defect("error", "-", row[SOURCE_FILE], int(row[SOURCE_ROW]),
-                                    "+".join(keys), "/".join(str(row[k]) for k in keys),
-                                    f"duplicate key: another record of form {name} has the same "
-                                    f"{', '.join(keys)}"))
 
     def _start(self, ld: LoadedDomain) -> tuple[pd.DataFrame, Reconciliation]:
         frame = self._form(ld.spec.source).copy()
         recon = Reconciliation(source_file=self.study.spec.raw.forms[ld.spec.source].file,
                                raw_records=len(frame))
         for step in ld.spec.steps:
+            self._next_phase()
             present = set(frame[SOURCE_ROW])
             if step.filter is not None:
                 keep = _evaluate(step.filter, frame).fillna(False).astype(bool)
@@ -504,10 +510,11 @@ class Engine:
         if j.required and unmatched.any():
             reason = f"no match in {right_name} on {', '.join(pairs)}"
             for _, row in merged[unmatched].drop_duplicates(SOURCE_ROW).iterrows():
-                self.defects.add(Defect(
+                self.keyed.append(KeyedDefect(self._phase, (int(row[SOURCE_ROW]), 0), Defect(
                     "error", ld.spec.domain, row[SOURCE_FILE], int(row[SOURCE_ROW]),
                     "+".join(pairs), "/".join(str(row[k]) for k in pairs),
-                    f"record rejected: {reason} (a subject or record missing from {right_name})"))
+                    f"record rejected: {reason} (a subject or record missing from {right_name})"
+                )))
             merged = merged[~unmatched]
         return merged.drop(columns=["__join"])
 
@@ -549,6 +556,7 @@ class Engine:
     # ---- variables ----------------------------------------------------------------------------
 
     def _variable(self, ld: LoadedDomain, frame: pd.DataFrame, name: str) -> pd.DataFrame:
+        self._next_phase()
         var = ld.spec.variables[name]
         kind = var.kind
         if kind == "field":
@@ -604,16 +612,27 @@ class Engine:
 
     def _defect(self, ld: LoadedDomain, frame: pd.DataFrame, idx: Any, variable: str,
                 value: Any, message: str, column: str | None = None,
-                severity: str = "error") -> None:
+                severity: str = "error", tally: tuple[Any, int, Callable[[int], str]] | None = None
+                ) -> None:
+        """``tally``: (key, count, message for a count) of a defect reported once per value."""
         row = frame.loc[idx]
         col = column or _source_column(ld.spec.variables.get(variable))
-        if STACK_FIELD in frame.columns and col:
-            # a stacked column: name the raw column of this record's group (PLT_U, not ORRESU)
-            col = _stack_raw_column(ld, str(row[STACK_FIELD]), col) or col
-        self.defects.add(Defect(severity, ld.spec.domain, str(row[SOURCE_FILE]),
-                                int(row[SOURCE_ROW]), col or variable,
-                                None if value is None else str(value),
-                                f"{variable}: {message}"))
+        group = 0
+        if STACK_FIELD in frame.columns:
+            group = _stack_group_index(ld, str(row[STACK_FIELD]))
+            if col:
+                # a stacked column: name the raw column of this record's group (PLT_U, not ORRESU)
+                col = _stack_raw_column(ld, str(row[STACK_FIELD]), col) or col
+        defect = Defect(severity, ld.spec.domain, str(row[SOURCE_FILE]), int(row[SOURCE_ROW]),
+                        col or variable, None if value is None else str(value),
+                        f"{variable}: {message}")
+        position = (int(row[SOURCE_ROW]), group)
+        if tally is None:
+            self.keyed.append(KeyedDefect(self._phase, position, defect))
+        else:
+            key, count, rebuild = tally
+            self.keyed.append(KeyedDefect(self._phase, position, defect, key, count,
+                                          lambda n: f"{variable}: {rebuild(n)}"))
 
     def _ct(self, ld: LoadedDomain, frame: pd.DataFrame, name: str, var: VariableSpec
             ) -> pd.Series:
@@ -643,7 +662,8 @@ class Engine:
             if cl.extensible:
                 values[rows] = v
                 self._defect(ld, frame, rows[0], name, v, _ct_miss(cl, len(rows), True),
-                             severity="warning")
+                             severity="warning",
+                             tally=(v, len(rows), lambda n, cl=cl: _ct_miss(cl, n, True)))
             else:
                 for idx in rows:
                     self._defect(ld, frame, idx, name, v, _ct_miss(cl, 1, False))
@@ -871,6 +891,32 @@ def _source_column(var: VariableSpec | None) -> str | None:
     if var.date is not None:
         return var.date.date
     return None
+
+
+def _stack_group_index(ld: LoadedDomain, group: str) -> int:
+    """A stacked record's place among its raw record's groups (the order the stack makes)."""
+    for step in ld.spec.steps:
+        if step.stack is not None and group in step.stack.groups:
+            return list(step.stack.groups).index(group)
+    return 0
+
+
+def duplicate_keys(name: str, frame: pd.DataFrame, keys: list[str]) -> list[tuple[int, Defect]]:
+    """Records of a raw form sharing their key, as (line, defect); a missing key column is an
+    error that stops the run."""
+    if not keys:
+        return []
+    missing = [k for k in keys if k not in frame.columns]
+    if missing:
+        raise RawDataError(f"{frame[SOURCE_FILE].iat[0] if len(frame) else name}: key "
+                           f"column(s) {', '.join(missing)} missing")
+    dup = frame[frame.duplicated(keys, keep=False)]
+    return [(int(row[SOURCE_ROW]),
+             Defect("error", "-", row[SOURCE_FILE], int(row[SOURCE_ROW]), "+".join(keys),
+                    "/".join(str(row[k]) for k in keys),
+                    f"duplicate key: another record of form {name} has the same "
+                    f"{', '.join(keys)}"))
+            for _, row in dup.iterrows()]
 
 
 def _stack_raw_column(ld: LoadedDomain, group: str, column: str) -> str | None:
