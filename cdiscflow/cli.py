@@ -20,6 +20,7 @@ from cdiscflow.errors import CdiscflowError
 from cdiscflow.output import FORMATS, LAYOUTS
 from cdiscflow.package.check import check_package_command
 from cdiscflow.pipeline import RunOutcome, run_study
+from cdiscflow.sdtm.chunked import DEFAULT_CHUNK_RECORDS
 from cdiscflow.validators.cli import validate as validate_command
 
 # the bundled example study is the folder named in mappings/EXAMPLE (one line), so that no
@@ -69,8 +70,13 @@ def main() -> None:
                    "flat: OUT/sdtm, OUT/adam for local work.")
 @click.option("--format", "formats", default="xpt", show_default=True, callback=_formats,
               help="Comma-separated dataset formats: xpt, json (CDISC Dataset-JSON v1.1).")
+@click.option("--chunk-records", type=click.IntRange(min=0), default=DEFAULT_CHUNK_RECORDS,
+              show_default=True,
+              help="Build SDTM in chunks of whole subjects holding about this many raw records "
+                   "(needs raw.subject in the study file; 0: all subjects at once). The output "
+                   "is the same; memory is bounded by the chunk.")
 def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, strict: bool,
-        layout: str, formats: tuple[str, ...]) -> None:
+        layout: str, formats: tuple[str, ...], chunk_records: int) -> None:
     """Convert a study (default: the bundled example, see mappings/EXAMPLE) into SDTM datasets."""
     # a log or CI page is not 80 columns: keep the summary table readable there
     console = Console() if Console().is_terminal else Console(width=140)
@@ -78,12 +84,14 @@ def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, strict: boo
                                                                                  width=140)
     study_dir = study_dir or _default_study()
     try:
-        outcome = _run_with_progress(study_dir, raw_dir, out_dir, console, layout, formats)
+        outcome = _run_with_progress(study_dir, raw_dir, out_dir, console, layout, formats,
+                                     chunk_records)
     except CdiscflowError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(EXIT_BAD_INPUT)
     defects = outcome.defects
     _summary(console, outcome.report)
+    _chunks(console, outcome)
     _list_defects(err if defects.errors else console, defects)
     sdtm_dir = (out_dir / outcome.report["define"]).parent
     console.print(f"SDTM written to {sdtm_dir}; run report "
@@ -113,13 +121,27 @@ def _validation(console: Console, err: Console, outcome: RunOutcome, out_dir: Pa
         sys.exit(EXIT_VALIDATION)
 
 
+def _chunks(console: Console, outcome: RunOutcome) -> None:
+    chunks = outcome.chunks
+    if chunks is None:
+        return
+    if chunks.chunks > 1:
+        console.print(f"SDTM built in {chunks.chunks} chunks of whole subjects "
+                      f"({chunks.subjects} subjects, up to {max(chunks.records_per_chunk)} raw "
+                      f"records per chunk)", highlight=False)
+    elif chunks.whole_because:
+        console.print(f"SDTM built in one piece: {chunks.whole_because}", highlight=False)
+
+
 def _run_with_progress(study_dir: Path, raw_dir: Path | None, out_dir: Path,
                        console: Console, layout: str = "m5",
-                       formats: tuple[str, ...] = ("xpt",)) -> RunOutcome:
+                       formats: tuple[str, ...] = ("xpt",),
+                       chunk_records: int = DEFAULT_CHUNK_RECORDS) -> RunOutcome:
+    options = {"layout": layout, "formats": formats, "chunk_records": chunk_records}
     if not console.is_terminal:
         def plain(domain: str, stage: str) -> None:
             console.print(f"{domain}: {stage}", highlight=False)
-        return run_study(study_dir, raw_dir, out_dir, plain, layout=layout, formats=formats)
+        return run_study(study_dir, raw_dir, out_dir, plain, **options)
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console,
@@ -130,7 +152,7 @@ def _run_with_progress(study_dir: Path, raw_dir: Path | None, out_dir: Path,
             if domain not in tasks:
                 tasks[domain] = progress.add_task(f"{domain}: {stage}")
             progress.update(tasks[domain], description=f"{domain}: {stage}")
-        return run_study(study_dir, raw_dir, out_dir, live, layout=layout, formats=formats)
+        return run_study(study_dir, raw_dir, out_dir, live, **options)
 
 
 def _summary(console: Console, report: dict) -> None:

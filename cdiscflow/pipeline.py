@@ -16,7 +16,8 @@ from cdiscflow.adam.stage import run_adam
 from cdiscflow.errors import CdiscflowError, DefectLog
 from cdiscflow.output import Layout, describe_adam_folder, spec_lengths, write_results
 from cdiscflow.publish import discard, publish, staging_dir, write_manifest
-from cdiscflow.sdtm.engine import DomainResult, Engine, Progress
+from cdiscflow.sdtm.chunked import DEFAULT_CHUNK_RECORDS, ChunkReport, build_sdtm_chunked
+from cdiscflow.sdtm.engine import DomainResult, Progress
 from cdiscflow.sdtm.ts import build_ts, has_ts
 from cdiscflow.spec import LoadedStudy, load_study
 from cdiscflow.validators import ValidationResult, validate_run
@@ -30,13 +31,14 @@ class RunOutcome:
     defects: DefectLog
     report: dict[str, Any]
     validation: ValidationResult | None = None  # of the datasets written (SDTM, ADaM)
+    chunks: ChunkReport | None = None  # how the SDTM stage split the subjects
 
 
-def build_sdtm(study: LoadedStudy, raw_dir: Path | None, progress: Progress | None
-               ) -> tuple[dict[str, DomainResult], DefectLog]:
-    engine = Engine(study, raw_dir)
-    engine.check()  # the whole spec, before any raw data is read
-    return engine.run(progress), engine.defects
+def build_sdtm(study: LoadedStudy, raw_dir: Path | None, progress: Progress | None,
+               chunk_records: int = DEFAULT_CHUNK_RECORDS
+               ) -> tuple[dict[str, DomainResult], DefectLog, ChunkReport]:
+    # the spec is checked whole before any raw data is read
+    return build_sdtm_chunked(study, raw_dir, progress, chunk_records)
 
 
 def _inputs(study: LoadedStudy, raw_dir: Path | None) -> dict[str, dict[str, Path]]:
@@ -48,18 +50,21 @@ def _inputs(study: LoadedStudy, raw_dir: Path | None) -> dict[str, dict[str, Pat
 
 def run_study(study_dir: Path, raw_dir: Path | None, out_dir: Path,
               progress: Progress | None = None, *, layout: str = "m5",
-              formats: tuple[str, ...] = ("xpt",)) -> RunOutcome:
+              formats: tuple[str, ...] = ("xpt",),
+              chunk_records: int = DEFAULT_CHUNK_RECORDS) -> RunOutcome:
     """Convert one study; raises CdiscflowError for a spec or input that cannot be used.
 
     Every stage writes below ``out`` (a staging folder); only a run that got to the end
     replaces the previous output, so an interrupted or failed run leaves it intact.
-    ``layout`` is "m5" (eCTD module 5 folders) or "flat"; ``formats`` "xpt" and/or "json".
+    ``layout`` is "m5" (eCTD module 5 folders) or "flat"; ``formats`` "xpt" and/or "json";
+    ``chunk_records``: raw records per subject chunk of the SDTM stage (0: all at once); the
+    output is the same either way.
     """
     study = load_study(study_dir)
     adam = load_adam(study.dir)  # the ADaM spec files too are checked before any data
     spec_lengths(study)  # a missing `length:` is a spec error, reported before any data
     ts = build_ts(study) if has_ts(study) else None  # and so is a TS parameter CT refuses
-    sdtm, defects = build_sdtm(study, raw_dir, progress)
+    sdtm, defects, chunks = build_sdtm(study, raw_dir, progress, chunk_records)
     out = staging_dir(out_dir)
     try:
         written = Layout(out, study.spec.study.studyid, layout)
@@ -78,7 +83,7 @@ def run_study(study_dir: Path, raw_dir: Path | None, out_dir: Path,
     except BaseException:
         discard(out)
         raise
-    return RunOutcome(study, sdtm, defects, report, validation)
+    return RunOutcome(study, sdtm, defects, report, validation, chunks)
 
 
 def _with_raw_source(exc: XptError, sdtm: dict[str, DomainResult]) -> CdiscflowError:

@@ -40,6 +40,10 @@ class RawSpec(_Model):
     dir: str
     encoding: str = "utf-8"
     forms: dict[str, FormSpec]
+    # the raw columns naming a subject on every form that holds subject data (e.g. [SUBJID],
+    # or [SITEID, SUBJID] where sites number their own patients): with them a large study is
+    # processed in chunks of whole subjects (cdiscflow/sdtm/chunked.py)
+    subject: list[str] = []
 
 
 class StudyInfo(_Model):

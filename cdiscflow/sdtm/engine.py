@@ -432,6 +432,37 @@ class Engine:
         self.defects = DefectLog(ordered_defects(self.keyed))
         return results
 
+    def frame_for(self, domain: str, variable: str) -> pd.DataFrame:
+        """The domain's working frame once ``variable`` exists, running only the segments it
+        needs (DM's USUBJID without the rest of the study, to plan subject chunks)."""
+        self.check()
+        segments = self._segments or []
+        target = next(s for s in segments if s.domain == domain and variable in s.variables)
+        needed: set[_Segment] = set()
+
+        def need(seg: _Segment) -> None:
+            if seg in needed:
+                return
+            needed.add(seg)
+            for other in segments:
+                same_before = other.domain == seg.domain and other.index < seg.index
+                feeds = any(other.domain == d and v in other.variables for d, v in seg.needs)
+                if same_before or feeds:
+                    need(other)
+
+        need(target)
+        for seg in segments:
+            if seg not in needed:
+                continue
+            work = self._work[seg.domain]
+            if seg.index == 0:
+                work.frame, work.recon = self._start(work.loaded)
+            for name in seg.variables:
+                work.frame = self._variable(work.loaded, work.frame, name)
+            if seg == target:
+                break
+        return self._work[domain].frame
+
     def _next_phase(self) -> None:
         self._phase += 1
 
@@ -456,18 +487,17 @@ class Engine:
         for step in ld.spec.steps:
             self._next_phase()
             present = set(frame[SOURCE_ROW])
+            reason = step_reason(step)
             if step.filter is not None:
                 keep = _evaluate(step.filter, frame).fillna(False).astype(bool)
                 frame = frame[keep]
-                bucket, reason = recon.filtered, _describe(step.filter)
+                bucket = recon.filtered
             elif step.join is not None:
                 frame = self._join(ld, frame, step.join)
                 bucket = recon.rejected
-                reason = f"no match in {step.join.form or step.join.domain} on " \
-                         f"{', '.join(step.join.pairs)}"
             else:
                 frame = self._stack(frame, step.stack, recon)
-                bucket, reason = None, ""
+                bucket = None
             # a raw record is accounted for where its last row left: after a stack, a filter
             # removing some of a record's tests does not lose the record
             gone = len(present - set(frame[SOURCE_ROW]))
@@ -891,6 +921,15 @@ def _source_column(var: VariableSpec | None) -> str | None:
     if var.date is not None:
         return var.date.date
     return None
+
+
+def step_reason(step: Any) -> str:
+    """What the reconciliation says of the raw records a step removed."""
+    if step.filter is not None:
+        return _describe(step.filter)
+    if step.join is not None:
+        return f"no match in {step.join.form or step.join.domain} on {', '.join(step.join.pairs)}"
+    return ""
 
 
 def _stack_group_index(ld: LoadedDomain, group: str) -> int:

@@ -1,0 +1,234 @@
+"""SDTM for a large study in chunks of whole subjects: the same output as one run, in bounded
+memory.
+
+A subject's records never straddle two chunks, so what the engine derives per subject (--SEQ,
+baseline flags, study days, reference dates taken from other domains) is exact in each chunk.
+Chunks follow USUBJID order and every domain is sorted by USUBJID first, so the chunks' records
+concatenated are one run's records in one run's order; defects are put in one run's order by
+their (phase, raw position) keys (cdiscflow/sdtm/defect_order.py).
+
+A study can be chunked when its study file names the raw subject columns (``raw.subject``),
+every domain is built from a form holding them, and every join matches on them (or on USUBJID);
+otherwise it runs whole, and the run report says why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cdiscflow.errors import DefectLog
+from cdiscflow.raw import read_form, read_header
+from cdiscflow.sdtm.defect_order import KeyedDefect, ordered_defects
+from cdiscflow.sdtm.engine import (
+    DomainResult,
+    Engine,
+    Progress,
+    Reconciliation,
+    duplicate_keys,
+    step_reason,
+)
+from cdiscflow.spec import LoadedStudy
+
+# raw records (all subject forms together) per chunk when the caller does not say: about
+# 1-1.5 GB of working memory when a lab form stacks to 8 SDTM records per raw record
+DEFAULT_CHUNK_RECORDS = 250_000
+
+
+@dataclass
+class ChunkReport:
+    """How the SDTM stage ran, for the run report."""
+
+    chunks: int
+    chunk_records: int
+    subjects: int
+    whole_because: str | None = None  # why a study larger than one chunk ran whole
+    records_per_chunk: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"chunks": self.chunks, "chunk_records": self.chunk_records,
+                "subjects": self.subjects, "records_per_chunk": self.records_per_chunk,
+                **({"whole_because": self.whole_because} if self.whole_because else {})}
+
+
+def build_sdtm_chunked(study: LoadedStudy, raw_dir: Path | None,
+                       progress: Progress | None = None,
+                       chunk_records: int = DEFAULT_CHUNK_RECORDS
+                       ) -> tuple[dict[str, DomainResult], DefectLog, ChunkReport]:
+    """Every SDTM domain of the study, built in subject chunks of about ``chunk_records`` raw
+    records (0: one chunk)."""
+    template = Engine(study, raw_dir)
+    template.check()  # the whole spec, before any raw data is read
+    forms = {name: read_form(template._form_path(name), template._encoding(name))
+             for name in _used_forms(study)}
+    duplicates = {name: duplicate_keys(name, frame, study.spec.raw.forms[name].keys)
+                  for name, frame in forms.items()}
+    subject_forms = [n for n, f in forms.items()
+                     if study.spec.raw.subject and set(study.spec.raw.subject) <= set(f.columns)]
+    total = sum(len(forms[n]) for n in subject_forms)
+    refusal = chunk_refusal(study, template) if chunk_records and total > chunk_records else None
+    if not chunk_records or total <= chunk_records or refusal:
+        chunk_of = {n: np.zeros(len(forms[n]), dtype=np.int64) for n in subject_forms}
+        n_chunks, subjects = 1, 0
+    else:
+        chunk_of, n_chunks, subjects = _plan_chunks(study, raw_dir, forms, subject_forms,
+                                                    chunk_records)
+    orders = {n: np.argsort(chunk_of[n], kind="stable") for n in subject_forms}
+    bounds = {n: np.searchsorted(chunk_of[n][orders[n]], np.arange(n_chunks + 1))
+              for n in subject_forms}
+    report = ChunkReport(n_chunks, chunk_records, subjects, refusal)
+    keyed: list[KeyedDefect] = []
+    parts: list[dict[str, DomainResult]] = []
+    form_phase: dict[str, int] = {}
+    for i in range(n_chunks):
+        given = dict(forms)
+        for n in subject_forms:
+            rows = orders[n][bounds[n][i]:bounds[n][i + 1]]
+            given[n] = forms[n] if n_chunks == 1 else forms[n].take(rows)
+        report.records_per_chunk.append(sum(len(given[n]) for n in subject_forms))
+        engine = Engine(study, raw_dir, forms=given)
+        notify = _chunk_progress(progress, i, n_chunks)
+        parts.append(engine.run(notify))
+        keyed += engine.keyed
+        form_phase = engine.form_phase
+    del forms
+    for name, found in duplicates.items():
+        keyed += [KeyedDefect(form_phase[name], (row, 0), d) for row, d in found]
+    return _merge(study, parts), DefectLog(ordered_defects(keyed)), report
+
+
+def _used_forms(study: LoadedStudy) -> list[str]:
+    used: list[str] = []
+    for ld in study.domains:
+        used.append(ld.spec.source)
+        used += [s.join.form for s in ld.spec.steps if s.join is not None and s.join.form]
+    return list(dict.fromkeys(used))
+
+
+def chunk_refusal(study: LoadedStudy, engine: Engine) -> str | None:
+    """Why the study cannot be split by subject, or None when it can."""
+    subject = study.spec.raw.subject
+    if not subject:
+        return "the study file does not name the raw subject columns (raw.subject)"
+    if "DM" not in {ld.spec.domain for ld in study.domains}:
+        return "there is no DM domain to give each subject its USUBJID"
+
+    def holds_subjects(form: str) -> bool:
+        header = read_header(engine._form_path(form), engine._encoding(form))
+        return set(subject) <= set(header)
+
+    for ld in study.domains:
+        dom = ld.spec.domain
+        order = [c for c in ld.spec.sort if c != "STUDYID"]
+        if order and order[0] != "USUBJID":
+            return f"{dom} is sorted by {', '.join(ld.spec.sort)}, not by USUBJID first"
+        if not holds_subjects(ld.spec.source):
+            return f"{dom} is built from form {ld.spec.source}, which has no {', '.join(subject)}"
+        for step in ld.spec.steps:
+            j = step.join
+            if j is None or (j.form and not holds_subjects(j.form)):
+                continue
+            by_subject = all(j.pairs.get(c) == c for c in subject)
+            if not by_subject and j.pairs.get("USUBJID") != "USUBJID":
+                return (f"{dom} joins {j.form or j.domain} on {', '.join(j.pairs)}, not on "
+                        f"{', '.join(subject)}")
+    return None
+
+
+def _subject_codes(frame: pd.DataFrame, columns: list[str]) -> pa.ChunkedArray:
+    """One text key per record naming its subject (missing when a subject column is blank)."""
+    arrays = [_arrow_text(frame[c]) for c in columns]
+    if len(arrays) == 1:
+        return arrays[0]
+    return pc.binary_join_element_wise(*arrays, "\x1f", null_handling="emit_null")
+
+
+def _arrow_text(column: pd.Series) -> pa.ChunkedArray:
+    return pa.chunked_array([pa.array(column.astype("string").array)]).cast(pa.string())
+
+
+def _plan_chunks(study: LoadedStudy, raw_dir: Path | None, forms: dict[str, pd.DataFrame],
+                 subject_forms: list[str], chunk_records: int
+                 ) -> tuple[dict[str, np.ndarray], int, int]:
+    """Each subject form's records' chunk numbers; subjects in USUBJID order, records of
+    subjects DM does not know (reported by the run as such) in the last chunk."""
+    subject = study.spec.raw.subject
+    dm = Engine(study, raw_dir, forms=forms).frame_for("DM", "USUBJID")
+    dm = dm[dm["USUBJID"].notna()]
+    dm_keys = _subject_codes(dm, subject)
+    codes = {n: _subject_codes(forms[n], subject) for n in subject_forms}
+    # USUBJID of every record of every subject form, through DM's subject columns
+    dm_ids = _arrow_text(dm["USUBJID"])
+    usubjid = {n: pc.take(dm_ids, pc.index_in(codes[n], value_set=dm_keys))
+               for n in subject_forms}
+    everyone = pa.chunked_array([a for n in subject_forms for a in usubjid[n].chunks],
+                                type=pa.string())
+    counts = pc.value_counts(everyone.drop_null())
+    ids = counts.field("values").to_pandas()
+    sizes = counts.field("counts").to_numpy()
+    order = np.argsort(ids.to_numpy(dtype=object), kind="stable")
+    ids, sizes = ids.iloc[order].reset_index(drop=True), sizes[order]
+    before = np.cumsum(sizes) - sizes
+    chunk_no = before // chunk_records
+    n_chunks = int(chunk_no[-1]) + 1 if len(chunk_no) else 1
+    table = _arrow_text(ids)
+    chunk_of = {}
+    for n in subject_forms:
+        at = pc.index_in(usubjid[n], value_set=table)
+        found = at.is_valid().to_numpy(zero_copy_only=False)
+        positions = pc.fill_null(at, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+        chunk_of[n] = np.where(found, chunk_no[positions] if len(chunk_no) else 0,
+                               n_chunks - 1).astype(np.int64)
+    return chunk_of, n_chunks, len(ids)
+
+
+def _chunk_progress(progress: Progress | None, i: int, n: int) -> Progress | None:
+    if progress is None or n == 1:
+        return progress
+    return lambda domain, stage: progress(domain, f"{stage} (subject chunk {i + 1}/{n})")
+
+
+def _merge(study: LoadedStudy, parts: list[dict[str, DomainResult]]
+           ) -> dict[str, DomainResult]:
+    if len(parts) == 1:
+        return parts[0]
+    merged = {}
+    for dom, first in parts[0].items():
+        reasons = [step_reason(s) for s in study.domain(dom).spec.steps]
+        results = [p[dom] for p in parts]
+        supps = [r.supp for r in results if r.supp is not None]
+        merged[dom] = DomainResult(
+            dom, _concat([r.data for r in results]),
+            _concat(supps) if supps else None,
+            _concat([r.lineage for r in results]),
+            _add_recons([r.recon for r in results], reasons), first.labels)
+    return merged
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    # a chunk without records of a domain adds nothing (and its empty columns' types do not
+    # decide the whole's)
+    filled = [f for f in frames if len(f)] or frames[:1]
+    return pd.concat(filled, ignore_index=True) if len(filled) > 1 else filled[0]
+
+
+def _add_recons(recons: list[Reconciliation], reasons: list[str]) -> Reconciliation:
+    """One reconciliation from the chunks'; reasons in step order, as one run lists them."""
+    total = Reconciliation(source_file=recons[0].source_file)
+    for r in recons:
+        total.raw_records += r.raw_records
+        total.records_out += r.records_out
+        total.raw_records_landed += r.raw_records_landed
+        total.empty += r.empty
+        total.cells_not_done += r.cells_not_done
+        for mine, theirs in ((total.filtered, r.filtered), (total.rejected, r.rejected)):
+            for reason, n in theirs.items():
+                mine[reason] = mine.get(reason, 0) + n
+    total.filtered = dict(sorted(total.filtered.items(), key=lambda kv: reasons.index(kv[0])))
+    total.rejected = dict(sorted(total.rejected.items(), key=lambda kv: reasons.index(kv[0])))
+    return total
