@@ -70,7 +70,7 @@ def build_sdtm_chunked(study: LoadedStudy, raw_dir: Path | None,
                   for name, frame in forms.items()}
     subject_forms = [n for n, f in forms.items()
                      if study.spec.raw.subject and set(study.spec.raw.subject) <= set(f.columns)]
-    total = sum(len(forms[n]) for n in subject_forms)
+    total = sum(len(f) for f in forms.values())
     refusal = chunk_refusal(study, template) if chunk_records and total > chunk_records else None
     if not chunk_records or total <= chunk_records or refusal:
         chunk_of = {n: np.zeros(len(forms[n]), dtype=np.int64) for n in subject_forms}
@@ -90,7 +90,8 @@ def build_sdtm_chunked(study: LoadedStudy, raw_dir: Path | None,
         for n in subject_forms:
             rows = orders[n][bounds[n][i]:bounds[n][i + 1]]
             given[n] = forms[n] if n_chunks == 1 else forms[n].take(rows)
-        report.records_per_chunk.append(sum(len(given[n]) for n in subject_forms))
+        report.records_per_chunk.append(sum(len(f) for f in given.values()) if n_chunks == 1
+                                        else sum(len(given[n]) for n in subject_forms))
         engine = Engine(study, raw_dir, forms=given)
         notify = _chunk_progress(progress, i, n_chunks)
         parts.append(engine.run(notify))
@@ -174,7 +175,8 @@ def _plan_chunks(study: LoadedStudy, raw_dir: Path | None, forms: dict[str, pd.D
     order = np.argsort(ids.to_numpy(dtype=object), kind="stable")
     ids, sizes = ids.iloc[order].reset_index(drop=True), sizes[order]
     before = np.cumsum(sizes) - sizes
-    chunk_no = before // chunk_records
+    # a subject larger than a chunk skips chunk numbers: number the chunks densely
+    chunk_no = np.unique(before // chunk_records, return_inverse=True)[1].astype(np.int64)
     n_chunks = int(chunk_no[-1]) + 1 if len(chunk_no) else 1
     table = _arrow_text(ids)
     chunk_of = {}

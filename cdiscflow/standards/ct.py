@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 
 import pyarrow as pa
@@ -30,7 +30,7 @@ class Codelist:
     extensible: bool
     terms: tuple[Term, ...] = field(repr=False)
 
-    @property
+    @cached_property  # a frozen dataclass still has a __dict__ to cache in
     def submission_values(self) -> frozenset[str]:
         return frozenset(t.submission_value for t in self.terms)
 
@@ -45,7 +45,7 @@ class Codelist:
             return value
         return self._index().get(self._key(value.strip()))
 
-    @property
+    @cached_property
     def case_sensitive(self) -> bool:
         folded = {t.submission_value.casefold() for t in self.terms}
         return len(folded) < len(self.submission_values)
