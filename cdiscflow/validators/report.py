@@ -49,7 +49,7 @@ def summary(result: Any) -> list[dict[str, Any]]:
 
 def _head(result: Any) -> dict[str, Any]:
     """The JSON report without its findings."""
-    used = sorted(set(result.findings["rule"]))
+    used = set(result.findings["rule"].unique())
     return {
         "format": JSON_FORMAT,
         "tool": f"cdiscflow {__version__}",
@@ -92,6 +92,8 @@ def _findings_json(frame: pd.DataFrame) -> str:
 
 def _json_values(s: pd.Series) -> pa.Array:
     """Each value as JSON text (null when missing), encoding each distinct value once."""
+    if pd.api.types.is_integer_dtype(s.dtype):  # record numbers: all distinct, and plain
+        return pc.fill_null(pc.cast(pa.array(s, type=pa.int64()), pa.string()), "null")
     codes, uniques = pd.factorize(s)
     encoded = [json.dumps(v.item() if hasattr(v, "item") else v) for v in uniques]
     texts = pa.array([*encoded, "null"], type=pa.string())
