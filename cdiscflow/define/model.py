@@ -226,7 +226,7 @@ def numeric_shape(values: pd.Series) -> tuple[str, int, int | None]:
 
 
 # a float's shortest round-trip text as Arrow writes it: 12.5, 0.00001, 1.5e-7, 1e+20
-_ARROW_FLOAT = r"^(?P<a>\d+)(?:\.(?P<b>\d+))?(?:e(?P<x>[+-]?\d+))?$"
+_ARROW_FLOAT = r"^(?P<a>\d+)(?:\.(?P<b>\d+))?(?:e\+?(?P<x>-?\d+))?$"
 
 
 def _repr_digits(nums: np.ndarray) -> tuple[int, int]:
