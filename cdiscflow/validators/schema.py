@@ -379,7 +379,8 @@ def validate_schema(ds: Dataset) -> pd.DataFrame:
         return findings.empty()
     frame = ds.frame.reset_index(drop=True)
     try:
-        built.schema.validate(frame, lazy=True)
+        # inplace: the frame is our own (reset_index made it), so no defensive copy of it
+        built.schema.validate(frame, lazy=True, inplace=True)
     except SchemaErrors as exc:
         return _to_findings(ds, frame, exc.failure_cases, built.messages)
     return findings.empty()
