@@ -183,9 +183,10 @@ def grouped(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.reset_index(drop=True)
     groups = frame.groupby(list(GROUP_KEY), sort=False, dropna=False)
     out = groups.size().rename("findings").reset_index()
+    number = groups.ngroup()  # 0, 1, ... in the same first-finding order as ``out``
     subject = frame["usubjid"].where(frame["usubjid"] != "")
-    out["subjects"] = subject.groupby(groups.ngroup()).nunique().to_numpy()
-    out["records"] = _first_records(groups.ngroup().to_numpy(), frame["row"], len(out))
+    out["subjects"] = subject.groupby(number).nunique().to_numpy()
+    out["records"] = _first_records(number.to_numpy(), frame["row"], len(out))
     return out
 
 
