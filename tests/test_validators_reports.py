@@ -14,7 +14,8 @@ from lxml import etree
 from cdiscflow.cli import main
 from cdiscflow.standards import sdtm_dataset_label, sdtm_variables
 from cdiscflow.validators import ValidationResult, validate_folder
-from cdiscflow.validators.report import to_html, to_json, to_junit
+from cdiscflow.validators.findings import FIELDS
+from cdiscflow.validators.report import grouped, to_html, to_json, to_json_text, to_junit
 from cdiscflow.xpt import XptVariable, write_xpt
 from tests.validation_study import ae, dm, ex, run, sdtm
 
@@ -74,9 +75,46 @@ def test_html_is_self_contained_and_lists_findings() -> None:
     assert page.startswith("<!DOCTYPE html>")
     assert "<link" not in page and "<script" not in page and "http" not in page
     assert "<h2>Summary by dataset and severity</h2>" in page
-    assert ("<tr class=\"error\"><td>AE</td><td class=\"n\">3</td><td>S1-002</td><td>AESER</td>"
-            "<td>X</td><td>CF.CT_NONEXT</td><td class=\"sev\">error</td>"
-            "<td>&#x27;X&#x27; is not in non-extensible codelist NY (C66742)</td></tr>") in page
+    # one row per dataset, rule, variable, value and message: findings, subjects, records
+    assert ("<tr class=\"error\"><td>AE</td><td>CF.CT_NONEXT</td><td class=\"sev\">error</td>"
+            "<td>AESER</td><td>X</td>"
+            "<td>&#x27;X&#x27; is not in non-extensible codelist NY (C66742)</td>"
+            "<td class=\"n\">1</td><td class=\"n\">1</td><td>3</td></tr>") in page
+
+
+def _findings(rows: list[tuple]) -> pd.DataFrame:
+    cols = list(FIELDS)
+    frame = pd.DataFrame(rows, columns=cols).astype({c: "str" for c in cols if c != "row"})
+    return frame.astype({"row": "Int64"})
+
+
+def test_html_groups_findings_of_the_same_issue() -> None:
+    msg = "'pills' is not in extensible codelist UNIT (C71620)"
+    rows = [("EX", None, "", "EXDOSFRM", "", "CF.EXP_VAR", "warning", "Expected variable")]
+    rows += [("EX", r, f"S1-{r % 3:03d}", "EXDOSU", "pills", "CF.CT_EXT", "warning", msg)
+             for r in range(1, 14)]
+    rows += [("EX", 20, "S1-001", "EXDOSU", "tabs", "CF.CT_EXT", "warning", "other")]
+    table = grouped(_findings(rows))
+    assert table[["variable", "value", "findings", "subjects", "records"]].values.tolist() == [
+        ["EXDOSFRM", "", 1, 0, ""],
+        ["EXDOSU", "pills", 13, 3, "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, ... (3 more)"],
+        ["EXDOSU", "tabs", 1, 1, "20"],
+    ]
+    page = to_html(ValidationResult({"EX": 20}, _findings(rows)))
+    assert page.count("<tr class=\"warning\"><td>EX</td>") == 3
+    # a finding about the dataset as a whole shows no subject count
+    assert ("<td>Expected variable</td><td class=\"n\">1</td><td class=\"n\"></td><td></td>"
+            in page)
+
+
+def test_json_text_is_json_dumps_of_the_report() -> None:
+    rows = [("AE", None, "", "AETERM", "", "CF.EXP_VAR", "warning", "Expected"),
+            ("AE", 3, "S1-\u00e9", "AETERM", "tab\there \"q\" <&>", "CF.CT_EXT", "warning",
+             "line\nbreak \\ \u4e2d"),
+            ("DM", 12, "S1-001", "AGE", "40", "CF.TYPE", "error", "expected Char")]
+    for frame in (_findings(rows), _findings([])):
+        result = ValidationResult({"AE": 3, "DM": 12}, frame, "out/sdtm")
+        assert to_json_text(result) == json.dumps(to_json(result), indent=2) + "\n"
 
 
 def _write(folder: Path, name: str, frame: pd.DataFrame) -> None:

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cdiscflow.validators import RULES
-from cdiscflow.validators.rules import RULE_FUNCTIONS
+from cdiscflow.validators import RULES, findings
+from cdiscflow.validators.rules import RULE_FUNCTIONS, _isin, _longest_bytes
 from tests.validation_study import (
     adae,
     adam,
@@ -233,3 +233,32 @@ def test_adt_is_a_sas_date() -> None:
     result = run(adam(), ADLB={"formats": {"ADT": "8.", "ADY": None}})
     assert found(result, "CF.ADAM_DATE_FMT") == [("ADLB", None, "", "ADT", "8.")]
     assert found(run(adam(), ADLB={"formats": {"ADT": "DATE9."}}), "CF.ADAM_DATE_FMT") == []
+
+
+def test_isin_looks_texts_up_in_the_allowed_ones() -> None:
+    text = pd.Series(["S1-001", "S1-003", "", "S1-002"], dtype="str")
+    allowed = pd.Series(["S1-002", "S1-001", "S1-001"], dtype="str")
+    assert _isin(text, allowed).tolist() == [True, False, False, True]
+    assert _isin(text, allowed[:0]).tolist() == [False] * 4
+
+
+@pytest.mark.parametrize("values,expected", [
+    (["ab", "abc  ", None], 3),  # trailing blanks are not stored
+    (["\u00e9t\u00e9", "x"], 5),  # bytes, not characters
+    ([None, ""], 0),
+    (["  lead"], 6),
+])
+def test_longest_bytes(values: list, expected: int) -> None:
+    assert _longest_bytes(pd.Series(values, dtype="str")) == expected
+    assert _longest_bytes(pd.Series(values, dtype=object)) == expected
+
+
+def test_text_formats_each_distinct_value_once() -> None:
+    assert findings._text(pd.Series([1.0, 2.5, np.nan, 1.0]), 4).tolist() == [
+        "1", "2.5", "", "1"]
+    assert findings._text(pd.Series([" a ", None], dtype="str"), 2, strip=True).tolist() == [
+        "a", ""]
+    assert findings._text("msg", 3).tolist() == ["msg"] * 3
+    assert findings._text(None, 2).tolist() == ["", ""]
+    assert findings._text(5.0, 1).tolist() == ["5.0"]  # a lone number is taken as it is
+    assert str(findings._text("x", 1).dtype) == "str"

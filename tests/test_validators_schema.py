@@ -12,7 +12,7 @@ import pytest
 
 from cdiscflow.standards.adamig import adam_variable, adam_variables
 from cdiscflow.validators import RULES, Dataset, build_schema
-from cdiscflow.validators.schema import iso8601_ok
+from cdiscflow.validators.schema import _Memo, iso8601_ok
 from tests.validation_study import adam, ae, dm, ex, found, lb, run, sdtm
 
 
@@ -196,3 +196,24 @@ def test_every_rule_is_documented() -> None:
     text = (Path(__file__).resolve().parent.parent / "docs" / "validation.md").read_text()
     missing = [rid for rid in RULES if f"`{rid}`" not in text]
     assert missing == []
+
+
+def test_iso8601_judges_ascii_and_other_text_alike() -> None:
+    # ASCII values go to Arrow's RE2, the others to Python's re, whose \d takes any script's
+    # digits (an Arabic-Indic year has the shape; it has no full date to refuse)
+    values = ["2021-03-10", "\u0662\u0660\u0662\u0661", "2021-03-10\u00e9", "2021-02-30",
+              "2021-03-10/2021-02-30", "x2021-03-10", "2021-03-10\n", None, "2021-03-10T09:05Z"]
+    assert iso8601_ok(pd.Series(values, dtype="str")).tolist() == [
+        True, True, False, False, False, False, False, False, True]
+
+
+def test_key_duplicates_with_many_key_values() -> None:
+    # six keys of 5,000 distinct values each: the mixed-radix number is re-factorized
+    # before it would overflow
+    n = 5000
+    frame = pd.DataFrame({f"K{i}": [f"{(r * (i + 1)) % n:04d}" for r in range(n)]
+                          for i in range(6)})
+    frame = pd.concat([frame, frame.iloc[[17]]], ignore_index=True)
+    memo = _Memo(Dataset("XX", frame))
+    dup = memo.duplicated(frame, list(frame.columns))
+    assert np.flatnonzero(dup.to_numpy()).tolist() == [17, n]

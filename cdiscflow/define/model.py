@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cdiscflow.xpt import XptVariable
 
@@ -211,25 +213,54 @@ def numeric_shape(values: pd.Series) -> tuple[str, int, int | None]:
     """
     nums = pd.to_numeric(values, errors="coerce").astype("float64").to_numpy()
     # results repeat a lot (a million lab values hold a few thousand distinct numbers)
-    nums = np.unique(nums[~np.isnan(nums)])
+    nums = pd.unique(nums[~np.isnan(nums)])
     if nums.size == 0:
         return "integer", 1, None
     if np.all(nums == np.round(nums)):
         return "integer", len(str(int(np.max(np.abs(nums))))), None
-    whole, decimals = 1, 0
-    for v in nums:
-        text = repr(abs(float(v)))
-        if "e" in text or "E" in text:  # very large or small: count the digits of the mantissa
-            mantissa, exponent = text.lower().split("e")
-            digits = mantissa.replace(".", "").lstrip("0") or "0"
-            whole = max(whole, len(digits))
-            decimals = max(decimals, max(0, -int(exponent)))
-            continue
-        head, _, tail = text.partition(".")
-        tail = tail.rstrip("0")
-        whole = max(whole, len(head.lstrip("0") or "0"))
-        decimals = max(decimals, len(tail))
+    finite = np.isfinite(nums)
+    whole, decimals = _repr_digits(np.abs(nums[finite]))
+    if not finite.all():
+        whole = max(whole, len(repr(np.inf)))  # 'inf' counts as three whole digits
     return "float", whole + decimals, decimals
+
+
+# a float's shortest round-trip text as Arrow writes it: 12.5, 0.00001, 1.5e-7, 1e+20
+_ARROW_FLOAT = r"^(?P<a>\d+)(?:\.(?P<b>\d+))?(?:e\+?(?P<x>-?\d+))?$"
+
+
+def _repr_digits(nums: np.ndarray) -> tuple[int, int]:
+    """The most whole digits (at least 1) and decimals (at least 0) of the non-negative finite
+    ``nums`` as Python's repr() writes them, without a repr() per value.
+
+    repr() and Arrow's float-to-text cast both give the shortest digits that round-trip;
+    only the notation differs. From Arrow's text come the digits D (no leading or trailing
+    zeros) and the decimal point position p (value = 0.D x 10^p). repr() writes 10^-4 <= x <
+    10^16 positionally (-4 < p <= 16): max(p, 1) whole digits and max(0, len(D) - p)
+    decimals; elsewhere in exponent notation, where the digits of the mantissa count as
+    whole and the negative exponent as decimals: len(D) and max(0, 1 - p).
+    """
+    nums = nums[nums != 0]  # 0.0: one whole digit, no decimals
+    if nums.size == 0:
+        return 1, 0
+    parts = pc.extract_regex(pc.cast(pa.array(nums, type=pa.float64()), pa.string()),
+                             pattern=_ARROW_FLOAT)
+    a = parts.field("a")
+    mantissa = pc.binary_join_element_wise(a, parts.field("b"), "")
+    exponent = pc.cast(pc.if_else(pc.equal(parts.field("x"), ""), "0", parts.field("x")),
+                       pa.int64())
+    leading = pc.utf8_ltrim(mantissa, characters="0")
+    lead_zeros = pc.subtract(pc.utf8_length(mantissa), pc.utf8_length(leading))
+    n = _np(pc.utf8_length(pc.utf8_rtrim(leading, characters="0")))
+    point = _np(pc.add(pc.subtract(pc.utf8_length(a), lead_zeros), exponent))
+    positional = (point > -4) & (point <= 16)
+    whole = np.where(positional, np.maximum(point, 1), n)
+    decimals = np.where(positional, np.maximum(0, n - point), np.maximum(0, 1 - point))
+    return max(1, int(whole.max())), max(0, int(decimals.max()))
+
+
+def _np(data: pa.Array) -> np.ndarray:
+    return data.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def item_shape(var: XptVariable, values: pd.Series) -> tuple[str, int | None, int | None]:
@@ -246,7 +277,8 @@ def item_shape(var: XptVariable, values: pd.Series) -> tuple[str, int | None, in
 def _iso_type(values: pd.Series) -> str:
     """datetime if every value is a complete date-time, date if all complete dates, else the
     partial types Define-XML 2.1 has for ISO 8601 values with missing components."""
-    text = values.dropna().astype(str)
+    # judged on the distinct values: a million dates hold a few thousand
+    text = pd.Series(pd.unique(values.dropna())).astype(str)
     text = text[text != ""]
     if text.empty:
         return "date"

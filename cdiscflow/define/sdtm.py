@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cdiscflow.define.model import (
@@ -249,8 +250,7 @@ def _value_level(dataset: str, frame: pd.DataFrame, items: dict[str, Item],
     """Findings results by test code (LB by LBTESTCD), SUPP-- QVAL by QNAM."""
     if dataset.startswith("SUPP") and {"QNAM", "QVAL"} <= set(frame.columns):
         ld = next((d for d in study.domains if d.spec.domain == dataset[4:]), None)
-        for qnam in sorted(set(frame["QNAM"].dropna())):
-            subset = frame.loc[frame["QNAM"] == qnam, "QVAL"]
+        for qnam, subset in distinct_by(pd.factorize(frame["QNAM"]), frame["QVAL"]).items():
             var = ld.spec.variables.get(qnam) if ld else None
             origin, method, _ = (_spec_origin(study, ld, dataset, qnam, var) if var
                                  else (Origin("Not Available"), None, None))
@@ -263,16 +263,36 @@ def _value_level(dataset: str, frame: pd.DataFrame, items: dict[str, Item],
     if testcd is None:
         return
     prefix = testcd[: -len("TESTCD")]
+    tests = pd.factorize(frame[testcd])  # once for all five result variables
     for suffix in _VLM_SUFFIXES:
         target = items.get(prefix + suffix)
         if target is None:
             continue
-        for code in sorted(set(frame[testcd].dropna())):
-            subset = frame.loc[frame[testcd] == code, target.name]
+        for code, subset in distinct_by(tests, frame[target.name]).items():
             if subset.isna().all():
                 continue
             target.values.append(_value_item(testcd, code, subset, target.type == "Num",
                                              target.origin, target.method, None))
+
+
+def distinct_by(keys: tuple[np.ndarray, Any], values: pd.Series) -> dict[Any, pd.Series]:
+    """The distinct ``values`` (missing included) found with each present key, keys sorted.
+
+    ``keys`` is ``pd.factorize`` of the key column. A value-level item's type, length and
+    digits depend only on which values occur with its test code, so the (key, value) pairs
+    are found once by hashing instead of scanning every record once per key: a million LB
+    records hold a few thousand distinct pairs.
+    """
+    key_codes, key_values = keys
+    value_codes, value_uniques = pd.factorize(values, use_na_sentinel=False)
+    width = max(1, len(value_uniques))
+    present = key_codes >= 0
+    pairs = pd.unique(key_codes[present].astype(np.int64) * width + value_codes[present])
+    pair_keys, pair_values = np.divmod(pairs, width)
+    distinct = pd.Series(value_uniques)
+    found = {key_values[k]: distinct.iloc[np.sort(pair_values[pair_keys == k])]
+             .reset_index(drop=True) for k in pd.unique(pair_keys)}
+    return {key: found[key] for key in sorted(found)}
 
 
 def _value_item(where_var: str, value: str, subset: pd.Series, numeric: bool, origin: Origin,

@@ -13,12 +13,14 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from cdiscflow.validators.catalogue import RULES
 
 FIELDS = ("dataset", "row", "usubjid", "variable", "value", "rule", "severity", "message")
 
 
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)  # the "str" dtype
 _EMPTY = pd.DataFrame({f: pd.Series(dtype="Int64" if f == "row" else "str") for f in FIELDS})
 
 
@@ -36,23 +38,33 @@ def _format(u: pd.Series) -> pd.Series:
     return u.astype("str")
 
 
-def _text(values: object, n: int) -> pd.Series:
-    """Any values as strings ('' for missing), numbers without a spurious '.0'. Each distinct
-    value is formatted once."""
-    if isinstance(values, pd.Series):
-        s = values.reset_index(drop=True)
-    elif values is None or np.isscalar(values):
-        s = pd.Series([values] * n, dtype=object)
+def _text(values: object, n: int, *, strip: bool = False,
+          factorized: tuple[np.ndarray, object] | None = None) -> pd.Series:
+    """Any values as strings ('' for missing), numbers without a spurious '.0', stripped of
+    blanks with ``strip``. Each distinct value is formatted once (``factorized``: the values'
+    ``pd.factorize``, when the caller has it) and the texts are taken back to the records by
+    Arrow, without a Python object per record."""
+    if values is None or np.isscalar(values):  # one value (as an object) on every record
+        codes = np.full(n, -1 if pd.isna(values) else 0, dtype=np.int64)
+        uniques: object = np.array([] if pd.isna(values) else [values], dtype=object)
     else:
-        s = pd.Series(values)
-    codes, uniques = pd.factorize(s)
-    texts = _format(pd.Series(uniques)).to_numpy(dtype=object)
-    out = np.empty(len(s), dtype=object)
-    out[:] = ""
-    present = codes >= 0
-    if len(texts):
-        out[present] = texts[codes[present]]
-    return pd.Series(out, dtype="str")
+        s = values.reset_index(drop=True) if isinstance(values, pd.Series) else pd.Series(values)
+        codes, uniques = factorized if factorized is not None else pd.factorize(s)
+    texts = _format(pd.Series(uniques))
+    if strip:
+        texts = texts.str.strip()
+    table = pa.array([*texts.tolist(), ""], type=pa.large_string())
+    return _series(table.take(pa.array(np.where(codes < 0, len(texts), codes))))
+
+
+def _series(data: pa.Array) -> pd.Series:
+    """An Arrow string array as a Series of the "str" dtype."""
+    return data.to_pandas(types_mapper=lambda _t: _STR)
+
+
+def _repeat(text: str, n: int) -> pd.Series:
+    """One text on ``n`` records."""
+    return _series(pa.array([text], type=pa.large_string()).take(np.zeros(n, dtype=np.int64)))
 
 
 def rows(dataset: str, frame: pd.DataFrame, positions: np.ndarray, rule_id: str,
@@ -68,17 +80,16 @@ def rows(dataset: str, frame: pd.DataFrame, positions: np.ndarray, rule_id: str,
         return empty()
     if values is None:
         values = frame[variable].iloc[positions] if variable in frame.columns else None
-    usubjid = (frame["USUBJID"].iloc[positions] if "USUBJID" in frame.columns
-               else pd.Series([""] * n))
+    usubjid = frame["USUBJID"].iloc[positions] if "USUBJID" in frame.columns else ""
     rule = RULES[rule_id]
     return pd.DataFrame({
-        "dataset": pd.Series([dataset] * n, dtype="str"),
+        "dataset": _repeat(dataset, n),
         "row": pd.Series(positions + 1, dtype="Int64"),
         "usubjid": _text(usubjid, n),
-        "variable": pd.Series([variable] * n, dtype="str"),
+        "variable": _repeat(variable, n),
         "value": _text(values, n),
-        "rule": pd.Series([rule_id] * n, dtype="str"),
-        "severity": pd.Series([rule.severity] * n, dtype="str"),
+        "rule": _repeat(rule_id, n),
+        "severity": _repeat(rule.severity, n),
         "message": _text(rule.message if message is None else message, n),
     })
 

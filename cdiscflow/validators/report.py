@@ -10,7 +10,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from rich.console import Console
 from rich.table import Table
 
@@ -44,8 +47,9 @@ def summary(result: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def to_json(result: Any) -> dict[str, Any]:
-    used = sorted(set(result.findings["rule"]))
+def _head(result: Any) -> dict[str, Any]:
+    """The JSON report without its findings."""
+    used = set(result.findings["rule"].unique())
     return {
         "format": JSON_FORMAT,
         "tool": f"cdiscflow {__version__}",
@@ -55,12 +59,49 @@ def to_json(result: Any) -> dict[str, Any]:
         "datasets": summary(result),
         "rules": [{"id": r.id, "severity": r.severity, "message": r.message, "scope": r.scope,
                    "fda": r.fda, "cdisc": r.cdisc} for r in RULES.values() if r.id in used],
-        "findings": _records(result.findings),
     }
 
 
+def to_json(result: Any) -> dict[str, Any]:
+    return {**_head(result), "findings": _records(result.findings)}
+
+
+def to_json_text(result: Any) -> str:
+    """``json.dumps(to_json(result), indent=2)`` plus a newline, the same text, with the
+    findings written from the columns: one json.dumps per distinct value, not per record."""
+    head = json.dumps(_head(result), indent=2)
+    body = _findings_json(result.findings)
+    findings = f"[\n{body}\n  ]" if body else "[]"
+    # the head ends with "\n}": the findings go in as its last key
+    return f'{head[:-2]},\n  "findings": {findings}\n}}\n'
+
+
+def _findings_json(frame: pd.DataFrame) -> str:
+    """The findings as the items of an indent=2 JSON list two levels deep, joined by ',\n'."""
+    if not len(frame):
+        return ""
+    pieces: list[pa.Array | str] = []
+    for i, f in enumerate(FIELDS):
+        pieces.append(("    {\n" if i == 0 else ",\n") + f'      "{f}": ')
+        pieces.append(_json_values(frame[f]))
+    pieces.append("\n    }")
+    records = pc.binary_join_element_wise(*pieces, "")
+    whole = pa.ListArray.from_arrays(pa.array([0, len(records)], type=pa.int32()), records)
+    return pc.binary_join(whole, ",\n")[0].as_py()
+
+
+def _json_values(s: pd.Series) -> pa.Array:
+    """Each value as JSON text (null when missing), encoding each distinct value once."""
+    if pd.api.types.is_integer_dtype(s.dtype):  # record numbers: all distinct, and plain
+        return pc.fill_null(pc.cast(pa.array(s, type=pa.int64()), pa.string()), "null")
+    codes, uniques = pd.factorize(s)
+    encoded = [json.dumps(v.item() if hasattr(v, "item") else v) for v in uniques]
+    texts = pa.array([*encoded, "null"], type=pa.string())
+    return texts.take(pa.array(np.where(codes < 0, len(encoded), codes)))
+
+
 def write_json(result: Any, path: str | os.PathLike[str]) -> None:
-    write_text_atomic(Path(path), json.dumps(to_json(result), indent=2) + "\n")
+    write_text_atomic(Path(path), to_json_text(result))
 
 
 _CSS = """
@@ -109,19 +150,57 @@ def to_html(result: Any) -> str:
     if not len(result.findings):
         parts.append("<p class=\"ok\">No findings.</p>")
     else:
-        parts.append("<table><thead><tr>" + "".join(f"<th>{f}</th>" for f in FIELDS)
+        parts.append(f"<p>One row per dataset, rule, variable, value and message: how many "
+                     f"records have it, of how many subjects, and the first {SHOWN_RECORDS} "
+                     f"record numbers (1-based, as a SAS viewer shows them). "
+                     f"validation.json lists every finding.</p>")
+        heads = [*GROUP_KEY, "findings", "subjects", "records"]
+        parts.append("<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in heads)
                      + "</tr></thead><tbody>")
-        for rec in _records(result.findings):
-            cells = []
-            for f in FIELDS:
-                v = rec[f]
-                cls = " class=\"sev\"" if f == "severity" else (" class=\"n\"" if f == "row"
-                                                                else "")
-                cells.append(f"<td{cls}>{e('' if v is None else str(v))}</td>")
-            parts.append(f"<tr class=\"{e(rec['severity'])}\">{''.join(cells)}</tr>")
+        for g in grouped(result.findings).itertuples(index=False):
+            cells = [f"<td class=\"sev\">{e(v)}</td>" if k == "severity" else f"<td>{e(v)}</td>"
+                     for k, v in zip(GROUP_KEY, g, strict=False)]
+            subjects = g.subjects if g.records else ""  # a finding about the dataset
+            cells += [f"<td class=\"n\">{g.findings}</td>", f"<td class=\"n\">{subjects}</td>",
+                      f"<td>{e(g.records)}</td>"]
+            parts.append(f"<tr class=\"{e(g.severity)}\">{''.join(cells)}</tr>")
         parts.append("</tbody></table>")
     parts.append("</body></html>\n")
     return "\n".join(parts)
+
+
+# the HTML report's findings table: one row per distinct combination of these
+GROUP_KEY = ("dataset", "rule", "severity", "variable", "value", "message")
+SHOWN_RECORDS = 10
+
+
+def grouped(frame: pd.DataFrame) -> pd.DataFrame:
+    """Findings grouped by ``GROUP_KEY``, in the order of each group's first finding, with
+    ``findings`` (how many), ``subjects`` (distinct non-blank USUBJIDs) and ``records`` (the
+    first ``SHOWN_RECORDS`` record numbers, '' for a finding about the dataset or variable).
+
+    A study with one unlisted term in a million records gets one row, not a million."""
+    frame = frame.reset_index(drop=True)
+    groups = frame.groupby(list(GROUP_KEY), sort=False, dropna=False)
+    out = groups.size().rename("findings").reset_index()
+    number = groups.ngroup()  # 0, 1, ... in the same first-finding order as ``out``
+    subject = frame["usubjid"].where(frame["usubjid"] != "")
+    out["subjects"] = subject.groupby(number).nunique().to_numpy()
+    out["records"] = _first_records(number.to_numpy(), frame["row"], len(out))
+    return out
+
+
+def _first_records(group: np.ndarray, rows: pd.Series, n_groups: int) -> list[str]:
+    """Per group, its first ``SHOWN_RECORDS`` record numbers, then how many more."""
+    order = np.argsort(group, kind="stable")
+    starts = np.searchsorted(group[order], np.arange(n_groups + 1))
+    text = rows.astype("str").fillna("").to_numpy(dtype=object)[order]
+    out = []
+    for a, b in zip(starts[:-1], starts[1:], strict=True):
+        shown = ", ".join(t for t in text[a:min(b, a + SHOWN_RECORDS)] if t)
+        more = b - a - SHOWN_RECORDS
+        out.append(f"{shown}, ... ({more} more)" if more > 0 and shown else shown)
+    return out
 
 
 def write_html(result: Any, path: str | os.PathLike[str]) -> None:
@@ -134,16 +213,17 @@ def to_junit(result: Any) -> str:
     f = result.findings
     suites = ET.Element("testsuites", name="cdiscflow validate", tests="0", failures="0")
     total = failures = 0
+    # one pass over the findings, not a filter per dataset and rule
+    by_case = dict(iter(f.groupby(["dataset", "rule"], sort=False)))
     for name in result.datasets:
-        mine = f[f["dataset"] == name]
         kind = "ADaM" if name.startswith("AD") and len(name) > 2 else "SDTM"
         rules = [r for r in RULES.values() if kind in r.scope]
         suite = ET.SubElement(suites, "testsuite", name=name, tests=str(len(rules)))
         failed = 0
         for r in rules:
             case = ET.SubElement(suite, "testcase", classname=f"{name}", name=r.id)
-            hits = mine[mine["rule"] == r.id]
-            if len(hits):
+            hits = by_case.get((name, r.id))
+            if hits is not None:
                 failed += 1
                 lines = [f"row {'' if pd.isna(h.row) else int(h.row)} {h.usubjid} {h.variable}="
                          f"{h.value!r}: {h.message}" for h in hits.head(200).itertuples()]

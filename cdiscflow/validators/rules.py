@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.compute as pc
 
 from cdiscflow.standards import sdtm_variables
+from cdiscflow.textops import arrow
 from cdiscflow.validators import findings
 from cdiscflow.validators.data import Dataset
 from cdiscflow.validators.schema import (
@@ -69,7 +69,21 @@ def _where(mask: pd.Series | np.ndarray) -> np.ndarray:
 
 def _text(s: pd.Series) -> pd.Series:
     """Character values stripped, '' for missing; numbers as their shortest text."""
-    return findings._text(s, len(s)).str.strip()
+    return findings._text(s, len(s), strip=True)
+
+
+def _column_text(ds: Dataset, column: str) -> pd.Series:
+    """``_text`` of a dataset's column, from its factorization (computed once per dataset)."""
+    frame = ds.frame
+    return findings._text(frame[column], len(frame), strip=True,
+                          factorized=ds.factorized(column))
+
+
+def _isin(text: pd.Series, allowed: pd.Series) -> np.ndarray:
+    """Whether each text is one of ``allowed``: Arrow's hash look-up against the distinct
+    allowed values (pandas' isin makes a Python object of every allowed value each call)."""
+    found = pc.is_in(arrow(text), value_set=pc.unique(arrow(allowed)))
+    return found.to_numpy(zero_copy_only=False).astype(bool)
 
 
 def _flag(ds: Dataset, column: str, bad: Callable[[pd.Series], pd.Series]) -> np.ndarray:
@@ -113,12 +127,12 @@ def _subjects_known_to(study: Study, reference: str, datasets: Iterable[Any],
     ref = study.get(reference)
     if ref is None or "USUBJID" not in ref.frame.columns:
         return
-    known = set(_text(ref.frame["USUBJID"]))
+    known = _column_text(ref, "USUBJID")
     for ds in datasets:
         if ds.name == reference or "USUBJID" not in ds.frame.columns:
             continue
         yield findings.rows(ds.name, ds.frame,
-                            _flag(ds, "USUBJID", lambda t: ~t.isin(known)),
+                            _flag(ds, "USUBJID", lambda t: ~_isin(t, known)),
                             rule_id, "USUBJID")
 
 
@@ -271,8 +285,8 @@ def reference_start_is_first_dose(study: Study) -> Found:
             [f"first EXSTDTC is {w}" for w in want.iloc[bad]], dtype="str"))
 
 
-def _not_one_to_one(frame: pd.DataFrame, a: str, b: str) -> np.ndarray:
-    x, y = _text(frame[a]), _text(frame[b])
+def _not_one_to_one(ds: Dataset, a: str, b: str) -> np.ndarray:
+    x, y = _column_text(ds, a), _column_text(ds, b)
     both = (x != "") & (y != "")
     pairs = pd.DataFrame({"a": x[both], "b": y[both]}).drop_duplicates()
     many_b = pairs.groupby("a")["b"].nunique()
@@ -288,7 +302,7 @@ def arm_pairs(study: Study) -> Found:
         return
     for code, desc in (("ARMCD", "ARM"), ("ACTARMCD", "ACTARM")):
         if {code, desc} <= set(dm.frame.columns):
-            yield findings.rows("DM", dm.frame, _not_one_to_one(dm.frame, code, desc),
+            yield findings.rows("DM", dm.frame, _not_one_to_one(dm, code, desc),
                                 "CF.ARM_PAIR", code, message=f"{code} and {desc} are not "
                                 "one-to-one across subjects")
 
@@ -310,7 +324,7 @@ def baseline_once(study: Study) -> Found:
         for flag in (f"{d}BLFL", f"{d}LOBXFL"):
             if flag not in frame.columns:
                 continue
-            flagged = _text(frame[flag]) == "Y"
+            flagged = _column_text(ds, flag) == "Y"
             dup = frame.loc[flagged, by].duplicated(keep=False)
             bad = _where(flagged)[dup.to_numpy()]
             yield findings.rows(ds.name, frame, bad, "CF.BASELINE_ONCE", flag,
@@ -325,10 +339,10 @@ def supp_parent(study: Study) -> Found:
             continue
         frame = ds.frame
         blank = pd.Series("", index=frame.index, dtype="str")
-        rdomain = _text(frame["RDOMAIN"])
-        idvar = _text(frame["IDVAR"]) if "IDVAR" in frame.columns else blank
-        idval = _text(frame["IDVARVAL"]) if "IDVARVAL" in frame.columns else blank
-        subj = _text(frame["USUBJID"])
+        rdomain = _column_text(ds, "RDOMAIN")
+        idvar = _column_text(ds, "IDVAR") if "IDVAR" in frame.columns else blank
+        idval = _column_text(ds, "IDVARVAL") if "IDVARVAL" in frame.columns else blank
+        subj = _column_text(ds, "USUBJID")
         # the parent is the dataset SUPPxx is named after; a split dataset (SUPPLBCH -> LBCH)
         # carries the domain abbreviation (LB) in RDOMAIN
         parent = study.get(ds.name[4:])
@@ -340,17 +354,17 @@ def supp_parent(study: Study) -> Found:
         if parent is None or "USUBJID" not in parent.frame.columns:
             reason[here] = f"parent dataset {ds.name[4:]} is not present"
         else:
-            psubj = _text(parent.frame["USUBJID"])
+            psubj = _column_text(parent, "USUBJID")
             subject_level = here & (idvar == "")
-            ok[subject_level.to_numpy()] = subj[subject_level].isin(set(psubj)).to_numpy()
+            ok[subject_level.to_numpy()] = _isin(subj[subject_level], psubj)
             reason[subject_level] = f"USUBJID is not in {parent.name}"
             for var in pd.unique(idvar[here & (idvar != "")]):
                 rows_ = here & (idvar == var)
                 if var not in parent.frame.columns:
                     reason[rows_] = f"IDVAR {var} is not a variable of {parent.name}"
                     continue
-                keys = set(psubj + "\x00" + _text(parent.frame[var]))
-                ok[rows_.to_numpy()] = (subj[rows_] + "\x00" + idval[rows_]).isin(keys).to_numpy()
+                keys = psubj + "\x00" + _column_text(parent, var)
+                ok[rows_.to_numpy()] = _isin(subj[rows_] + "\x00" + idval[rows_], keys)
                 reason[rows_] = f"no {parent.name} record with this USUBJID and {var}"
         bad = _where(~ok)
         yield findings.rows(ds.name, frame, bad, "CF.SUPP_PARENT", "IDVARVAL",
@@ -397,9 +411,12 @@ def _longest_bytes(s: pd.Series) -> int:
     """Bytes of the longest value without trailing blanks (what XPT stores), via pyarrow."""
     if not len(s):
         return 0
-    arr = pa.array(s.astype("str").fillna(""), type=pa.string())
-    longest = pc.max(pc.binary_length(pc.utf8_rtrim(arr, characters=" "))).as_py()
-    return int(longest or 0)
+    data = arrow(s)
+    lengths = pc.binary_length(data)
+    # trimming copies every value: only done when some value does end with a blank
+    if pc.any(pc.ends_with(data, " ")).as_py():
+        lengths = pc.binary_length(pc.utf8_rtrim(data, characters=" "))
+    return int(pc.max(lengths).as_py() or 0)
 
 
 @rule("CF.LENGTH")
@@ -449,7 +466,7 @@ def trtemfl(study: Study) -> Found:
 def param_one_to_one(study: Study) -> Found:
     for ds in study.adam:
         if {"PARAMCD", "PARAM"} <= set(ds.frame.columns):
-            yield findings.rows(ds.name, ds.frame, _not_one_to_one(ds.frame, "PARAMCD", "PARAM"),
+            yield findings.rows(ds.name, ds.frame, _not_one_to_one(ds, "PARAMCD", "PARAM"),
                                 "CF.PARAM_1TO1", "PARAMCD")
 
 
@@ -463,9 +480,8 @@ def aval_per_parameter(study: Study) -> Found:
         for col in ("AVAL", "AVALC"):
             if col in frame.columns:
                 has |= ~is_null(frame[col])
-        code = _text(frame["PARAMCD"])
-        with_value = set(code[has])
-        lacking = code[~code.isin(with_value)]
+        code = _column_text(ds, "PARAMCD")
+        lacking = code[~_isin(code, code[has])]
         first = lacking.drop_duplicates()
         yield findings.rows(ds.name, frame, _where(frame.index.isin(first.index)),
                             "CF.AVAL_PARAM", "PARAMCD")

@@ -22,6 +22,7 @@ from pandera.errors import SchemaErrors
 
 from cdiscflow.standards import find_codelist, sdtm_variables
 from cdiscflow.standards.adamig import AdamVariable, adam_variable, adam_variables
+from cdiscflow.textops import arrow
 from cdiscflow.validators import findings
 from cdiscflow.validators.data import Dataset
 
@@ -34,7 +35,8 @@ _TRUNCATED = rf"{_Y}(?:-{_M}(?:-{_D}(?:T{_H}(?::{_MI}(?::{_S})?)?{_TZ})?)?)?"
 _WITH_GAPS = rf"(?:{_Y}|-)-(?:{_M}|-)-(?:{_D}|-)(?:T(?:{_H}|-)(?::(?:{_MI}|-)(?::{_S})?)?)?"
 _ONE = rf"(?:{_TRUNCATED}|{_WITH_GAPS})"
 ISO8601 = re.compile(rf"{_ONE}(?:/{_ONE})?")
-_FULL_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
+_DATE = r"\d{4}-\d{2}-\d{2}"
+_FULL_DATE = re.compile(rf"({_DATE})")
 
 
 Factorized = tuple[np.ndarray, object]  # (codes, uniques) as pd.factorize gives them
@@ -78,10 +80,17 @@ class _Memo:
     def duplicated(self, df: pd.DataFrame, keys: list[str]) -> pd.Series:
         """Records sharing all ``keys`` with another, from the columns' factor codes."""
         combined = np.zeros(len(df), dtype="int64")
+        span = 1  # combined is below span
         for k in keys:
             codes, uniques = self.of(k, df[k])
-            # mixed radix, re-factorized at each step so the numbers stay below len(df)**2
-            combined = pd.factorize(combined * (len(uniques) + 1) + (codes + 1))[0]
+            radix = len(uniques) + 1
+            if span * radix >= 2**62:
+                # re-factorized only when the mixed-radix number would overflow: it is then
+                # below len(df) again
+                combined = pd.factorize(combined)[0]
+                span = len(df) + 1
+            combined = combined * radix + (codes + 1)
+            span *= radix
         return pd.Series(combined, index=df.index).duplicated(keep=False)
 
 
@@ -105,7 +114,52 @@ def _by_value(s: pd.Series, ok: Callable[[pd.Series], pd.Series],
 
 
 def iso8601_ok(values: pd.Series) -> pd.Series:
-    """True for values that are ISO 8601 date/times with real calendar dates."""
+    """True for values that are ISO 8601 date/times with real calendar dates.
+
+    ASCII text is judged by Arrow's regex engine (RE2, in C++); anything else by Python's re,
+    whose \\d also takes other scripts' digits. On ASCII the two agree exactly."""
+    data = arrow(values)
+    ascii_ = pc.fill_null(pc.string_is_ascii(data), False).to_numpy(zero_copy_only=False)
+    out = np.zeros(len(values), dtype=bool)
+    if ascii_.any():
+        out[ascii_] = _iso8601_ascii(data.filter(pa_.array(ascii_)))
+    if not ascii_.all():
+        out[~ascii_] = _iso8601_python(values[~ascii_]).to_numpy(dtype=bool)
+    return pd.Series(out, index=values.index)
+
+
+def _re2(pattern: str) -> str:
+    """A pattern of this module for RE2 on ASCII text (where Python's \\d is [0-9])."""
+    return pattern.replace(r"\d", "[0-9]")
+
+
+_ISO8601_RE2 = f"^(?:{_re2(ISO8601.pattern)})$"
+_FULL_DATE_RE2 = f"(?P<date>{_re2(_DATE)})"
+_LAST_PART_RE2 = "(?P<part>[^/]*)$"  # after the last '/' of an interval (or all of it)
+
+
+def _iso8601_ascii(data: pa_.Array) -> np.ndarray:
+    shape = pc.fill_null(pc.match_substring_regex(data, _ISO8601_RE2), False)
+    # the first full date, and the second one of an interval, must be real dates
+    real = _real_first_date(data) & _real_first_date(_extracted(data, _LAST_PART_RE2, "part"))
+    return shape.to_numpy(zero_copy_only=False) & real
+
+
+def _extracted(data: pa_.Array, pattern: str, group: str) -> pa_.Array:
+    """The named group of the first match of ``pattern`` in each value, null for no match."""
+    found = pc.extract_regex(data, pattern=pattern)
+    return pc.if_else(found.is_valid(), found.field(group), None)
+
+
+def _real_first_date(data: pa_.Array) -> np.ndarray:
+    """Whether the first full date (yyyy-mm-dd) in each value is a real date; True where
+    there is none."""
+    full = pd.Series(_extracted(data, _FULL_DATE_RE2, "date").to_numpy(zero_copy_only=False))
+    return (pd.to_datetime(full, format="%Y-%m-%d", errors="coerce").notna()
+            | full.isna()).to_numpy(dtype=bool)
+
+
+def _iso8601_python(values: pd.Series) -> pd.Series:
     shape = values.str.fullmatch(ISO8601).fillna(False).astype(bool)
     full = values.str.extract(_FULL_DATE, expand=False)
     real = pd.to_datetime(full, format="%Y-%m-%d", errors="coerce").notna() | full.isna()
@@ -325,7 +379,8 @@ def validate_schema(ds: Dataset) -> pd.DataFrame:
         return findings.empty()
     frame = ds.frame.reset_index(drop=True)
     try:
-        built.schema.validate(frame, lazy=True)
+        # inplace: the frame is our own (reset_index made it), so no defensive copy of it
+        built.schema.validate(frame, lazy=True, inplace=True)
     except SchemaErrors as exc:
         return _to_findings(ds, frame, exc.failure_cases, built.messages)
     return findings.empty()
