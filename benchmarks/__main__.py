@@ -28,6 +28,7 @@ STAGES = [
     ("xpt_write", "xpt_write_peer", "LB records"),
     ("xpt_read", "xpt_read_peer", "LB records"),
     ("end_to_end", None, "LB records"),
+    ("end_to_end_chunked", None, "LB records"),
 ]
 
 
@@ -90,7 +91,8 @@ def main() -> None:
             median, peak = _median(stage, work, args.repeat)
             if stage == "xpt_write":
                 xpt_mb = (work / "lb_ours.xpt").stat().st_size / 2**20
-            mb = raw_mb if stage in ("read_raw", "map_derive", "end_to_end") else xpt_mb
+            mb = raw_mb if stage in ("read_raw", "map_derive") or "end_to_end" in stage \
+                else xpt_mb
             row = {"stage": stage, "records": records, "median_s": round(median, 3),
                    "records_per_s": round(records / median), "mb_per_s": round(mb / median, 1),
                    "peak_rss_mb": round(peak, 1)}
@@ -98,11 +100,28 @@ def main() -> None:
                 peer_s, _ = _median(peer, work, args.repeat)
                 row.update({"peer": peer.replace("_peer", "") + " (" + _peer_name(peer) + ")",
                             "peer_median_s": round(peer_s, 3), "ratio": round(peer_s / median, 2)})
+            if stage == "end_to_end_chunked" and "end_to_end" in wanted:
+                row["identical_to_unchunked"] = _same_tree(work / "end_to_end_out",
+                                                           work / "end_to_end_chunked_out")
+                if not row["identical_to_unchunked"]:
+                    raise SystemExit("the chunked run's output differs from the whole run's")
             rows.append(row)
             console.print(f"  {stage}: {median:.2f} s", highlight=False)
     _table(console, rows, args.repeat)
+    for r in rows:
+        if "identical_to_unchunked" in r:
+            console.print("end_to_end_chunked output byte-identical to end_to_end: "
+                          + ("yes" if r["identical_to_unchunked"] else "NO"), highlight=False)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
+
+
+def _same_tree(a: Path, b: Path) -> bool:
+    """Every file of two output folders byte for byte (run reports included)."""
+    files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    files_b = sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    return files_a == files_b and all(
+        (a / f).read_bytes() == (b / f).read_bytes() for f in files_a)
 
 
 def _peer_name(peer: str) -> str:

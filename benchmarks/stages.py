@@ -74,10 +74,14 @@ def _prepare(work: Path) -> Callable[[], object]:
         # reading the XPT files is the xpt_read stage: here only schemas and rules count
         datasets = load_folder(work / "validate")
         return lambda: validate(datasets)
-    if stage == "end_to_end":
-        out = work / "e2e_out"
+    if stage in ("end_to_end", "end_to_end_chunked"):
+        # the chunked run splits the subjects into about four chunks (the default chunk size
+        # leaves a 1M-record study whole); its output must equal the whole run's byte for byte
+        out = work / f"{stage}_out"
         cmd = [str(Path(sys.executable).parent / "cdiscflow"), "run", str(STUDY), "--raw",
                str(raw), "--out", str(out)]
+        if stage == "end_to_end_chunked":
+            cmd += ["--chunk-records", str(_raw_records(raw) // 4 + 1)]
 
         def run() -> None:
             shutil.rmtree(out, ignore_errors=True)
@@ -87,6 +91,10 @@ def _prepare(work: Path) -> Callable[[], object]:
                 raise SystemExit(f"cdiscflow run failed:\n{done.stdout}\n{done.stderr}")
         return run
     raise SystemExit(f"unknown stage {stage}")
+
+
+def _raw_records(raw: Path) -> int:
+    return sum(sum(1 for _ in f.open("rb")) - 1 for f in raw.glob("*.csv"))
 
 
 def main() -> None:
