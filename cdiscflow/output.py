@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyreadstat
 
 from cdiscflow.atomic import write_text_atomic
 from cdiscflow.datasetjson import dataset_json, write_dataset_json
@@ -183,11 +184,14 @@ def write_adam_package(study: LoadedStudy, layout: Layout, datasets: Sequence[Da
     return written
 
 
-def read_datasets(folder: Path) -> list[WrittenDataset]:
+def read_datasets(folder: Path, *, columns_only: bool = False) -> list[WrittenDataset]:
     """The datasets of a folder as written, split parts put back together in order: a split
     dataset's parts are LB1, LB2, ... (files lb1.xpt, lb2.xpt); a split always has at least two
-    parts, which tells them from a dataset whose own name ends in a digit."""
-    read = [(path, *read_xpt(path)) for path in sorted(folder.glob("*.xpt"))]
+    parts, which tells them from a dataset whose own name ends in a digit.
+
+    ``columns_only``: frames without records (the variables are read from the headers)."""
+    read = [(path, *(_read_header(path) if columns_only else read_xpt(path)))
+            for path in sorted(folder.glob("*.xpt"))]
     members = {str(meta["dataset"]) for _, _, meta in read}
     groups: dict[str, list[tuple[Path, pd.DataFrame, dict[str, Any]]]] = {}
     for path, frame, meta in read:
@@ -208,6 +212,13 @@ def read_datasets(folder: Path) -> list[WrittenDataset]:
     return out
 
 
+def _read_header(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    _, meta = pyreadstat.read_xport(str(path), metadataonly=True)
+    # the variables' names as columns of a frame without records (no XptVariable detail)
+    return pd.DataFrame(columns=meta.column_names), {"dataset": meta.table_name,
+                                                     "label": meta.file_label, "variables": []}
+
+
 def describe_adam_folder(study: LoadedStudy, layout: Layout,
                          formats: Sequence[str] = ("xpt",)) -> Define | None:
     """define.xml, define.html (and Dataset-JSON) for the ADaM datasets already written in the
@@ -217,7 +228,8 @@ def describe_adam_folder(study: LoadedStudy, layout: Layout,
     if not folder.is_dir() or not any(folder.glob("*.xpt")):
         return None
     written = read_datasets(folder)
-    sdtm = {w.name: w.frame for w in read_datasets(layout.sdtm_dir)}
+    # SDTM variables name the Predecessors: their names are all that is needed
+    sdtm = {w.name: w.frame for w in read_datasets(layout.sdtm_dir, columns_only=True)}
     info = study.spec.study
     define = adam_define(info.studyid, info.title or info.studyid, info.created, written,
                          predecessors=sdtm)

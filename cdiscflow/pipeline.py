@@ -27,7 +27,6 @@ from cdiscflow.xpt import XptError
 @dataclass
 class RunOutcome:
     study: LoadedStudy
-    sdtm: dict[str, DomainResult]
     defects: DefectLog
     report: dict[str, Any]
     validation: ValidationResult | None = None  # of the datasets written (SDTM, ADaM)
@@ -68,7 +67,13 @@ def run_study(study_dir: Path, raw_dir: Path | None, out_dir: Path,
     out = staging_dir(out_dir)
     try:
         written = Layout(out, study.spec.study.studyid, layout)
-        report = write_results(sdtm, ts, study, written, defects, formats)
+        try:
+            report = write_results(sdtm, ts, study, written, defects, formats)
+        except XptError as exc:
+            raise _with_raw_source(exc, sdtm) from None
+        # the datasets are on disk now, and the later stages read them from there: a large
+        # study's frames are not kept through ADaM and validation
+        sdtm.clear()
         if adam is not None:  # ADaM from the SDTM just written, then the reviewer's report
             report["adam"] = run_adam(adam, written.sdtm_dir, written.adam_dir,
                                       written.report_dir, study.spec.study.created)
@@ -77,13 +82,10 @@ def run_study(study_dir: Path, raw_dir: Path | None, out_dir: Path,
         validation = validate_run([written.sdtm_dir, written.adam_dir], written.report_dir)
         write_manifest(out, _inputs(study, raw_dir))
         publish(out, out_dir)
-    except XptError as exc:
-        discard(out)
-        raise _with_raw_source(exc, sdtm) from None
     except BaseException:
         discard(out)
         raise
-    return RunOutcome(study, sdtm, defects, report, validation, chunks)
+    return RunOutcome(study, defects, report, validation, chunks)
 
 
 def _with_raw_source(exc: XptError, sdtm: dict[str, DomainResult]) -> CdiscflowError:
