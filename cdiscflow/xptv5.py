@@ -210,34 +210,94 @@ def _format_name(name: bytes, width: int, decimals: int) -> str | None:
 def from_ibm(cells: np.ndarray) -> np.ndarray:
     """(n, 8) uint8 big-endian IBM doubles as float64; missing values (``.``, ``.A``-``.Z``,
     ``._``: a tag byte followed by zeros) as NaN."""
-    word = cells.copy().view(">u8").reshape(-1).astype(np.uint64)
-    first = cells[:, 0]
-    rest_zero = ~cells[:, 1:].any(axis=1)
-    missing = rest_zero & ((first == 0x2E) | (first == 0x5F) | ((first >= 0x41) & (first <= 0x5A)))
-    fraction = (word & np.uint64(0x00FFFFFFFFFFFFFF)).astype(np.float64)
-    exponent = ((word >> np.uint64(56)) & np.uint64(0x7F)).astype(np.int64) - 64
-    value = np.ldexp(fraction, 4 * exponent - 56)
-    value = np.where((word >> np.uint64(63)).astype(bool), -value, value)
-    value[missing] = np.nan
+    cells = np.ascontiguousarray(cells, dtype=np.uint8)
+    return ibm_words_to_float(cells.view(">u8").reshape(-1).astype(np.uint64))
+
+
+_TAGS = np.arange(256)
+# per leading byte: the factor taking the 56-bit fraction to the number (sign and base-16
+# exponent; always a normal double, so the product is exact), and whether a zero fraction
+# there is a missing value (``.``, ``.A``-``.Z``, ``._``) rather than 0
+_IBM_SCALE = np.where(_TAGS >= 0x80, -1.0, 1.0) * np.ldexp(1.0, 4 * ((_TAGS & 0x7F) - 64) - 56)
+_MISSING_TAG = np.isin(_TAGS, [0x2E, 0x5F, *range(0x41, 0x5B)])
+
+
+def ibm_words_to_float(word: np.ndarray) -> np.ndarray:
+    """IBM doubles held as native uint64 words as float64 (missing values as NaN)."""
+    fraction = word & np.uint64(0x00FFFFFFFFFFFFFF)
+    tag = (word >> np.uint64(56)).astype(np.uint8)
+    value = fraction.astype(np.float64)
+    value *= _IBM_SCALE[tag]
+    # only a zero fraction can be missing: look at those few cells' tags
+    zero = np.flatnonzero(fraction == 0)
+    value[zero[_MISSING_TAG[tag[zero]]]] = np.nan
     return value
 
 
+def _number_column(body: np.ndarray, rows: int, width: int, at: int) -> np.ndarray:
+    """The 8-byte cells at byte ``at`` of every record, read in place (a strided view of the
+    file's bytes, no copy of the column first) and decoded."""
+    if rows == 0:
+        return np.empty(0, dtype=np.float64)
+    cells = np.ndarray((rows,), dtype=">u8", buffer=body, offset=at, strides=(width,))
+    return ibm_words_to_float(cells.astype(np.uint64))
+
+
+def _text_column(body: np.ndarray, rows: int, width: int, at: int, length: int) -> pa.Array:
+    """The fixed-width text at byte ``at`` of every record as Arrow large_string with trailing
+    blanks cut: the cells are copied out as one buffer of ``length``-byte values (no Python
+    str per value) and Arrow trims them."""
+    if rows == 0:
+        return pa.array([], type=pa.large_string())
+    cells = np.ndarray((rows,), dtype=f"V{length}", buffer=body, offset=at, strides=(width,))
+    data = cells.copy().view(np.uint8)
+    if data.max() >= 0x80:
+        # not ASCII: Arrow checks the UTF-8 (and refuses what is not) as it always has
+        fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(length), rows,
+                                                     [None, pa.py_buffer(data)])
+        text = fixed.cast(pa.large_binary()).cast(pa.large_string())
+    else:
+        offsets = np.arange(0, (rows + 1) * length, length, dtype=np.int64)
+        text = pa.LargeStringArray.from_buffers(rows, pa.py_buffer(offsets),
+                                                pa.py_buffer(data))
+    return pc.utf8_rtrim(text, characters=" ")
+
+
+def _data_rows(body: np.ndarray, width: int) -> int:
+    """Records in the observation bytes: the file ends in blank padding, and trailing rows
+    made only of blanks are that padding, not data. Looks back from the end in growing
+    steps, so only the tail of the data is scanned."""
+    rows = len(body) // width
+    step = 64
+    while rows:
+        start = max(0, rows - step)
+        tail = body[start * width:rows * width].reshape(-1, width)
+        kept = np.flatnonzero((tail != 0x20).any(axis=1))
+        if kept.size:
+            return start + int(kept[-1]) + 1
+        rows, step = start, step * 2
+    return 0
+
+
 def read_member(data: bytes) -> Member:
-    """Parse a whole one-member XPT v5 file held in memory."""
+    """Parse a whole one-member XPT v5 file held in memory.
+
+    Columns are decoded from views of ``data``: the observations are never copied as a whole.
+    """
     if not data.startswith(LIBRARY_V5):
         raise ValueError("not a SAS XPORT version 5 file (no library header record)")
-    member = data[3 * RECORD:]
-    if not member.startswith(b"HEADER RECORD*******MEMBER  HEADER RECORD!!!!!!!"):
+    base = 3 * RECORD  # where the member starts
+    if not data.startswith(b"HEADER RECORD*******MEMBER  HEADER RECORD!!!!!!!", base):
         raise ValueError("no member header record where XPT v5 puts it")
-    namestr_size = int(member[74:78])
-    descriptor = member[2 * RECORD:4 * RECORD]
+    namestr_size = int(data[base + 74:base + 78])
+    descriptor = data[base + 2 * RECORD:base + 4 * RECORD]
     dataset = _text(descriptor[8:16])
     label = _text(descriptor[RECORD + 32:RECORD + 72])
-    count = int(member[4 * RECORD + 54:4 * RECORD + 58])
-    start = 5 * RECORD
+    count = int(data[base + 4 * RECORD + 54:base + 4 * RECORD + 58])
+    start = base + 5 * RECORD
     names, labels, is_char, lengths, formats, positions = [], [], [], [], [], []
     for i in range(count):
-        ns = member[start + i * namestr_size:start + (i + 1) * namestr_size]
+        ns = data[start + i * namestr_size:start + (i + 1) * namestr_size]
         is_char.append(int.from_bytes(ns[0:2], "big") == 2)
         lengths.append(int.from_bytes(ns[4:6], "big"))
         names.append(_text(ns[8:16]))
@@ -247,25 +307,13 @@ def read_member(data: bytes) -> Member:
         positions.append(int.from_bytes(ns[84:88], "big"))
     block = count * namestr_size
     obs = start + block + (-block % RECORD)
-    if not member[obs:].startswith(b"HEADER RECORD*******OBS     HEADER RECORD!!!!!!!"):
+    if not data.startswith(b"HEADER RECORD*******OBS     HEADER RECORD!!!!!!!", obs):
         raise ValueError("no observation header record after the variable descriptions")
-    body = np.frombuffer(member, dtype=np.uint8, offset=obs + RECORD)
+    body = np.frombuffer(data, dtype=np.uint8, offset=min(obs + RECORD, len(data)))
     width = sum(lengths)
-    rows = len(body) // width if width else 0
-    table = body[:rows * width].reshape(rows, width)
-    # the file ends in blank padding: trailing rows made only of blanks are padding, not data
-    blank = (table == 0x20).all(axis=1)
-    while rows and blank[rows - 1]:
-        rows -= 1
-    table = table[:rows]
+    rows = _data_rows(body, width) if width else 0
     columns: dict[str, np.ndarray | pa.Array] = {}
     for name, char, length, at in zip(names, is_char, lengths, positions, strict=True):
-        cells = np.ascontiguousarray(table[:, at:at + length])
-        if char:
-            fixed = pa.FixedSizeBinaryArray.from_buffers(
-                pa.binary(length), rows, [None, pa.py_buffer(cells.tobytes())])
-            columns[name] = pc.utf8_rtrim(fixed.cast(pa.binary()).cast(pa.string()),
-                                          characters=" ")
-        else:
-            columns[name] = from_ibm(cells)
+        columns[name] = (_text_column(body, rows, width, at, length) if char
+                         else _number_column(body, rows, width, at))
     return Member(dataset, label, names, labels, is_char, lengths, formats, columns, rows)
