@@ -174,3 +174,13 @@ def lookup(keys: pd.Series, table_keys: pd.Series, table_values: pd.Series) -> p
     values = table_values.iloc[positions].reset_index(drop=True)
     values.index = keys.index
     return values.where(pd.Series(found, index=keys.index))
+
+
+def is_in(values: pd.Series, candidates: pd.Series) -> pd.Series:
+    """``values.isin(candidates)`` for text through Arrow's hash lookup (pandas walks the
+    candidates in Python for Arrow strings); a missing value is in when a candidate is."""
+    if len(candidates) == 0:
+        return pd.Series(False, index=values.index)
+    found = pc.is_in(arrow(values), value_set=pc.unique(arrow(candidates)))
+    return pd.Series(pc.fill_null(found, False).to_numpy(zero_copy_only=False),
+                     index=values.index)

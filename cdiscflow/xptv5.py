@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -26,9 +26,9 @@ _HEADER = b"HEADER RECORD*******%-7s HEADER RECORD!!!!!!!%s  "
 _FORMAT_RE = re.compile(r"^(?P<name>\$?[A-Z_]*?)(?P<width>\d*)\.?(?P<decimals>\d*)$")
 _VERSION = b"6.06    "
 _OS = b"bsd4.2  "
-# rows per block of the observation buffer: large enough to amortise numpy calls, small
-# enough to keep a 10-million-row dataset out of memory all at once
-CHUNK_ROWS = 100_000
+# bytes of records laid out at a time: large enough to amortise the per-column calls, small
+# enough that a 10-million-record (2 GB) dataset never has its file bytes in memory at once
+SLICE_BYTES = 16 * 2**20
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,9 @@ class Column:
     is_char: bool
     length: int  # bytes in each record (8 for numbers)
     format: str | None  # "DATE9." style or None
-    values: np.ndarray  # char: object array of str; num: float64 with NaN for missing
+    # sliced by rows as the records are written. char: Arrow text or an object array of str
+    # (missing and trailing blanks allowed); num: anything numpy reads as float64, NaN missing
+    values: Any
     specials: dict[int, str] | None = None  # row -> special missing code ("A".."Z", "_")
 
 
@@ -115,64 +117,116 @@ def ibm_doubles(values: np.ndarray, specials: dict[int, str] | None = None) -> n
     (callers refuse the rest). Missing is ``.`` (0x2E) followed by zeros; special missing
     values ``.A``-``.Z`` and ``._`` store their letter in place of the dot.
     """
-    x = np.asarray(values, dtype=np.float64)
+    x = np.ascontiguousarray(values, dtype=np.float64)
     missing = np.isnan(x)
-    mantissa, exp2 = np.frexp(np.where(missing, 0.0, np.abs(x)))  # |x| = m * 2**e, m in [.5, 1)
+    # integer work on the IEEE bits: |x| = m * 2**(e - 1075), m the 53-bit significand
+    # (every accepted non-zero number is a normal double, so its leading 1 is implicit)
+    bits = x.view(np.uint64)
+    exp2 = ((bits >> np.uint64(52)) & np.uint64(0x7FF)).astype(np.int64) - 1022  # m in [.5, 1)
     exp16 = -(-exp2 // 4)  # ceil(e / 4): the base-16 exponent
     shift = 4 * exp16 - exp2  # 0..3 bits to reach a fraction in [1/16, 1)
-    fraction = np.ldexp(mantissa, 56 - shift).astype(np.uint64)
-    top = (np.signbit(x) & (x != 0)).astype(np.uint64) << np.uint64(63)
-    top |= (exp16 + 64).astype(np.uint64) << np.uint64(56)
+    significand = (bits & np.uint64(2**52 - 1)) | np.uint64(2**52)
+    fraction = significand << (3 - shift).astype(np.uint64)  # 53 bits placed in 56
+    top = (bits & np.uint64(2**63)) | ((exp16 + 64).astype(np.uint64) << np.uint64(56))
     word = np.where(x == 0, np.uint64(0), top | fraction)
-    word = np.where(missing, np.uint64(0x2E) << np.uint64(56), word)
+    word[missing] = np.uint64(0x2E) << np.uint64(56)
     for row, code in (specials or {}).items():
         word[row] = np.uint64(ord(code)) << np.uint64(56)
     return word.astype(">u8").view(np.uint8).reshape(-1, 8)
 
 
-def _char_bytes(values: np.ndarray | pa.Array, length: int) -> np.ndarray:
+def significant_text(values: np.ndarray | pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Text as one Arrow array with missing values as ``""`` and trailing blanks cut: what
+    XPT stores (blank-padded) and readers give back. ``values``: Arrow text, or an object
+    array of str. Values are only copied to cut blanks when some value ends in one."""
+    text = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(
+        np.asarray(values, dtype=object), type=pa.string())
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    if pa.types.is_null(text.type):
+        text = text.cast(pa.string())
+    text = pc.fill_null(text, "")
+    if ends_in_blank(text).any():
+        text = pc.utf8_rtrim(text, characters=" ")
+    return text
+
+
+def text_buffers(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The value offsets (n + 1) and the byte buffer of an Arrow string or large_string
+    array, as numpy views; value ``i`` is ``data[offsets[i]:offsets[i + 1]]``."""
+    n = len(text)
+    wide = pa.types.is_large_string(text.type)
+    offsets_buf, data_buf = text.buffers()[1:3]
+    if n == 0 or offsets_buf is None:
+        return np.zeros(n + 1, dtype=np.int64), np.empty(0, dtype=np.uint8)
+    offsets = np.frombuffer(offsets_buf, dtype=np.int64 if wide else np.int32, count=n + 1,
+                            offset=text.offset * (8 if wide else 4))
+    data = (np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None
+            else np.empty(0, dtype=np.uint8))
+    return offsets, data
+
+
+def ends_in_blank(text: pa.Array) -> np.ndarray:
+    """Whether each value (of a string array without nulls) ends in a blank."""
+    offsets, data = text_buffers(text)
+    if data.size == 0:
+        return np.zeros(len(text), dtype=bool)
+    ends = offsets[1:]
+    return (ends > offsets[:-1]) & (data[np.maximum(ends - 1, 0)] == 0x20)
+
+
+def _char_bytes(values: np.ndarray | pa.Array | pa.ChunkedArray, length: int) -> np.ndarray:
     """ASCII text as an (n, length) uint8 array padded with blanks.
 
     Arrow pads every value to the same width in C++, after which the values lie back to back
     in one buffer that numpy can view without a per-value Python step.
     """
-    text = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(
-        np.asarray(values, dtype=object), type=pa.string())
-    if isinstance(text, pa.ChunkedArray):
-        text = text.combine_chunks()
-    padded = pc.utf8_rpad(pc.fill_null(text.cast(pa.string()), ""), width=length, padding=" ")
+    padded = pc.utf8_rpad(significant_text(values), width=length, padding=" ")
     n = len(padded)
     if n == 0:
         return np.empty((0, length), dtype=np.uint8)
-    offsets = np.frombuffer(padded.buffers()[1], dtype=np.int32, count=n + 1,
-                            offset=padded.offset * 4)
-    data = np.frombuffer(padded.buffers()[2], dtype=np.uint8)
+    offsets, data = text_buffers(padded)
     return data[offsets[0]:offsets[0] + n * length].reshape(n, length)
 
 
-def write_observations(fh: BinaryIO, columns: Sequence[Column], rows: int,
-                       chunk_rows: int = CHUNK_ROWS) -> int:
-    """Write the fixed-width records in blocks, then blank padding to a whole record.
+def _place(block: np.ndarray, cells: np.ndarray, at: int, width: int) -> None:
+    """Copy (n, length) cells into bytes ``at`` to ``at + length`` of each ``width``-byte record
+    of ``block``, a value (not a byte) at a time: numpy copies a whole ``V<length>`` item per
+    step, much faster than a two-dimensional byte copy for narrow columns."""
+    n, length = cells.shape
+    if n == 0:
+        return
+    item = np.dtype(f"V{length}")
+    target = np.ndarray((n,), dtype=item, buffer=block, offset=at, strides=(width,))
+    target[...] = np.ascontiguousarray(cells).view(item).reshape(n)
 
-    Returns the number of bytes written.
+
+def write_observations(fh: BinaryIO, columns: Sequence[Column], rows: int,
+                       slice_bytes: int | None = None) -> int:
+    """Write the fixed-width records, then blank padding to a whole record.
+
+    The records are laid out and written a slice at a time, each of at most ``slice_bytes``
+    (default :data:`SLICE_BYTES`, at least one record), so memory stays bounded however many
+    records there are; the bytes do not depend on the slice size. Returns the bytes written.
     """
     width = sum(c.length for c in columns)
     offsets = np.cumsum([0] + [c.length for c in columns])
+    step = max(1, (SLICE_BYTES if slice_bytes is None else slice_bytes) // max(1, width))
     written = 0
-    for start in range(0, rows, chunk_rows):
-        stop = min(rows, start + chunk_rows)
-        block = np.empty((stop - start, width), dtype=np.uint8)
+    for start in range(0, rows, step):
+        stop = min(rows, start + step)
+        block = np.empty((stop - start) * width, dtype=np.uint8)
         for col, at in zip(columns, offsets, strict=False):
             piece = col.values[start:stop]
             if col.is_char:
-                block[:, at:at + col.length] = _char_bytes(piece, col.length)
+                cells = _char_bytes(piece, col.length)
             else:
                 specials = {r - start: c for r, c in (col.specials or {}).items()
                             if start <= r < stop}
-                block[:, at:at + 8] = ibm_doubles(piece, specials)
-        data = block.tobytes()
-        fh.write(data)
-        written += len(data)
+                cells = ibm_doubles(piece, specials)
+            _place(block, cells, at, width)
+        fh.write(block.data)
+        written += block.size
     pad = -written % RECORD
     fh.write(b" " * pad)
     return written + pad

@@ -29,7 +29,7 @@ def ours(df: pd.DataFrame, lengths: dict[str, int], formats: dict[str, str],
                            values))
     buf = io.BytesIO()
     buf.write(header_bytes("DS", "A dataset", cols, STAMP))
-    write_observations(buf, cols, len(df), chunk_rows=7)  # many blocks, odd size
+    write_observations(buf, cols, len(df), slice_bytes=7 * 103)  # many slices, odd size
     return buf.getvalue()
 
 

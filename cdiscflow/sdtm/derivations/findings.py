@@ -155,7 +155,8 @@ def derive_baseline_flag(df: pd.DataFrame, *, new_var: str, by: list[str], dtc: 
     out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     eligible = dates.on_or_before(out[dtc], out[ref]).fillna(False).astype(bool)
     has_result = out[result].astype("string").str.strip().fillna("") != ""
-    cand = out[eligible & has_result]
+    # only the columns the choice needs: the frame's other columns are not copied
+    cand = out.loc[eligible & has_result, list(dict.fromkeys([*by, dtc]))]
     flag = pd.Series(pd.NA, index=out.index, dtype="string")
     if len(cand):
         order = cand.assign(_d=cand[dtc].astype("string")).sort_values(

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from cdiscflow.sdtm import dates
 from cdiscflow.sdtm.derivations.registry import Param, Report, derivation
-from cdiscflow.textops import format_numbers, map_text, to_number
+from cdiscflow.textops import (
+    STRING,
+    arrow,
+    format_numbers,
+    lookup,
+    map_text,
+    per_distinct,
+    to_number,
+)
 
 
 @derivation(
@@ -25,14 +35,20 @@ def derive_extreme_date(df: pd.DataFrame, *, new_var: str, sources: pd.DataFrame
     """
     if mode not in ("first", "last"):
         raise ValueError(f"mode must be first or last, not {mode!r}")
-    src = sources.dropna(subset=["VALUE"])
+    src = sources.dropna(subset=["USUBJID", "VALUE"])
     src = src[src["VALUE"].astype("string").str.len() >= 10]  # only complete dates anchor a subject
-    src = src.sort_values(["USUBJID", "VALUE"], kind="stable")
-    pick = src.groupby("USUBJID", sort=False)["VALUE"]
-    extreme = pick.first() if mode == "first" else pick.last()
+    # ISO 8601 text sorts in time order: the first date is the smallest text, the last the
+    # largest (one hash aggregation instead of sorting every record)
+    table = pa.table({"USUBJID": arrow(src["USUBJID"]), "VALUE": arrow(src["VALUE"])})
+    how = "min" if mode == "first" else "max"
+    found = table.group_by("USUBJID").aggregate([("VALUE", how)])
     out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
-    out[new_var] = out["USUBJID"].map(extreme).astype("string")
+    out[new_var] = lookup(out["USUBJID"], _text(found["USUBJID"]), _text(found[f"VALUE_{how}"]))
     return out
+
+
+def _text(column: pa.ChunkedArray) -> pd.Series:
+    return pd.Series(pd.arrays.ArrowStringArray(column.combine_chunks()), dtype=STRING)
 
 
 @derivation(
@@ -103,18 +119,24 @@ def derive_epoch(df: pd.DataFrame, *, new_var: str, dtc: str, epochs: list[str],
     if len(epochs) != len(ends) + 1 or len(ends_inclusive) != len(ends):
         raise ValueError("epochs needs one more entry than ends, and ends_inclusive one per end")
     out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
-    result = pd.Series(pd.NA, index=out.index, dtype="string")
-    undecided = dates.date_part(out[dtc]).notna()
+    # placed once per distinct (date, ends) combination: records share them heavily
+    out[new_var] = per_distinct(lambda d, *e: _epoch(d, e, epochs, ends_inclusive),
+                                *(out[c].astype("string") for c in [dtc, *ends]))
+    return out
+
+
+def _epoch(dtc: pd.Series, ends: Sequence[pd.Series], epochs: list[str],
+           ends_inclusive: list[bool]) -> pd.Series:
+    result = pd.Series(pd.NA, index=dtc.index, dtype="string")
+    undecided = dates.date_part(dtc).notna()
     for name, end, inclusive in zip(epochs, ends, ends_inclusive, strict=False):
-        test = (dates.on_or_before(out[dtc], out[end]) if inclusive
-                else dates.before(out[dtc], out[end]))
+        test = dates.on_or_before(dtc, end) if inclusive else dates.before(dtc, end)
         hit = undecided & test.fillna(False).astype(bool)
         result[hit] = name
         # a record that cannot be compared with this end is placed in no epoch
         undecided &= test.eq(False).fillna(False).astype(bool)
     result[undecided] = epochs[-1]
-    out[new_var] = result
-    return out
+    return result
 
 
 def _schedule(schedule: list[dict[str, Any]]) -> pd.DataFrame:
