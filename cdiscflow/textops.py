@@ -27,7 +27,7 @@ def arrow(series: pd.Series) -> pa.Array:
     return data.cast(pa.large_string())
 
 
-def _text_series(data: pa.Array, index: pd.Index) -> pd.Series:
+def text_series(data: pa.Array, index: pd.Index) -> pd.Series:
     """An Arrow string array as a text Series on ``index`` (by position, never aligned)."""
     out = data.to_pandas(types_mapper=lambda t: STRING)
     out.index = index
@@ -51,7 +51,7 @@ def _extract(series: pd.Series, pattern: str) -> pd.DataFrame:
     for name in names:
         part = found.field(name)
         part = pc.if_else(pc.and_(matched, pc.not_equal(part, "")), part, None)
-        out[name] = _text_series(part, series.index)
+        out[name] = text_series(part, series.index)
     return pd.DataFrame(out, index=series.index)
 
 
@@ -68,7 +68,7 @@ def map_text(series: pd.Series, mapping: Mapping[str, Any]) -> pd.Series:
     values = pa.array([None if v is None else str(v) for v in mapping.values()],
                       type=pa.large_string())
     at = pc.index_in(data, value_set=keys)
-    return _text_series(values.take(at), series.index)
+    return text_series(values.take(at), series.index)
 
 
 def to_number(series: pd.Series) -> pd.Series:
@@ -87,7 +87,7 @@ def format_numbers(values: pd.Series, fmt: str = ".10g") -> pd.Series:
     numbers = pd.Series(values, copy=False).astype("float64")
     codes, uniques = pd.factorize(numbers, use_na_sentinel=True)
     texts = pa.array([format(v, fmt) for v in uniques], type=pa.large_string())
-    return _text_series(texts.take(pa.array(codes, mask=codes < 0)), values.index)
+    return text_series(texts.take(pa.array(codes, mask=codes < 0)), values.index)
 
 
 def parse_timestamps(text: pd.Series, fmt: str) -> pd.Series:
@@ -109,12 +109,18 @@ def factorize(*columns: pd.Series) -> tuple[np.ndarray, pd.DataFrame]:
     in many records), so work done per distinct value and then taken back to the rows is work
     done a fraction of the times.
     """
-    combined = np.zeros(len(columns[0]), dtype=np.int64)
-    for col in columns:
-        codes, size = _codes(col)
-        combined = combined * max(1, size) + codes
-    codes, uniques = pd.factorize(combined)  # hashing: no sort of a million keys
-    first = np.empty(len(uniques), dtype=np.int64)
+    if len(columns) == 1:
+        # Arrow and pandas both number values in order of first appearance, as the
+        # factorisation of several columns below does: these codes are the answer already
+        codes, size = _codes(columns[0])
+    else:
+        combined = np.zeros(len(columns[0]), dtype=np.int64)
+        for col in columns:
+            col_codes, col_size = _codes(col)
+            combined = combined * max(1, col_size) + col_codes
+        codes, uniques = pd.factorize(combined)  # hashing: no sort of a million keys
+        size = len(uniques)
+    first = np.empty(size, dtype=np.int64)
     first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # each code's first row
     distinct = pd.DataFrame({i: col.iloc[first].reset_index(drop=True)
                              for i, col in enumerate(columns)})

@@ -198,27 +198,38 @@ def on_or_before(dtc: pd.Series, ref: pd.Series) -> pd.Series:
     Both with a time: compared as datetimes; otherwise compared as dates (a value on the
     reference date counts as on or before it). Unknown (NA) when either date is partial or missing.
     """
-    return per_distinct(lambda d, r: _compare(d, r, operator.le), dtc.astype("string"),
-                        ref.astype("string"))
+    return per_distinct(lambda d, r: compare(Moments.of(d), Moments.of(r), operator.le),
+                        dtc.astype("string"), ref.astype("string"))
 
 
 def before(dtc: pd.Series, ref: pd.Series) -> pd.Series:
     """Strictly before, at the precision both share (same date without times: not before)."""
-    return per_distinct(lambda d, r: _compare(d, r, operator.lt), dtc.astype("string"),
-                        ref.astype("string"))
+    return per_distinct(lambda d, r: compare(Moments.of(d), Moments.of(r), operator.lt),
+                        dtc.astype("string"), ref.astype("string"))
 
 
-def _compare(dtc: pd.Series, ref: pd.Series,
-             op: Callable[[pd.Series, pd.Series], pd.Series]) -> pd.Series:
-    """``op`` on each (value, reference) pair; called once per distinct pair, as records
-    share their dates with many others (a sample's date, a subject's first dose)."""
-    d, r = date_part(dtc), date_part(ref)
-    dt, rt = datetime_part(dtc), datetime_part(ref)
-    by_time = dt.notna() & rt.notna()
-    result = pd.Series(pd.NA, index=dtc.index, dtype="boolean")
-    dated = d.notna() & r.notna()
-    result[dated] = op(d, r)[dated]
-    result[by_time] = op(dt, rt)[by_time]
+@dataclass(frozen=True)
+class Moments:
+    """ISO 8601 values read once for comparing: the complete date and, where there is a
+    time, the date and time (NaT where the value has no such precision)."""
+
+    day: pd.Series
+    stamp: pd.Series
+
+    @classmethod
+    def of(cls, dtc: pd.Series) -> Moments:
+        return cls(date_part(dtc), datetime_part(dtc))
+
+
+def compare(a: Moments, b: Moments, op: Callable[[pd.Series, pd.Series], pd.Series]
+            ) -> pd.Series:
+    """``op`` (``operator.le``, ``operator.lt``) on each pair at the precision both share:
+    as datetimes when both have a time, else as dates; NA when either date is partial."""
+    by_time = a.stamp.notna() & b.stamp.notna()
+    result = pd.Series(pd.NA, index=a.day.index, dtype="boolean")
+    dated = a.day.notna() & b.day.notna()
+    result[dated] = op(a.day, b.day)[dated]
+    result[by_time] = op(a.stamp, b.stamp)[by_time]
     return result
 
 

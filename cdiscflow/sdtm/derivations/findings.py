@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from cdiscflow.sdtm import dates
 from cdiscflow.sdtm.derivations.registry import Param, Report, derivation
-from cdiscflow.textops import extract, format_numbers, per_distinct, to_number
+from cdiscflow.textops import extract, format_numbers, per_distinct, text_series, to_number
 
 _RESULT_RE = r"^\s*(?P<op><=|>=|<|>)?\s*(?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$"
 
@@ -130,12 +132,16 @@ def derive_reference_range_indicator(df: pd.DataFrame, *, new_var: str, result: 
     is_low = (exact & (num < lo)) | (op.isin(["<", "<="]) & (num <= lo))
     is_high = (exact & (num > hi)) | (op.isin([">", ">="]) & (num >= hi))
     normal = exact & (num >= lo) & (num <= hi)
-    ind = pd.Series(pd.NA, index=out.index, dtype="string")
-    ind[normal.fillna(False).astype(bool)] = "NORMAL"
-    ind[is_low.fillna(False).astype(bool)] = "LOW"
-    ind[is_high.fillna(False).astype(bool)] = "HIGH"
-    out[new_var] = ind
+    # HIGH over LOW over NORMAL where more than one holds; built as codes into the three
+    # words rather than by masked assignments into a text column
+    choice = np.select([_flag(is_high), _flag(is_low), _flag(normal)], [2, 1, 0], -1)
+    words = pa.array(["NORMAL", "LOW", "HIGH"], type=pa.large_string())
+    out[new_var] = text_series(words.take(pa.array(choice, mask=choice < 0)), out.index)
     return out
+
+
+def _flag(test: pd.Series) -> np.ndarray:
+    return test.fillna(False).to_numpy(dtype=bool)
 
 
 @derivation(

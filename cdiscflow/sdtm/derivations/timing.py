@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,6 +15,7 @@ from cdiscflow.textops import (
     STRING,
     arrow,
     format_numbers,
+    is_in,
     lookup,
     map_text,
     per_distinct,
@@ -128,15 +130,23 @@ def derive_epoch(df: pd.DataFrame, *, new_var: str, dtc: str, epochs: list[str],
 def _epoch(dtc: pd.Series, ends: Sequence[pd.Series], epochs: list[str],
            ends_inclusive: list[bool]) -> pd.Series:
     result = pd.Series(pd.NA, index=dtc.index, dtype="string")
-    undecided = dates.date_part(dtc).notna()
+    moments = dates.Moments.of(dtc)  # read once, compared with every end
+    undecided = moments.day.notna()
     for name, end, inclusive in zip(epochs, ends, ends_inclusive, strict=False):
-        test = dates.on_or_before(dtc, end) if inclusive else dates.before(dtc, end)
+        test = dates.compare(moments, dates.Moments.of(end),
+                             operator.le if inclusive else operator.lt)
         hit = undecided & test.fillna(False).astype(bool)
         result[hit] = name
         # a record that cannot be compared with this end is placed in no epoch
         undecided &= test.eq(False).fillna(False).astype(bool)
     result[undecided] = epochs[-1]
     return result
+
+
+def _numbers_for(names: pd.Series, mapping: dict[str, Any]) -> pd.Series:
+    """The number each visit name maps to (missing where it maps to none), looked up once
+    per distinct name: a million records carry a few dozen visit names."""
+    return per_distinct(lambda n: to_number(map_text(n, mapping)), names)
 
 
 def _schedule(schedule: list[dict[str, Any]]) -> pd.DataFrame:
@@ -166,7 +176,7 @@ def derive_visit(df: pd.DataFrame, *, new_var: str, visit: str, dtc: str,
     sched = _schedule(schedule).set_index("name")
     out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     names = out[visit].astype("string")
-    vnum = to_number(map_text(names, sched["VISITNUM"].to_dict())).astype("Float64")
+    vnum = _numbers_for(names, sched["VISITNUM"].to_dict()).astype("Float64")
     is_unsched = (names == unscheduled).fillna(False).astype(bool)
     unknown = names.notna() & ~is_unsched & vnum.isna()
     if report is not None and unknown.any():
@@ -176,8 +186,12 @@ def derive_visit(df: pd.DataFrame, *, new_var: str, visit: str, dtc: str,
         day = dates.date_part(out[dtc])
         frame = pd.DataFrame({"USUBJID": out["USUBJID"], "day": day, "vnum": vnum,
                               "uns": is_unsched})
-        for subj, rows in frame[frame["uns"]].groupby("USUBJID", sort=False):
-            sched_rows = frame[(frame["USUBJID"] == subj) & ~frame["uns"] & frame["vnum"].notna()]
+        # only subjects with an unscheduled visit, each looked at once (not one scan of
+        # every record per subject)
+        frame = frame[is_in(frame["USUBJID"], frame.loc[frame["uns"], "USUBJID"])]
+        for _, records in frame.groupby("USUBJID", sort=False):
+            rows = records[records["uns"]]
+            sched_rows = records[~records["uns"] & records["vnum"].notna()]
             uns_days = sorted(rows["day"].dropna().unique())
             counters: dict[float, int] = {}
             for d in uns_days:
@@ -195,6 +209,6 @@ def derive_visit(df: pd.DataFrame, *, new_var: str, visit: str, dtc: str,
         out[new_var] = label
     else:
         days = sched["VISITDY"].dropna() if "VISITDY" in sched else pd.Series(dtype=float)
-        visitdy = to_number(map_text(names, {k: int(v) for k, v in days.items()}))
+        visitdy = _numbers_for(names, {k: int(v) for k, v in days.items()})
         out[new_var] = visitdy.astype("Int64").where(~is_unsched)
     return out
