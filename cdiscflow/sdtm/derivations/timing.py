@@ -7,13 +7,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
 
 from cdiscflow.sdtm import dates
 from cdiscflow.sdtm.derivations.registry import Param, Report, derivation
 from cdiscflow.textops import (
     STRING,
-    arrow,
+    factorize,
     format_numbers,
     is_in,
     lookup,
@@ -37,20 +36,21 @@ def derive_extreme_date(df: pd.DataFrame, *, new_var: str, sources: pd.DataFrame
     """
     if mode not in ("first", "last"):
         raise ValueError(f"mode must be first or last, not {mode!r}")
-    src = sources.dropna(subset=["USUBJID", "VALUE"])
-    src = src[src["VALUE"].astype("string").str.len() >= 10]  # only complete dates anchor a subject
-    # ISO 8601 text sorts in time order: the first date is the smallest text, the last the
-    # largest (one hash aggregation instead of sorting every record)
-    table = pa.table({"USUBJID": arrow(src["USUBJID"]), "VALUE": arrow(src["VALUE"])})
-    how = "min" if mode == "first" else "max"
-    found = table.group_by("USUBJID").aggregate([("VALUE", how)])
+    subject, value = sources["USUBJID"], sources["VALUE"].astype("string")
+    # only complete dates anchor a subject
+    keep = (subject.notna() & value.notna() & (value.str.len() >= 10)).to_numpy(dtype=bool)
+    # ISO 8601 text sorts in time order, so numbering the distinct dates in sorted order
+    # makes the first date the smallest number and the last the largest: one integer
+    # min/max per subject instead of sorting every record
+    rank, in_order = pd.factorize(value[keep], sort=True)
+    subjects, distinct = factorize(subject[keep])
+    per_subject = pd.Series(rank).groupby(subjects)
+    pick = per_subject.min() if mode == "first" else per_subject.max()
+    keys = distinct[0].iloc[pick.index.to_numpy()]
+    chosen = pd.Series(in_order, dtype=STRING).iloc[pick.to_numpy()]
     out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
-    out[new_var] = lookup(out["USUBJID"], _text(found["USUBJID"]), _text(found[f"VALUE_{how}"]))
+    out[new_var] = lookup(out["USUBJID"], keys, chosen)
     return out
-
-
-def _text(column: pa.ChunkedArray) -> pd.Series:
-    return pd.Series(pd.arrays.ArrowStringArray(column.combine_chunks()), dtype=STRING)
 
 
 @derivation(
