@@ -43,11 +43,11 @@ def _factors(test: pd.Series, unit: pd.Series, to: pd.Series,
     return factor.astype("float64")
 
 
-def _converted(df: pd.DataFrame, result: str, unit: str, test: str, standard_unit: str,
+def _converted(result: pd.Series, unit: pd.Series, test: pd.Series, standard_unit: pd.Series,
                conversions: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.Series]:
     """The collected result split into comparator and number, and the number converted."""
-    parts = split_result(df[result])
-    factor = _factor_for(df[test], df[unit], df[standard_unit], conversions)
+    parts = split_result(result)
+    factor = _factor_for(test, unit, standard_unit, conversions)
     return parts, parts["num"] * factor
 
 
@@ -72,15 +72,23 @@ def derive_standard_numeric_result(df: pd.DataFrame, *, new_var: str, result: st
     """--STRESN: the numeric result in the standard unit; missing for a result with a comparator
     (``<5``), for text, or where no conversion factor is declared (reported)."""
     out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
-    parts, value = _converted(out, result, unit, test, standard_unit, conversions)
-    lost = parts["num"].notna() & value.isna()
+
+    def stresn(*columns: pd.Series) -> pd.DataFrame:
+        parts, value = _converted(*columns, conversions)
+        lost = parts["num"].notna() & value.isna()
+        value = value.where(parts["op"].isna())
+        # rounded to the digits STRESC shows, so the two always agree
+        return pd.DataFrame({"lost": lost, "value": to_number(format_numbers(value))},
+                            index=value.index)
+
+    # every input is per record: worked out once per distinct (result, unit, test, to unit)
+    found = per_distinct(stresn, out[result], out[unit], out[test], out[standard_unit])
+    lost = found["lost"].astype(bool)
     if report is not None and lost.any():
         keys = out.loc[lost, [test, unit, standard_unit]].astype("string").fillna("(none)")
         for (t, u, su), rows in keys.groupby([test, unit, standard_unit]).groups.items():
             report(rows, f"no conversion declared for {t} from {u} to {su}", unit)
-    value = value.where(parts["op"].isna())
-    # rounded to the digits STRESC shows, so the two always agree
-    out[new_var] = to_number(format_numbers(value)).astype("Float64")
+    out[new_var] = found["value"].astype("Float64")
     return out
 
 
@@ -98,15 +106,20 @@ def derive_standard_character_result(df: pd.DataFrame, *, new_var: str, result: 
     """--STRESC: the converted number as text, keeping a comparator (``<5`` -> ``<5``, converted
     when the unit changes); text results are carried over as collected."""
     out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
-    parts, value = _converted(out, result, unit, test, standard_unit, conversions)
-    text = format_numbers(value)
-    text = parts["op"].fillna("").astype("string") + text
-    is_number = parts["num"].notna()
-    converted = is_number & value.notna()
-    stresc = out[result].astype("string").str.strip()  # text results as collected
-    stresc = stresc.where(~is_number)
-    stresc[converted] = text[converted]
-    out[new_var] = stresc
+
+    def stresc(*columns: pd.Series) -> pd.Series:
+        parts, value = _converted(*columns, conversions)
+        text = format_numbers(value)
+        text = parts["op"].fillna("").astype("string") + text
+        is_number = parts["num"].notna()
+        converted = is_number & value.notna()
+        collected = columns[0].astype("string").str.strip()  # text results as collected
+        collected = collected.where(~is_number)
+        collected[converted] = text[converted]
+        return collected
+
+    # every input is per record: worked out once per distinct (result, unit, test, to unit)
+    out[new_var] = per_distinct(stresc, out[result], out[unit], out[test], out[standard_unit])
     return out
 
 
