@@ -173,6 +173,8 @@ def lookup(keys: pd.Series, table_keys: pd.Series, table_values: pd.Series) -> p
     A positional take through Arrow's hash lookup: the cost of a merge without building one.
     """
     at = pc.index_in(arrow(keys), value_set=arrow(table_keys))
+    if table_values.dtype == STRING:  # text: Arrow's take gives missing where not found
+        return text_series(arrow(table_values).take(at), keys.index).rename(table_values.name)
     found = at.is_valid().to_numpy(zero_copy_only=False)
     positions = pc.fill_null(at, 0).to_numpy(zero_copy_only=False).astype(np.int64)
     if len(table_values) == 0:

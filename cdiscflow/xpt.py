@@ -720,7 +720,7 @@ def _number_source(series: pd.Series, checked: np.ndarray) -> Any:
     array = series.array
     if isinstance(array, (pd.arrays.IntegerArray, pd.arrays.FloatingArray)):
         return array
-    if series.dtype.kind in "iuf":
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "iuf":
         return series.to_numpy()
     return checked
 
