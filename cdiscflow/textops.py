@@ -27,7 +27,7 @@ def arrow(series: pd.Series) -> pa.Array:
     return data.cast(pa.large_string())
 
 
-def _text_series(data: pa.Array, index: pd.Index) -> pd.Series:
+def text_series(data: pa.Array, index: pd.Index) -> pd.Series:
     """An Arrow string array as a text Series on ``index`` (by position, never aligned)."""
     out = data.to_pandas(types_mapper=lambda t: STRING)
     out.index = index
@@ -51,7 +51,7 @@ def _extract(series: pd.Series, pattern: str) -> pd.DataFrame:
     for name in names:
         part = found.field(name)
         part = pc.if_else(pc.and_(matched, pc.not_equal(part, "")), part, None)
-        out[name] = _text_series(part, series.index)
+        out[name] = text_series(part, series.index)
     return pd.DataFrame(out, index=series.index)
 
 
@@ -68,7 +68,7 @@ def map_text(series: pd.Series, mapping: Mapping[str, Any]) -> pd.Series:
     values = pa.array([None if v is None else str(v) for v in mapping.values()],
                       type=pa.large_string())
     at = pc.index_in(data, value_set=keys)
-    return _text_series(values.take(at), series.index)
+    return text_series(values.take(at), series.index)
 
 
 def to_number(series: pd.Series) -> pd.Series:
@@ -87,7 +87,7 @@ def format_numbers(values: pd.Series, fmt: str = ".10g") -> pd.Series:
     numbers = pd.Series(values, copy=False).astype("float64")
     codes, uniques = pd.factorize(numbers, use_na_sentinel=True)
     texts = pa.array([format(v, fmt) for v in uniques], type=pa.large_string())
-    return _text_series(texts.take(pa.array(codes, mask=codes < 0)), values.index)
+    return text_series(texts.take(pa.array(codes, mask=codes < 0)), values.index)
 
 
 def parse_timestamps(text: pd.Series, fmt: str) -> pd.Series:
@@ -109,12 +109,18 @@ def factorize(*columns: pd.Series) -> tuple[np.ndarray, pd.DataFrame]:
     in many records), so work done per distinct value and then taken back to the rows is work
     done a fraction of the times.
     """
-    combined = np.zeros(len(columns[0]), dtype=np.int64)
-    for col in columns:
-        codes, size = _codes(col)
-        combined = combined * max(1, size) + codes
-    codes, uniques = pd.factorize(combined)  # hashing: no sort of a million keys
-    first = np.empty(len(uniques), dtype=np.int64)
+    if len(columns) == 1:
+        # Arrow and pandas both number values in order of first appearance, as the
+        # factorisation of several columns below does: these codes are the answer already
+        codes, size = _codes(columns[0])
+    else:
+        combined = np.zeros(len(columns[0]), dtype=np.int64)
+        for col in columns:
+            col_codes, col_size = _codes(col)
+            combined = combined * max(1, col_size) + col_codes
+        codes, uniques = pd.factorize(combined)  # hashing: no sort of a million keys
+        size = len(uniques)
+    first = np.empty(size, dtype=np.int64)
     first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # each code's first row
     distinct = pd.DataFrame({i: col.iloc[first].reset_index(drop=True)
                              for i, col in enumerate(columns)})
@@ -167,6 +173,8 @@ def lookup(keys: pd.Series, table_keys: pd.Series, table_values: pd.Series) -> p
     A positional take through Arrow's hash lookup: the cost of a merge without building one.
     """
     at = pc.index_in(arrow(keys), value_set=arrow(table_keys))
+    if table_values.dtype == STRING:  # text: Arrow's take gives missing where not found
+        return text_series(arrow(table_values).take(at), keys.index).rename(table_values.name)
     found = at.is_valid().to_numpy(zero_copy_only=False)
     positions = pc.fill_null(at, 0).to_numpy(zero_copy_only=False).astype(np.int64)
     if len(table_values) == 0:
@@ -174,3 +182,13 @@ def lookup(keys: pd.Series, table_keys: pd.Series, table_values: pd.Series) -> p
     values = table_values.iloc[positions].reset_index(drop=True)
     values.index = keys.index
     return values.where(pd.Series(found, index=keys.index))
+
+
+def is_in(values: pd.Series, candidates: pd.Series) -> pd.Series:
+    """``values.isin(candidates)`` for text through Arrow's hash lookup (pandas walks the
+    candidates in Python for Arrow strings); a missing value is in when a candidate is."""
+    if len(candidates) == 0:
+        return pd.Series(False, index=values.index)
+    found = pc.is_in(arrow(values), value_set=pc.unique(arrow(candidates)))
+    return pd.Series(pc.fill_null(found, False).to_numpy(zero_copy_only=False),
+                     index=values.index)

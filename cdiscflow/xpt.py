@@ -71,6 +71,8 @@ MAX_EXACT_INTEGER = 2**53
 # The number whose IBM double is eight blank bytes (exponent byte 0x20, fraction 0x202020...).
 _ALL_BLANK_NUMBER = int.from_bytes(b"\x20" * 7, "big") / 2**56 * 16.0 ** (0x20 - 64)
 
+# values checked at a time: a bound on the memory the checks take, whatever the size
+_CHECK_ROWS = 1_000_000
 _NAME_RE = re.compile(r"[A-Z_][A-Z0-9_]*")
 _FORMAT_RE = re.compile(
     r"(?P<name>\$?(?:[A-Z_](?:[A-Z0-9_]*[A-Z_])?)?)(?P<width>[0-9]*)\.(?P<decimals>[0-9]*)"
@@ -183,12 +185,41 @@ def write_xpt(
     name = _check_dataset(dataset, label)
     _check_variables(variables, name)
     _check_columns(df, variables, name)
-    columns, lengths, specials = _prepare_columns(df, variables, name)
-    _check_trailing_blank_rows(columns, lengths, name)
+    prepared = _prepare_columns(df, variables, name)
+    _write_prepared(prepared, len(df), Path(path), name, label, variables, created, writer)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A frame's checked columns, ready to be laid out.
+
+    ``columns``: text as given (Arrow or object array: nulls and trailing blanks are dealt
+    with slice by slice as the bytes are made, so no trimmed copy of the frame is kept),
+    numbers as float64 or as the frame's own (nullable) array, read as float64 slice by slice.
+    ``lengths``: the byte length of each character variable. ``specials``: {var: {row: code}}.
+    """
+
+    columns: dict[str, Any]
+    lengths: dict[str, int]
+    specials: dict[str, dict[int, str]]
+
+    def rows(self, first: int, stop: int) -> _Prepared:
+        """Records ``first`` to ``stop - 1`` (views, not copies)."""
+        return _Prepared(
+            {n: v[first:stop] for n, v in self.columns.items()},
+            self.lengths,
+            {n: {r - first: c for r, c in rows.items() if first <= r < stop}
+             for n, rows in self.specials.items()},
+        )
+
+
+def _write_prepared(prepared: _Prepared, n_rows: int, target: Path, name: str, label: str,
+                    variables: Sequence[XptVariable], created: dt.datetime, writer: str) -> None:
+    columns, lengths, specials = prepared.columns, prepared.lengths, prepared.specials
+    _check_trailing_blank_rows(columns, lengths, n_rows, name)
     stamp = _sas_timestamp(created)
-    target = Path(path)
     if writer == "pyreadstat":
-        empty = len(df) == 0
+        empty = n_rows == 0
         frame = _force_lengths(columns, lengths, placeholder_row=empty)
         tags = _special_offsets(variables, lengths, specials)
 
@@ -206,7 +237,7 @@ def write_xpt(
         def produce(tmp: Path) -> None:
             with open(tmp, "wb") as fh:
                 fh.write(xptv5.header_bytes(name, label, cols, stamp))
-                xptv5.write_observations(fh, cols, len(df))
+                xptv5.write_observations(fh, cols, n_rows)
                 fh.flush()
                 os.fsync(fh.fileno())
 
@@ -222,14 +253,20 @@ def resolve_lengths(
     8. Runs every check of :func:`write_xpt` except the file-level ones, so an error is raised
     before anything is written (and split parts all share the whole dataset's lengths).
     """
+    return _resolve(df, dataset, label, variables)[0]
+
+
+def _resolve(df: pd.DataFrame, dataset: str, label: str, variables: Sequence[XptVariable]
+             ) -> tuple[list[XptVariable], _Prepared]:
+    """:func:`resolve_lengths`, and the checked columns it found them from."""
     name = _check_dataset(dataset, label)
     _check_variables(variables, name)
     _check_columns(df, variables, name)
-    _, lengths, _ = _prepare_columns(df, variables, name)
-    return [
-        XptVariable(v.name, v.label, v.type, lengths.get(v.name, NUM_LENGTH), v.format)
-        for v in variables
-    ]
+    prepared = _prepare_columns(df, variables, name)
+    lengths = prepared.lengths
+    fixed = [XptVariable(v.name, v.label, v.type, lengths.get(v.name, NUM_LENGTH), v.format)
+             for v in variables]
+    return fixed, prepared
 
 
 _NAMESTR_BYTES = 140
@@ -270,13 +307,14 @@ def write_xpt_parts(
     Raises XptError when even one record does not fit or a part's name would exceed 8 bytes.
     """
     name = _check_dataset(dataset, label)
-    fixed = resolve_lengths(df, dataset=name, label=label, variables=variables)
+    # checked once for the whole dataset; each part writes a slice of the checked columns
+    fixed, prepared = _resolve(df, name, label, variables)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     whole = xpt_file_size(len(df), fixed)
     if whole <= max_bytes:
         path = folder / f"{name.lower()}.xpt"
-        write_xpt(df, path, dataset=name, label=label, variables=fixed, created=created)
+        _write_prepared(prepared, len(df), path, name, label, fixed, created, "vectorised")
         return [XptPart(path, name, 0, len(df))]
     row = sum(int(v.length or 0) for v in fixed)
     room = max_bytes - xpt_file_size(0, fixed)
@@ -299,10 +337,9 @@ def write_xpt_parts(
         member = f"{name}{number}"
         stop = min(first + per_part, len(df))
         path = folder / f"{member.lower()}.xpt"
-        write_xpt(
-            df.iloc[first:stop], path, dataset=member, label=label, variables=fixed,
-            created=created,
-        )
+        _check_dataset(member, label)
+        _write_prepared(prepared.rows(first, stop), stop - first, path, member, label, fixed,
+                        created, "vectorised")
         parts.append(XptPart(path, member, first, stop))
     return parts
 
@@ -543,10 +580,9 @@ def _value_error(
 
 def _prepare_columns(
     df: pd.DataFrame, variables: Sequence[XptVariable], dataset: str
-) -> tuple[dict[str, np.ndarray | pa.Array], dict[str, int], dict[str, dict[int, str]]]:
-    """Checked values per column (text as Arrow arrays, numbers as float64), character
-    lengths, and special missings {var: {row: code}}."""
-    columns: dict[str, np.ndarray | pa.Array] = {}
+) -> _Prepared:
+    """Every column checked, with the character lengths and special missings found."""
+    columns: dict[str, Any] = {}
     lengths: dict[str, int] = {}
     specials: dict[str, dict[int, str]] = {}
     for var in variables:
@@ -557,56 +593,91 @@ def _prepare_columns(
             columns[var.name], found = _prepare_num(series, var, dataset)
             if found:
                 specials[var.name] = found
-    return columns, lengths, specials
+    return _Prepared(columns, lengths, specials)
 
 
-def _prepare_char(series: pd.Series, var: XptVariable, dataset: str) -> tuple[pa.Array, int]:
-    """Values as an Arrow array of significant text, plus the length to write.
+def _prepare_char(series: pd.Series, var: XptVariable, dataset: str
+                  ) -> tuple[pa.Array | pa.ChunkedArray, int]:
+    """The values as Arrow text (as given: nulls and trailing blanks are dealt with as the
+    bytes are made), plus the length to write.
 
-    Arrow-backed text (pandas 3's default) stays in Arrow from here to the bytes on disk: a
-    million values are never turned into Python objects.
+    Arrow-backed text (pandas 3's default) is used in place, and object columns of str are
+    converted in one Arrow call: a million values never pass through a Python loop.
     """
     if isinstance(series.dtype, pd.StringDtype) or (
             isinstance(series.dtype, pd.ArrowDtype) and pa.types.is_string(
                 series.dtype.pyarrow_dtype)):
-        data = pa.array(series.array)
-        if isinstance(data, pa.ChunkedArray):
-            data = data.combine_chunks()
-        text = pc.fill_null(data.cast(pa.string()), "")
+        text = pa.array(series.array)
     else:
-        values = series.to_numpy(dtype=object, copy=True)
+        text = _objects_to_text(series, var, dataset)
+    longest = 0
+    # checked a piece at a time, so a huge column never has a trimmed copy made whole
+    for first in range(0, len(text), _CHECK_ROWS):
+        significant = xptv5.significant_text(text[first:first + _CHECK_ROWS])
+        nbytes = np.diff(xptv5.text_buffers(significant)[0])
+        checks = [
+            *_byte_checks(significant),
+            (nbytes > MAX_CHAR_BYTES, f"value is longer than {MAX_CHAR_BYTES} bytes"),
+        ]
+        if var.length is not None:
+            checks.append((nbytes > var.length, f"value is longer than length {var.length}"))
+        _raise_first(series, checks, dataset, var, offset=first)
+        longest = max(longest, int(nbytes.max(initial=0)))
+    length = var.length if var.length is not None else max(1, longest)
+    return text, length
+
+
+def _byte_checks(text: pa.Array) -> list[tuple[Any, str]]:
+    """Per-value checks of the bytes (NUL, ASCII); values are only looked at one by one when
+    one scan of the whole byte buffer finds such a byte somewhere."""
+    offsets, data = xptv5.text_buffers(text)
+    used = data[offsets[0]:offsets[-1]]
+    if used.size == 0 or (used.min() > 0 and used.max() < 0x80):
+        return []
+    return [
+        # readstat passes values as C strings, so a NUL silently ends the value
+        (pc.match_substring(text, "\x00"), "value contains a NUL byte"),
+        (pc.invert(pc.string_is_ascii(text)), "value is not ASCII"),
+    ]
+
+
+def _objects_to_text(series: pd.Series, var: XptVariable, dataset: str) -> pa.Array:
+    """An object column as Arrow text, missing values as ``""``; anything else is refused.
+
+    One Arrow conversion with type inference does it for a column of str (and missing
+    values): any other kind of value makes Arrow infer another type or fail, and only then is
+    the column walked value by value, to name the first bad row.
+    """
+    values = series.to_numpy(dtype=object)
+    try:
+        text = pa.array(values, from_pandas=True)  # None, NaN, NA, NaT: null, as pd.isna
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        text = None
+    if text is None or not (pa.types.is_string(text.type) or pa.types.is_null(text.type)):
         missing = np.asarray(pd.isna(values), dtype=bool)
         is_text = np.fromiter((isinstance(v, str) for v in values), bool, len(values))
         row = _first(~missing & ~is_text)
         if row is not None:
             raise _value_error(series, row, "character value is not a string", dataset, var)
-        values[missing] = ""
+        values = np.where(missing, "", values)
         text = pa.array(values, type=pa.string())
-    significant = pc.utf8_rtrim(text, characters=" ")
-    nbytes = pc.binary_length(significant).to_numpy(zero_copy_only=False)
-    checks = [
-        # readstat passes values as C strings, so a NUL silently ends the value
-        (pc.match_substring(text, "\x00"), "value contains a NUL byte"),
-        (pc.invert(pc.string_is_ascii(text)), "value is not ASCII"),
-        (nbytes > MAX_CHAR_BYTES, f"value is longer than {MAX_CHAR_BYTES} bytes"),
-    ]
-    if var.length is not None:
-        checks.append((nbytes > var.length, f"value is longer than length {var.length}"))
-    _raise_first(series, checks, dataset, var)
-    length = var.length if var.length is not None else max(1, int(nbytes.max(initial=0)))
-    return significant, length
+    return pc.fill_null(text.cast(pa.string()), "")
 
 
 def _raise_first(
-    series: pd.Series, checks: list[tuple[Any, str]], dataset: str, var: XptVariable
+    series: pd.Series, checks: list[tuple[Any, str]], dataset: str, var: XptVariable,
+    offset: int = 0,
 ) -> None:
-    """Report the earliest row failing any check, with that row's first failing reason."""
+    """Report the earliest row failing any check, with that row's first failing reason.
+
+    The checks may cover rows ``offset`` onwards of ``series`` only.
+    """
     masks = [(np.asarray(mask, dtype=bool), reason) for mask, reason in checks]
     rows = [(row, reason) for mask, reason in masks if (row := _first(mask)) is not None]
     if rows:
         row = min(r for r, _ in rows)
         reason = next(reason for mask, reason in masks if mask[row])
-        raise _value_error(series, row, reason, dataset, var)
+        raise _value_error(series, offset + row, reason, dataset, var)
 
 
 def _prepare_num(
@@ -637,7 +708,21 @@ def _prepare_num(
             )
         values = np.full(len(series), np.nan)
     _check_magnitudes(series, values, var, dataset)
-    return values, specials
+    return _number_source(series, values), specials
+
+
+def _number_source(series: pd.Series, checked: np.ndarray) -> Any:
+    """What the writer reads a numeric column from, slice by slice.
+
+    A column of numpy numbers or pandas' nullable numbers (missing read as NaN) is read in
+    place, so its float64 copy made for the checks need not be kept for the whole dataset.
+    """
+    array = series.array
+    if isinstance(array, (pd.arrays.IntegerArray, pd.arrays.FloatingArray)):
+        return array
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "iuf":
+        return series.to_numpy()
+    return checked
 
 
 def _integers_to_float(series: pd.Series, var: XptVariable, dataset: str) -> np.ndarray:
@@ -684,55 +769,64 @@ def _is_missing_scalar(value: object) -> bool:
 def _check_magnitudes(
     series: pd.Series, values: np.ndarray, var: XptVariable, dataset: str
 ) -> None:
-    with np.errstate(invalid="ignore"):
-        size = np.abs(values)
-        checks = [
-            (np.isinf(values), "infinity cannot be stored in XPT"),
-            (
-                (size >= MAX_MAGNITUDE) & np.isfinite(values),
-                "magnitude 2**249 or more cannot be stored in XPT",
-            ),
-            (
-                (size < MIN_MAGNITUDE) & (size > 0),
-                "non-zero magnitude below 2**-260 would be stored as 0",
-            ),
-        ]
-    _raise_first(series, checks, dataset, var)
+    for first in range(0, len(values), _CHECK_ROWS):  # a piece at a time: bounded memory
+        piece = values[first:first + _CHECK_ROWS]
+        with np.errstate(invalid="ignore"):
+            size = np.abs(piece)
+            checks = [
+                (np.isinf(piece), "infinity cannot be stored in XPT"),
+                (
+                    (size >= MAX_MAGNITUDE) & np.isfinite(piece),
+                    "magnitude 2**249 or more cannot be stored in XPT",
+                ),
+                (
+                    (size < MIN_MAGNITUDE) & (size > 0),
+                    "non-zero magnitude below 2**-260 would be stored as 0",
+                ),
+            ]
+        _raise_first(series, checks, dataset, var, offset=first)
 
 
 def _check_trailing_blank_rows(
-    columns: dict[str, np.ndarray | pa.Array], lengths: dict[str, int], dataset: str
+    columns: dict[str, Any], lengths: dict[str, int], n_rows: int, dataset: str
 ) -> None:
     """Refuse rows at the end whose bytes would all be blanks.
 
     XPT v5 stores no row count and pads the data with blanks to a whole record, so readers
     (readstat, hence pyreadstat) drop trailing all-blank rows as padding. A row is all blanks
     when every character value is empty and every number is the one IBM double made of blank
-    bytes.
+    bytes. Only the last row is looked at unless it is blank.
     """
-    n_rows = len(next(iter(columns.values())))
-    blank = np.ones(n_rows, dtype=bool)
+    if n_rows == 0 or not _blank_rows(columns, lengths, n_rows - 1, n_rows)[0]:
+        return
+    kept = np.flatnonzero(~_blank_rows(columns, lengths, 0, n_rows))
+    first = int(kept[-1]) + 1 if kept.size else 0
+    raise XptError(
+        "the last rows are entirely blank, which XPT v5 cannot tell apart from the "
+        "blank padding at the end of the data: readers would drop them",
+        dataset=dataset,
+        row=first,
+    )
+
+
+def _blank_rows(columns: dict[str, Any], lengths: dict[str, int], first: int, stop: int
+                ) -> np.ndarray:
+    """Whether each of rows ``first`` to ``stop - 1`` would be written as blanks only."""
+    blank = np.ones(stop - first, dtype=bool)
     for name, values in columns.items():
+        part = values[first:stop]
         if name in lengths:
-            blank &= pc.equal(values, "").to_numpy(zero_copy_only=False)
+            blank &= pc.equal(xptv5.significant_text(part), "").to_numpy(zero_copy_only=False)
         else:
-            blank &= values == _ALL_BLANK_NUMBER
-    if n_rows and blank[-1]:
-        kept = np.flatnonzero(~blank)
-        first = int(kept[-1]) + 1 if kept.size else 0
-        raise XptError(
-            "the last rows are entirely blank, which XPT v5 cannot tell apart from the "
-            "blank padding at the end of the data: readers would drop them",
-            dataset=dataset,
-            row=first,
-        )
+            blank &= np.asarray(part, dtype=np.float64) == _ALL_BLANK_NUMBER
+    return blank
 
 
 # --------------------------------------------------------------------------- writing
 
 
 def _force_lengths(
-    columns: dict[str, np.ndarray | pa.Array], lengths: dict[str, int], *, placeholder_row: bool
+    columns: dict[str, Any], lengths: dict[str, int], *, placeholder_row: bool
 ) -> pd.DataFrame:
     """A frame whose character columns make pyreadstat choose exactly ``lengths``.
 
@@ -744,8 +838,10 @@ def _force_lengths(
     """
     frame = {}
     for name, values in columns.items():
-        if name in lengths:  # text arrives as Arrow; pyreadstat takes Python strings
-            values = np.asarray(values.to_pylist(), dtype=object)
+        if name in lengths:  # pyreadstat takes Python strings, without trailing blanks
+            values = np.asarray(xptv5.significant_text(values).to_pylist(), dtype=object)
+        else:
+            values = np.asarray(values, dtype=np.float64)
         if placeholder_row:
             values = np.array([""] if name in lengths else [np.nan], dtype=values.dtype)
         if name in lengths:

@@ -58,3 +58,15 @@ def test_comparisons_use_the_precision_both_sides_have():
     assert on_or_before(dtc, ref).tolist() == [True, True, pd.NA, False, True]
     assert before(dtc, ref).tolist() == [True, False, pd.NA, False, False]
     assert list(days_between(dtc, ref)) == [0, 0, pd.NA, 1, 0]
+
+
+def test_comparisons_per_distinct_pair_on_large_input():
+    # many records sharing a few (value, reference) pairs: worked out per pair, same answers
+    dtc = pd.Series(["2021-03-04T08:00", "2021-03-04", "2021-03", None] * 500,
+                    index=pd.RangeIndex(7, 2007))
+    ref = pd.Series(["2021-03-04T09:00"] * 1000 + ["2021-03-03"] * 1000, index=dtc.index)
+    expected = [True, True, pd.NA, pd.NA] * 250 + [False, False, pd.NA, pd.NA] * 250
+    assert on_or_before(dtc, ref).tolist() == expected
+    assert list(on_or_before(dtc, ref).index) == list(dtc.index)
+    assert list(days_between(dtc, ref)) == [0, 0, pd.NA, pd.NA] * 250 + [1, 1, pd.NA, pd.NA] * 250
+    assert len(days_between(dtc.iloc[:0], ref.iloc[:0])) == 0

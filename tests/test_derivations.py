@@ -54,6 +54,20 @@ def test_seq_numbers_within_subject_in_declared_order_with_stable_ties():
     assert values(out, "AESEQ") == [2, 3, 2, 1, 1]
 
 
+def test_seq_groups_by_several_columns_with_missing_keys_and_any_index():
+    df = pd.DataFrame({
+        "USUBJID": ["A", "A", None, "A", None, "A"],
+        "GRP": ["1", "2", "1", "1", "1", "2"],
+        "DTC": ["2021-01-03", "2021-01-01", "2021-01-02", "2021-01-01", "2021-01-01", None],
+        "SPID": ["10", "2", "1", "9", "3", "1"],
+    }, index=[50, 40, 30, 20, 10, 0])
+    out = derive_seq(df, new_var="SEQ", by=["USUBJID", "GRP"], order=["DTC"])
+    assert values(out, "SEQ") == [2, 1, 2, 1, 1, 2]  # a missing date numbers last
+    # numeric text sorts as numbers: 2 before 10
+    out = derive_seq(df, new_var="SEQ", by=["USUBJID"], order=["SPID"])
+    assert values(out, "SEQ") == [4, 2, 1, 3, 2, 1]
+
+
 def test_baseline_flag_is_last_nonmissing_on_or_before_first_dose():
     df = pd.DataFrame({
         "USUBJID": ["A"] * 5 + ["B"] * 2,

@@ -8,6 +8,7 @@ from cdiscflow.textops import (
     extract,
     factorize,
     format_numbers,
+    is_in,
     lookup,
     map_text,
     parse_timestamps,
@@ -78,3 +79,22 @@ def test_lookup_by_unique_key():
                  pd.Series(["2021-01-01", "2021-02-02"], dtype="string"))
     assert list(out.index) == list(INDEX)
     assert vals(out) == ["2021-02-02", "2021-01-01", None, None]
+
+
+def test_factorize_one_column_numbers_values_in_order_of_first_appearance():
+    s = pd.Series(["b", None, "a", "b", None, "c"], dtype="string")
+    codes, distinct = factorize(s)
+    assert codes.tolist() == [0, 1, 2, 0, 1, 3]
+    assert vals(distinct[0]) == ["b", None, "a", "c"]
+    floats = pd.Series([2.5, np.nan, 2.5, 1.0])
+    codes, distinct = factorize(floats)
+    assert codes.tolist() == [0, 1, 0, 2]
+
+
+def test_is_in_like_isin_missing_only_where_a_candidate_is_missing():
+    s = pd.Series(["a", None, "c", "b"], index=INDEX, dtype="string")
+    out = is_in(s, pd.Series(["b", "a", "a"], dtype="string"))
+    assert list(out.index) == list(INDEX) and out.tolist() == [True, False, False, True]
+    assert is_in(s, pd.Series(["c", None], dtype="string")).tolist() == [False, True, True,
+                                                                          False]
+    assert is_in(s, pd.Series([], dtype="string")).tolist() == [False] * 4

@@ -29,7 +29,7 @@ def ours(df: pd.DataFrame, lengths: dict[str, int], formats: dict[str, str],
                            values))
     buf = io.BytesIO()
     buf.write(header_bytes("DS", "A dataset", cols, STAMP))
-    write_observations(buf, cols, len(df), chunk_rows=7)  # many blocks, odd size
+    write_observations(buf, cols, len(df), slice_bytes=7 * 103)  # many slices, odd size
     return buf.getvalue()
 
 
@@ -196,3 +196,121 @@ def test_non_v5_transport_files_fall_back_to_the_general_reader(tmp_path):
     pyreadstat.write_xport(df, str(tmp_path / "v8.xpt"), file_format_version=8, table_name="V8")
     frame, meta = read_xpt(tmp_path / "v8.xpt")
     assert meta["dataset"] == "V8" and frame["A"].tolist() == ["x"]
+
+
+def _mixed_frame(n: int) -> pd.DataFrame:
+    """Every kind of column the writer takes, with missing values and trailing blanks."""
+    import pyarrow as pa
+
+    from cdiscflow.xpt import SpecialMissing
+
+    rng = np.random.default_rng(11)
+    words = np.array(["", "a", "bb ", "  lead", "x" * 30, "tail   "], dtype=object)
+    text = words[rng.integers(0, len(words), n)]
+    chunked = pa.chunked_array([pa.array(text[:n // 3].tolist(), type=pa.large_string()),
+                                pa.array(text[n // 3:].tolist(), type=pa.large_string())])
+    objects = text.copy()
+    objects[::7] = None
+    objects[3::11] = np.nan
+    codes = pd.Series(rng.normal(size=n), dtype=object)
+    codes[5] = SpecialMissing("C")
+    codes[n - 2] = SpecialMissing("_")
+    return pd.DataFrame({
+        "ARROW": pd.Series(pd.arrays.ArrowStringArray(chunked), dtype="string"),
+        "OBJ": pd.Series(objects, dtype=object),
+        "INT": pd.array(np.where(rng.random(n) < 0.2, None, rng.integers(-50, 50, n)),
+                        dtype="Int64"),
+        "FLT": pd.array(np.where(rng.random(n) < 0.2, None, rng.normal(size=n)),
+                        dtype="Float64"),
+        "NP": rng.normal(size=n) * 1e5,
+        "CODE": codes,
+        "LAST": ["end"] * n,
+    })
+
+
+def test_a_write_in_many_slices_equals_one_in_a_single_slice(tmp_path, monkeypatch):
+    import datetime as dt
+
+    from cdiscflow import xptv5
+    from cdiscflow.xpt import XptVariable, write_xpt
+
+    frame = _mixed_frame(257)
+    variables = [XptVariable(c, c.title(), "Char" if c in ("ARROW", "OBJ", "LAST") else "Num")
+                 for c in frame.columns]
+    files = {}
+    for name, size in (("one", 2**30), ("rows", 1), ("odd", 7 * 59)):
+        monkeypatch.setattr(xptv5, "SLICE_BYTES", size)
+        files[name] = tmp_path / f"{name}.xpt"
+        write_xpt(frame, files[name], dataset="DS", label="Slices", variables=variables,
+                  created=dt.datetime(2024, 1, 1))
+    reference = tmp_path / "ref.xpt"
+    write_xpt(frame, reference, dataset="DS", label="Slices", variables=variables,
+              created=dt.datetime(2024, 1, 1), writer="pyreadstat")
+    one = files["one"].read_bytes()
+    assert one == reference.read_bytes()
+    assert files["rows"].read_bytes() == one and files["odd"].read_bytes() == one
+
+
+def test_object_text_missing_values_are_written_as_empty_text(tmp_path):
+    import datetime as dt
+
+    from cdiscflow.xpt import XptError, XptVariable, read_xpt, write_xpt
+
+    variables = [XptVariable("A", "A", "Char"), XptVariable("B", "B", "Num")]
+    frame = pd.DataFrame({"A": pd.Series(["x", None, np.nan, pd.NA, pd.NaT, "y "],
+                                         dtype=object), "B": 1.0})
+    write_xpt(frame, tmp_path / "a.xpt", dataset="DS", label="L", variables=variables,
+              created=dt.datetime(2024, 1, 1))
+    back, meta = read_xpt(tmp_path / "a.xpt")
+    assert back["A"].tolist() == ["x", "", "", "", "", "y"] and meta["lengths"]["A"] == 1
+    for bad, row in ((b"x", 1), (3, 2)):
+        values = pd.Series(["x", None, "z"], dtype=object)
+        values[row] = bad
+        with pytest.raises(XptError, match="not a string") as err:
+            write_xpt(pd.DataFrame({"A": values, "B": 1.0}), tmp_path / "b.xpt", dataset="DS",
+                      label="L", variables=variables, created=dt.datetime(2024, 1, 1))
+        assert err.value.row == row
+
+
+def test_significant_text_cuts_trailing_blanks_and_fills_missing():
+    import pyarrow as pa
+
+    from cdiscflow.xptv5 import ends_in_blank, significant_text
+
+    text = pa.array(["a ", None, "", " b", "c  "], type=pa.large_string())
+    assert ends_in_blank(pa.array(["a ", "", " b"])).tolist() == [True, False, False]
+    assert significant_text(text).to_pylist() == ["a", "", "", " b", "c"]
+    assert significant_text(text[3:4]).to_pylist() == [" b"]
+    assert significant_text(np.array(["x ", "y"], dtype=object)).to_pylist() == ["x", "y"]
+    assert significant_text(pa.array([None, None])).to_pylist() == ["", ""]
+
+
+def test_reader_finds_the_data_end_before_any_amount_of_padding():
+    from cdiscflow.xptv5 import _data_rows
+
+    width = 3
+    rows = np.full((500, width), 0x20, dtype=np.uint8)
+    rows[:130, 0] = ord("x")
+    rows[260, 2] = ord("y")  # a record with a value only in its last byte
+    body = np.concatenate([rows.reshape(-1), np.full(2, 0x20, dtype=np.uint8)])
+    assert _data_rows(body, width) == 261
+    assert _data_rows(np.full(300, 0x20, dtype=np.uint8), width) == 0
+
+
+def test_reader_decodes_utf8_text_and_refuses_other_bytes(tmp_path):
+    import datetime as dt
+
+    from cdiscflow.xpt import XptError, XptVariable, read_xpt, write_xpt
+
+    path = tmp_path / "u.xpt"
+    write_xpt(pd.DataFrame({"A": ["xx", "ab"]}), path, dataset="DS", label="L",
+              variables=[XptVariable("A", "A", "Char")], created=dt.datetime(2024, 1, 1))
+    data = bytearray(path.read_bytes())
+    at = data.index(b"xxab")
+    data[at:at + 2] = "é".encode()
+    path.write_bytes(bytes(data))
+    assert read_xpt(path)[0]["A"].tolist() == ["é", "ab"]
+    data[at:at + 2] = b"\xff "
+    path.write_bytes(bytes(data))
+    with pytest.raises(XptError, match="UTF8"):
+        read_xpt(path)

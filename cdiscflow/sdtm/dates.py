@@ -7,7 +7,9 @@ separators), e.g. ``DD/MM/YYYY`` or ``DD-MON-YYYY``. Unknown parts written as ``
 
 from __future__ import annotations
 
+import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -196,30 +198,48 @@ def on_or_before(dtc: pd.Series, ref: pd.Series) -> pd.Series:
     Both with a time: compared as datetimes; otherwise compared as dates (a value on the
     reference date counts as on or before it). Unknown (NA) when either date is partial or missing.
     """
-    d, r = date_part(dtc), date_part(ref)
-    dt, rt = datetime_part(dtc), datetime_part(ref)
-    by_time = dt.notna() & rt.notna()
-    result = pd.Series(pd.NA, index=dtc.index, dtype="boolean")
-    dated = d.notna() & r.notna()
-    result[dated] = (d <= r)[dated]
-    result[by_time] = (dt <= rt)[by_time]
-    return result
+    return per_distinct(lambda d, r: compare(Moments.of(d), Moments.of(r), operator.le),
+                        dtc.astype("string"), ref.astype("string"))
 
 
 def before(dtc: pd.Series, ref: pd.Series) -> pd.Series:
     """Strictly before, at the precision both share (same date without times: not before)."""
-    d, r = date_part(dtc), date_part(ref)
-    dt, rt = datetime_part(dtc), datetime_part(ref)
-    by_time = dt.notna() & rt.notna()
-    result = pd.Series(pd.NA, index=dtc.index, dtype="boolean")
-    dated = d.notna() & r.notna()
-    result[dated] = (d < r)[dated]
-    result[by_time] = (dt < rt)[by_time]
+    return per_distinct(lambda d, r: compare(Moments.of(d), Moments.of(r), operator.lt),
+                        dtc.astype("string"), ref.astype("string"))
+
+
+@dataclass(frozen=True)
+class Moments:
+    """ISO 8601 values read once for comparing: the complete date and, where there is a
+    time, the date and time (NaT where the value has no such precision)."""
+
+    day: pd.Series
+    stamp: pd.Series
+
+    @classmethod
+    def of(cls, dtc: pd.Series) -> Moments:
+        return cls(date_part(dtc), datetime_part(dtc))
+
+
+def compare(a: Moments, b: Moments, op: Callable[[pd.Series, pd.Series], pd.Series]
+            ) -> pd.Series:
+    """``op`` (``operator.le``, ``operator.lt``) on each pair at the precision both share:
+    as datetimes when both have a time, else as dates; NA when either date is partial."""
+    by_time = a.stamp.notna() & b.stamp.notna()
+    result = pd.Series(pd.NA, index=a.day.index, dtype="boolean")
+    dated = a.day.notna() & b.day.notna()
+    result[dated] = op(a.day, b.day)[dated]
+    result[by_time] = op(a.stamp, b.stamp)[by_time]
     return result
 
 
 def days_between(later: pd.Series, earlier: pd.Series) -> pd.Series:
     """Whole days from ``earlier`` to ``later`` (dates only), as nullable integers."""
-    delta = (date_part(later) - date_part(earlier)).dt.days
-    return pd.array(np.where(delta.isna(), pd.NA, delta), dtype="Int64") if len(delta) else (
-        pd.array([], dtype="Int64"))
+    if not len(later):
+        return pd.array([], dtype="Int64")
+    days = per_distinct(_days_between, later.astype("string"), earlier.astype("string"))
+    return days.astype("Int64").array
+
+
+def _days_between(later: pd.Series, earlier: pd.Series) -> pd.Series:
+    return (date_part(later) - date_part(earlier)).dt.days.astype("float64")

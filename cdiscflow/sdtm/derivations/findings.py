@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from cdiscflow.sdtm import dates
 from cdiscflow.sdtm.derivations.registry import Param, Report, derivation
-from cdiscflow.textops import extract, format_numbers, per_distinct, to_number
+from cdiscflow.textops import extract, format_numbers, per_distinct, text_series, to_number
 
 _RESULT_RE = r"^\s*(?P<op><=|>=|<|>)?\s*(?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$"
 
@@ -41,11 +43,11 @@ def _factors(test: pd.Series, unit: pd.Series, to: pd.Series,
     return factor.astype("float64")
 
 
-def _converted(df: pd.DataFrame, result: str, unit: str, test: str, standard_unit: str,
+def _converted(result: pd.Series, unit: pd.Series, test: pd.Series, standard_unit: pd.Series,
                conversions: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.Series]:
     """The collected result split into comparator and number, and the number converted."""
-    parts = split_result(df[result])
-    factor = _factor_for(df[test], df[unit], df[standard_unit], conversions)
+    parts = split_result(result)
+    factor = _factor_for(test, unit, standard_unit, conversions)
     return parts, parts["num"] * factor
 
 
@@ -70,15 +72,23 @@ def derive_standard_numeric_result(df: pd.DataFrame, *, new_var: str, result: st
     """--STRESN: the numeric result in the standard unit; missing for a result with a comparator
     (``<5``), for text, or where no conversion factor is declared (reported)."""
     out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
-    parts, value = _converted(out, result, unit, test, standard_unit, conversions)
-    lost = parts["num"].notna() & value.isna()
+
+    def stresn(*columns: pd.Series) -> pd.DataFrame:
+        parts, value = _converted(*columns, conversions)
+        lost = parts["num"].notna() & value.isna()
+        value = value.where(parts["op"].isna())
+        # rounded to the digits STRESC shows, so the two always agree
+        return pd.DataFrame({"lost": lost, "value": to_number(format_numbers(value))},
+                            index=value.index)
+
+    # every input is per record: worked out once per distinct (result, unit, test, to unit)
+    found = per_distinct(stresn, out[result], out[unit], out[test], out[standard_unit])
+    lost = found["lost"].astype(bool)
     if report is not None and lost.any():
         keys = out.loc[lost, [test, unit, standard_unit]].astype("string").fillna("(none)")
         for (t, u, su), rows in keys.groupby([test, unit, standard_unit]).groups.items():
             report(rows, f"no conversion declared for {t} from {u} to {su}", unit)
-    value = value.where(parts["op"].isna())
-    # rounded to the digits STRESC shows, so the two always agree
-    out[new_var] = to_number(format_numbers(value)).astype("Float64")
+    out[new_var] = found["value"].astype("Float64")
     return out
 
 
@@ -96,15 +106,20 @@ def derive_standard_character_result(df: pd.DataFrame, *, new_var: str, result: 
     """--STRESC: the converted number as text, keeping a comparator (``<5`` -> ``<5``, converted
     when the unit changes); text results are carried over as collected."""
     out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
-    parts, value = _converted(out, result, unit, test, standard_unit, conversions)
-    text = format_numbers(value)
-    text = parts["op"].fillna("").astype("string") + text
-    is_number = parts["num"].notna()
-    converted = is_number & value.notna()
-    stresc = out[result].astype("string").str.strip()  # text results as collected
-    stresc = stresc.where(~is_number)
-    stresc[converted] = text[converted]
-    out[new_var] = stresc
+
+    def stresc(*columns: pd.Series) -> pd.Series:
+        parts, value = _converted(*columns, conversions)
+        text = format_numbers(value)
+        text = parts["op"].fillna("").astype("string") + text
+        is_number = parts["num"].notna()
+        converted = is_number & value.notna()
+        collected = columns[0].astype("string").str.strip()  # text results as collected
+        collected = collected.where(~is_number)
+        collected[converted] = text[converted]
+        return collected
+
+    # every input is per record: worked out once per distinct (result, unit, test, to unit)
+    out[new_var] = per_distinct(stresc, out[result], out[unit], out[test], out[standard_unit])
     return out
 
 
@@ -130,12 +145,16 @@ def derive_reference_range_indicator(df: pd.DataFrame, *, new_var: str, result: 
     is_low = (exact & (num < lo)) | (op.isin(["<", "<="]) & (num <= lo))
     is_high = (exact & (num > hi)) | (op.isin([">", ">="]) & (num >= hi))
     normal = exact & (num >= lo) & (num <= hi)
-    ind = pd.Series(pd.NA, index=out.index, dtype="string")
-    ind[normal.fillna(False).astype(bool)] = "NORMAL"
-    ind[is_low.fillna(False).astype(bool)] = "LOW"
-    ind[is_high.fillna(False).astype(bool)] = "HIGH"
-    out[new_var] = ind
+    # HIGH over LOW over NORMAL where more than one holds; built as codes into the three
+    # words rather than by masked assignments into a text column
+    choice = np.select([_flag(is_high), _flag(is_low), _flag(normal)], [2, 1, 0], -1)
+    words = pa.array(["NORMAL", "LOW", "HIGH"], type=pa.large_string())
+    out[new_var] = text_series(words.take(pa.array(choice, mask=choice < 0)), out.index)
     return out
+
+
+def _flag(test: pd.Series) -> np.ndarray:
+    return test.fillna(False).to_numpy(dtype=bool)
 
 
 @derivation(
@@ -155,7 +174,8 @@ def derive_baseline_flag(df: pd.DataFrame, *, new_var: str, by: list[str], dtc: 
     out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     eligible = dates.on_or_before(out[dtc], out[ref]).fillna(False).astype(bool)
     has_result = out[result].astype("string").str.strip().fillna("") != ""
-    cand = out[eligible & has_result]
+    # only the columns the choice needs: the frame's other columns are not copied
+    cand = out.loc[eligible & has_result, list(dict.fromkeys([*by, dtc]))]
     flag = pd.Series(pd.NA, index=out.index, dtype="string")
     if len(cand):
         order = cand.assign(_d=cand[dtc].astype("string")).sort_values(

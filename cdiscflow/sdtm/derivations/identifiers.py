@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from cdiscflow.sdtm.derivations.registry import Param, derivation
-from cdiscflow.textops import coerce_numbers
+from cdiscflow.textops import coerce_numbers, factorize
 
 
 @derivation(
@@ -44,7 +44,13 @@ def derive_seq(df: pd.DataFrame, *, new_var: str, order: list[str], by: list[str
             nums = coerce_numbers(col)
             if nums.notna().sum() == col.notna().sum() and col.notna().any():
                 sortable[key] = nums
-    sorted_idx = sortable.sort_values(keys, kind="stable", na_position="last").index
-    ranks = out.loc[sorted_idx].groupby(by, sort=False, dropna=False).cumcount() + 1
-    out[new_var] = ranks.reindex(out.index).astype(np.int64).astype("Int64")
+    sortable.index = pd.RangeIndex(len(sortable))
+    order_rows = sortable.sort_values(keys, kind="stable", na_position="last").index.to_numpy()
+    # numbered within each group in sorted order: integer group codes counted by pandas,
+    # without reordering the whole frame
+    groups = factorize(*(out[b] for b in by))[0][order_rows]
+    place = pd.Series(groups).groupby(groups, sort=False).cumcount().to_numpy()
+    seq = np.empty(len(groups), dtype=np.int64)
+    seq[order_rows] = place + 1
+    out[new_var] = pd.array(seq, dtype="Int64")
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from cdiscflow.sdtm.derivations.registry import Param, derivation
+from cdiscflow.textops import is_in
 
 
 @derivation(
@@ -21,7 +22,7 @@ def derive_actual_arm(df: pd.DataFrame, *, new_var: str, planned: str, exposure:
     another arm's treatment declares ACTARM from its own exposure mapping instead.
     """
     out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
-    treated = out["USUBJID"].isin(exposure.dropna(subset=["VALUE"])["USUBJID"])
+    treated = is_in(out["USUBJID"], exposure.dropna(subset=["VALUE"])["USUBJID"])
     out[new_var] = out[planned].astype("string").where(treated, not_treated)
     return out
 

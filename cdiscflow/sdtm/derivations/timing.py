@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 
 from cdiscflow.sdtm import dates
 from cdiscflow.sdtm.derivations.registry import Param, Report, derivation
-from cdiscflow.textops import format_numbers, map_text, to_number
+from cdiscflow.textops import (
+    STRING,
+    factorize,
+    format_numbers,
+    is_in,
+    lookup,
+    map_text,
+    per_distinct,
+    to_number,
+)
 
 
 @derivation(
@@ -25,13 +36,20 @@ def derive_extreme_date(df: pd.DataFrame, *, new_var: str, sources: pd.DataFrame
     """
     if mode not in ("first", "last"):
         raise ValueError(f"mode must be first or last, not {mode!r}")
-    src = sources.dropna(subset=["VALUE"])
-    src = src[src["VALUE"].astype("string").str.len() >= 10]  # only complete dates anchor a subject
-    src = src.sort_values(["USUBJID", "VALUE"], kind="stable")
-    pick = src.groupby("USUBJID", sort=False)["VALUE"]
-    extreme = pick.first() if mode == "first" else pick.last()
+    subject, value = sources["USUBJID"], sources["VALUE"].astype("string")
+    # only complete dates anchor a subject
+    keep = (subject.notna() & value.notna() & (value.str.len() >= 10)).to_numpy(dtype=bool)
+    # ISO 8601 text sorts in time order, so numbering the distinct dates in sorted order
+    # makes the first date the smallest number and the last the largest: one integer
+    # min/max per subject instead of sorting every record
+    rank, in_order = pd.factorize(value[keep], sort=True)
+    subjects, distinct = factorize(subject[keep])
+    per_subject = pd.Series(rank).groupby(subjects)
+    pick = per_subject.min() if mode == "first" else per_subject.max()
+    keys = distinct[0].iloc[pick.index.to_numpy()]
+    chosen = pd.Series(in_order, dtype=STRING).iloc[pick.to_numpy()]
     out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
-    out[new_var] = out["USUBJID"].map(extreme).astype("string")
+    out[new_var] = lookup(out["USUBJID"], keys, chosen)
     return out
 
 
@@ -103,18 +121,32 @@ def derive_epoch(df: pd.DataFrame, *, new_var: str, dtc: str, epochs: list[str],
     if len(epochs) != len(ends) + 1 or len(ends_inclusive) != len(ends):
         raise ValueError("epochs needs one more entry than ends, and ends_inclusive one per end")
     out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
-    result = pd.Series(pd.NA, index=out.index, dtype="string")
-    undecided = dates.date_part(out[dtc]).notna()
+    # placed once per distinct (date, ends) combination: records share them heavily
+    out[new_var] = per_distinct(lambda d, *e: _epoch(d, e, epochs, ends_inclusive),
+                                *(out[c].astype("string") for c in [dtc, *ends]))
+    return out
+
+
+def _epoch(dtc: pd.Series, ends: Sequence[pd.Series], epochs: list[str],
+           ends_inclusive: list[bool]) -> pd.Series:
+    result = pd.Series(pd.NA, index=dtc.index, dtype="string")
+    moments = dates.Moments.of(dtc)  # read once, compared with every end
+    undecided = moments.day.notna()
     for name, end, inclusive in zip(epochs, ends, ends_inclusive, strict=False):
-        test = (dates.on_or_before(out[dtc], out[end]) if inclusive
-                else dates.before(out[dtc], out[end]))
+        test = dates.compare(moments, dates.Moments.of(end),
+                             operator.le if inclusive else operator.lt)
         hit = undecided & test.fillna(False).astype(bool)
         result[hit] = name
         # a record that cannot be compared with this end is placed in no epoch
         undecided &= test.eq(False).fillna(False).astype(bool)
     result[undecided] = epochs[-1]
-    out[new_var] = result
-    return out
+    return result
+
+
+def _numbers_for(names: pd.Series, mapping: dict[str, Any]) -> pd.Series:
+    """The number each visit name maps to (missing where it maps to none), looked up once
+    per distinct name: a million records carry a few dozen visit names."""
+    return per_distinct(lambda n: to_number(map_text(n, mapping)), names)
 
 
 def _schedule(schedule: list[dict[str, Any]]) -> pd.DataFrame:
@@ -144,7 +176,7 @@ def derive_visit(df: pd.DataFrame, *, new_var: str, visit: str, dtc: str,
     sched = _schedule(schedule).set_index("name")
     out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     names = out[visit].astype("string")
-    vnum = to_number(map_text(names, sched["VISITNUM"].to_dict())).astype("Float64")
+    vnum = _numbers_for(names, sched["VISITNUM"].to_dict()).astype("Float64")
     is_unsched = (names == unscheduled).fillna(False).astype(bool)
     unknown = names.notna() & ~is_unsched & vnum.isna()
     if report is not None and unknown.any():
@@ -154,8 +186,12 @@ def derive_visit(df: pd.DataFrame, *, new_var: str, visit: str, dtc: str,
         day = dates.date_part(out[dtc])
         frame = pd.DataFrame({"USUBJID": out["USUBJID"], "day": day, "vnum": vnum,
                               "uns": is_unsched})
-        for subj, rows in frame[frame["uns"]].groupby("USUBJID", sort=False):
-            sched_rows = frame[(frame["USUBJID"] == subj) & ~frame["uns"] & frame["vnum"].notna()]
+        # only subjects with an unscheduled visit, each looked at once (not one scan of
+        # every record per subject)
+        frame = frame[is_in(frame["USUBJID"], frame.loc[frame["uns"], "USUBJID"])]
+        for _, records in frame.groupby("USUBJID", sort=False):
+            rows = records[records["uns"]]
+            sched_rows = records[~records["uns"] & records["vnum"].notna()]
             uns_days = sorted(rows["day"].dropna().unique())
             counters: dict[float, int] = {}
             for d in uns_days:
@@ -173,6 +209,6 @@ def derive_visit(df: pd.DataFrame, *, new_var: str, visit: str, dtc: str,
         out[new_var] = label
     else:
         days = sched["VISITDY"].dropna() if "VISITDY" in sched else pd.Series(dtype=float)
-        visitdy = to_number(map_text(names, {k: int(v) for k, v in days.items()}))
+        visitdy = _numbers_for(names, {k: int(v) for k, v in days.items()})
         out[new_var] = visitdy.astype("Int64").where(~is_unsched)
     return out
