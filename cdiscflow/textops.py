@@ -7,7 +7,7 @@ of records (the benchmark's 1M-record LB).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -172,16 +172,33 @@ def lookup(keys: pd.Series, table_keys: pd.Series, table_values: pd.Series) -> p
 
     A positional take through Arrow's hash lookup: the cost of a merge without building one.
     """
-    at = pc.index_in(arrow(keys), value_set=arrow(table_keys))
-    if table_values.dtype == STRING:  # text: Arrow's take gives missing where not found
-        return text_series(arrow(table_values).take(at), keys.index).rename(table_values.name)
+    return take_matched(table_values, match_rows([keys], [table_keys]), keys.index)
+
+
+def match_rows(left: Sequence[pd.Series], right: Sequence[pd.Series]) -> pa.Array:
+    """For each row of the ``left`` key columns, the position of the row of ``right`` whose keys
+    are equal as text (null where none): a left merge's matching, where a missing key matches
+    a missing key. ``right`` rows must be unique."""
+    if len(left) == 1:
+        return pc.index_in(arrow(left[0]), value_set=arrow(right[0]))
+    # several keys: numbered together, so a combination is one integer on both sides
+    n = len(left[0])
+    codes, _ = factorize(*(pd.concat([a.astype(STRING), b.astype(STRING)], ignore_index=True)
+                           for a, b in zip(left, right, strict=True)))
+    return pc.index_in(pa.array(codes[:n]), value_set=pa.array(codes[n:]))
+
+
+def take_matched(values: pd.Series, at: pa.Array, index: pd.Index) -> pd.Series:
+    """``values`` at the positions ``at`` (null: missing), on ``index``; text stays Arrow."""
+    if values.dtype == STRING:  # text: Arrow's take gives missing where not found
+        return text_series(arrow(values).take(at), index).rename(values.name)
     found = at.is_valid().to_numpy(zero_copy_only=False)
     positions = pc.fill_null(at, 0).to_numpy(zero_copy_only=False).astype(np.int64)
-    if len(table_values) == 0:
-        return pd.Series(pd.NA, index=keys.index, dtype=table_values.dtype)
-    values = table_values.iloc[positions].reset_index(drop=True)
-    values.index = keys.index
-    return values.where(pd.Series(found, index=keys.index))
+    if len(values) == 0:
+        return pd.Series(pd.NA, index=index, dtype=values.dtype, name=values.name)
+    out = values.iloc[positions].reset_index(drop=True)
+    out.index = index
+    return out.where(pd.Series(found, index=index)) if not found.all() else out
 
 
 def is_in(values: pd.Series, candidates: pd.Series) -> pd.Series:

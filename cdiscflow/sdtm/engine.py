@@ -27,7 +27,15 @@ from cdiscflow.sdtm.derivations.findings import format_number, split_result
 from cdiscflow.spec import NULL, LoadedDomain, LoadedStudy, VariableSpec
 from cdiscflow.standards import codelist, find_codelist, sdtm_variables
 from cdiscflow.standards.ct import Codelist
-from cdiscflow.textops import coerce_numbers, format_numbers, lookup, map_text
+from cdiscflow.textops import (
+    coerce_numbers,
+    format_numbers,
+    lookup,
+    map_text,
+    match_rows,
+    per_distinct,
+    take_matched,
+)
 
 STACK_FIELD = "__field"
 _INTERNAL = (SOURCE_FILE, SOURCE_ROW, STACK_FIELD)
@@ -486,7 +494,7 @@ class Engine:
                                raw_records=len(frame))
         for step in ld.spec.steps:
             self._next_phase()
-            present = set(frame[SOURCE_ROW])
+            present = frame[SOURCE_ROW].nunique()
             reason = step_reason(step)
             if step.filter is not None:
                 keep = _evaluate(step.filter, frame).fillna(False).astype(bool)
@@ -500,7 +508,8 @@ class Engine:
                 bucket = None
             # a raw record is accounted for where its last row left: after a stack, a filter
             # removing some of a record's tests does not lose the record
-            gone = len(present - set(frame[SOURCE_ROW]))
+            # rows are only ever removed (a stack repeats a record, never adds one)
+            gone = present - frame[SOURCE_ROW].nunique()
             if gone and bucket is not None:
                 bucket[reason] = bucket.get(reason, 0) + gone
             elif gone:
@@ -714,17 +723,17 @@ class Engine:
                 ) -> pd.Series:
         spec = var.lookup
         rows = pd.DataFrame(self._tables(ld)[spec.table]).astype("string")
-        left = frame[list(spec.match.values())].astype("string").copy()
+        left = frame[list(spec.match.values())].astype("string")
         left.columns = list(spec.match.keys())
         right = rows[[*spec.match.keys(), spec.value]].drop_duplicates(list(spec.match.keys()))
-        merged = left.merge(right, how="left", on=list(spec.match.keys()))
-        merged.index = frame.index
-        miss = merged[spec.value].isna() & left.notna().all(axis=1)
+        at = match_rows([left[c] for c in spec.match], [right[c] for c in spec.match])
+        values = take_matched(right[spec.value], at, frame.index)
+        miss = values.isna() & left.notna().all(axis=1)
         for idx in miss[miss].index:
             key = "/".join(str(left.at[idx, c]) for c in spec.match)
             self._defect(ld, frame, idx, name, key, f"no row of table {spec.table} matches",
                          column="+".join(spec.match.values()))
-        return merged[spec.value]
+        return values
 
     def _date(self, ld: LoadedDomain, frame: pd.DataFrame, name: str, var: VariableSpec
               ) -> pd.Series:
@@ -860,16 +869,16 @@ class Engine:
         parts = []
         for n, v in supp_vars:
             values = frame[n]
-            text = (values.map(_num_text, na_action="ignore") if
-                    pd.api.types.is_numeric_dtype(values) else values).astype("string")
+            text = (_numbers_text(values) if pd.api.types.is_numeric_dtype(values)
+                    else values).astype("string")
             has = text.notna() & (text.str.strip() != "")
             part = pd.DataFrame({
                 "STUDYID": frame["STUDYID"],
                 "RDOMAIN": spec.domain,
                 "USUBJID": frame["USUBJID"],
                 "IDVAR": spec.supp_idvar or "",
-                "IDVARVAL": (frame[spec.supp_idvar].map(_num_text, na_action="ignore")
-                             .astype("string") if spec.supp_idvar else ""),
+                "IDVARVAL": (_numbers_text(frame[spec.supp_idvar]).astype("string")
+                             if spec.supp_idvar else ""),
                 "QNAM": n,
                 "QLABEL": v.supp.qlabel,
                 "QVAL": text,
@@ -885,15 +894,24 @@ class Engine:
 
 
 def _merge_on(frame: pd.DataFrame, right: pd.DataFrame, pairs: dict[str, str]) -> pd.DataFrame:
-    """Left join keeping the frame's rows and order; ``__join`` says which rows matched."""
-    right = right.rename(columns={v: f"__key_{k}" for k, v in pairs.items()})
-    right = right.astype({f"__key_{k}": "string" for k in pairs})
-    left = frame.astype({k: "string" for k in pairs})
-    merged = left.merge(right, how="left", left_on=list(pairs),
-                        right_on=[f"__key_{k}" for k in pairs], indicator="__join", sort=False)
-    merged.index = frame.index
-    merged["__join"] = merged["__join"].astype(str)
-    return merged.drop(columns=[f"__key_{k}" for k in pairs])
+    """Left join on keys compared as text, keeping the frame's rows and order; ``__join`` says
+    which rows matched ("both") and which did not ("left_only"). ``right`` has unique keys:
+    a positional take, not a merge of a million rows."""
+    at = match_rows([frame[k] for k in pairs], [right[v] for v in pairs.values()])
+    merged = frame.copy(deep=False)
+    for k in pairs:
+        merged[k] = frame[k].astype("string")
+    for c in right.columns:
+        if c not in pairs.values():
+            merged[c] = take_matched(right[c], at, frame.index)
+    merged["__join"] = np.where(at.is_valid().to_numpy(zero_copy_only=False), "both",
+                                "left_only")
+    return merged
+
+
+def _numbers_text(values: pd.Series) -> pd.Series:
+    """Numbers as SUPP-- text (``_num_text``), worked out once per distinct value."""
+    return per_distinct(lambda v: v.map(_num_text, na_action="ignore"), values)
 
 
 def _num_text(v: Any) -> str:
