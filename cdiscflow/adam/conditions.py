@@ -98,21 +98,20 @@ def evaluate(where: Where | None, df: pd.DataFrame) -> pd.Series:
         return ~evaluate(where.not_, df)
     assert where.var is not None
     col = _column(df, where.var)
-    missing = col.isna() | (col.astype("string").fillna("") == "")
     if where.is_null is not None:
-        return missing if where.is_null else ~missing
+        return _missing(col) if where.is_null else ~_missing(col)
     if where.eq is not None:
         return (col.astype("string") == str(where.eq)).fillna(False).astype(bool) \
             if not isinstance(where.eq, int | float) else _num(col) == where.eq
     if where.ne is not None:
         eq = (col.astype("string") == str(where.ne)) if not isinstance(where.ne, int | float) \
             else (_num(col) == where.ne)
-        return ~eq.fillna(False).astype(bool) & ~missing
+        return ~eq.fillna(False).astype(bool) & ~_missing(col)
     if where.in_ is not None:
         return col.astype("string").isin([str(v) for v in where.in_]).fillna(False).astype(bool)
     if where.not_in is not None:
         inside = col.astype("string").isin([str(v) for v in where.not_in])
-        return ~inside.fillna(False).astype(bool) & ~missing
+        return ~inside.fillna(False).astype(bool) & ~_missing(col)
     values = _num(col)
     for name, fn in (("ge", np.greater_equal), ("gt", np.greater), ("le", np.less_equal),
                      ("lt", np.less)):
@@ -124,6 +123,14 @@ def evaluate(where: Where | None, df: pd.DataFrame) -> pd.Series:
                 pd.Series(True, index=df.index) if not isinstance(right, pd.Series)
                 else right.notna())
     raise AssertionError("unreachable: validated to one test")
+
+
+def _missing(col: pd.Series) -> pd.Series:
+    """Missing or empty text. A number is never empty text, so a numeric column needs no
+    conversion to text (which formats every value: slow on a million records)."""
+    if pd.api.types.is_numeric_dtype(col.dtype):
+        return col.isna()
+    return col.isna() | (col.astype("string").fillna("") == "")
 
 
 def _num(col: pd.Series) -> pd.Series:
