@@ -101,17 +101,16 @@ def evaluate(where: Where | None, df: pd.DataFrame) -> pd.Series:
     if where.is_null is not None:
         return _missing(col) if where.is_null else ~_missing(col)
     if where.eq is not None:
-        return (col.astype("string") == str(where.eq)).fillna(False).astype(bool) \
-            if not isinstance(where.eq, int | float) else _num(col) == where.eq
+        return _text_in(col, [where.eq]) if not isinstance(where.eq, int | float) \
+            else _num(col) == where.eq
     if where.ne is not None:
-        eq = (col.astype("string") == str(where.ne)) if not isinstance(where.ne, int | float) \
-            else (_num(col) == where.ne)
-        return ~eq.fillna(False).astype(bool) & ~_missing(col)
+        eq = _text_in(col, [where.ne]) if not isinstance(where.ne, int | float) \
+            else (_num(col) == where.ne).fillna(False).astype(bool)
+        return ~eq & ~_missing(col)
     if where.in_ is not None:
-        return col.astype("string").isin([str(v) for v in where.in_]).fillna(False).astype(bool)
+        return _text_in(col, where.in_)
     if where.not_in is not None:
-        inside = col.astype("string").isin([str(v) for v in where.not_in])
-        return ~inside.fillna(False).astype(bool) & ~_missing(col)
+        return ~_text_in(col, where.not_in) & ~_missing(col)
     values = _num(col)
     for name, fn in (("ge", np.greater_equal), ("gt", np.greater), ("le", np.less_equal),
                      ("lt", np.less)):
@@ -125,11 +124,50 @@ def evaluate(where: Where | None, df: pd.DataFrame) -> pd.Series:
     raise AssertionError("unreachable: validated to one test")
 
 
+def plain_text(col: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """(values, missing) of an object column holding only text, None and NaN (what derivations
+    make: flags, codes, merged text), else None. Such a column is compared as it is, with no
+    conversion of every value to an Arrow string first."""
+    if col.dtype != object:
+        return None
+    values = col.to_numpy()
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return values, np.zeros(len(values), dtype=bool)  # text, none missing
+    try:
+        nan = values != values  # NaN is the only value unequal to itself
+    except TypeError:  # pd.NA and the like have no truth value: not plain
+        return None
+    if nan.any() and not all(issubclass(t, float) for t in set(map(type, values[nan]))):
+        return None
+    missing = nan | np.equal(values, None)
+    if pd.api.types.infer_dtype(values[~missing], skipna=False) not in ("string", "empty"):
+        return None
+    return values, missing
+
+
+def _text_in(col: pd.Series, literals: list[Any]) -> pd.Series:
+    """Records whose value, as text, is one of ``literals`` (as text); never a missing one."""
+    texts = [str(v) for v in literals]
+    plain = plain_text(col)
+    if plain is not None:
+        values, _ = plain
+        if len(texts) == 1:
+            found = values == texts[0]
+        else:
+            found = pd.Series(values, copy=False).isin(texts).to_numpy(dtype=bool)
+        return pd.Series(found, index=col.index)
+    return col.astype("string").isin(texts).fillna(False).astype(bool)
+
+
 def _missing(col: pd.Series) -> pd.Series:
     """Missing or empty text. A number is never empty text, so a numeric column needs no
     conversion to text (which formats every value: slow on a million records)."""
     if pd.api.types.is_numeric_dtype(col.dtype):
         return col.isna()
+    plain = plain_text(col)
+    if plain is not None:
+        values, missing = plain
+        return pd.Series(missing | (values == ""), index=col.index)
     return col.isna() | (col.astype("string").fillna("") == "")
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 from cdiscflow.adam.conditions import Where, evaluate
 from cdiscflow.adam.dates import impute_date, impute_datetime
 from cdiscflow.errors import CdiscflowError
+from cdiscflow.textops import per_distinct
 
 
 class DerivationError(CdiscflowError):
@@ -55,18 +56,33 @@ def combine_supp(parent: pd.DataFrame, supp: pd.DataFrame | None) -> pd.DataFram
         return out
     for qnam, rows in supp.groupby("QNAM", sort=False):
         idvar = rows["IDVAR"].fillna("").iloc[0]
+        # (the last qualifier where SUPP-- repeats one, as a dict built from the rows keeps)
+        qval = rows["QVAL"].to_numpy(dtype=object)
         if idvar:
-            key = out[idvar].map(lambda v: "" if pd.isna(v) else
-                                 (str(int(v)) if isinstance(v, float) and v.is_integer()
-                                  else str(v)))
-            values = dict(zip(zip(rows["USUBJID"], rows["IDVARVAL"].astype(str), strict=True),
-                              rows["QVAL"], strict=True))
-            out[str(qnam)] = [values.get((u, k)) for u, k in zip(out["USUBJID"], key,
-                                                                  strict=True)]
+            key = out[idvar]
+            key = key.map(_id_text) if key.dtype == object else per_distinct(
+                lambda v: v.map(_id_text), key)
+            table = pd.MultiIndex.from_arrays([rows["USUBJID"], rows["IDVARVAL"].astype(str)])
+            last = ~table.duplicated(keep="last")
+            at = table[last].get_indexer(pd.MultiIndex.from_arrays([out["USUBJID"], key]))
+            values = np.full(len(out), None, dtype=object)
+            values[at >= 0] = qval[last][at[at >= 0]]
+            # a list, as before: its values decide the column's type (text, or all missing)
+            out[str(qnam)] = list(values)
         else:
-            values = dict(zip(rows["USUBJID"], rows["QVAL"], strict=True))
-            out[str(qnam)] = out["USUBJID"].map(values)
+            last = ~rows["USUBJID"].duplicated(keep="last").to_numpy()
+            out[str(qnam)] = out["USUBJID"].map(pd.Series(qval[last],
+                                                          index=rows["USUBJID"][last]))
     return out
+
+
+def _id_text(value: object) -> str:
+    """An IDVAR value as SUPP--.IDVARVAL holds it: whole numbers without ".0", missing as ""."""
+    if pd.isna(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def derive_vars_merged(df: pd.DataFrame, dataset_add: pd.DataFrame, by_vars: Sequence[str],
@@ -352,6 +368,9 @@ def derive_var_obs_number(df: pd.DataFrame, by_vars: Sequence[str], order: Seque
                           new_var: str = "ASEQ") -> pd.DataFrame:
     """Sequence number 1..n within each by group, by ``order``."""
     _check_new(df, [new_var])
-    out = df.sort_values([*by_vars, *order], kind="mergesort").copy()
-    out[new_var] = out.groupby(list(by_vars), sort=False).cumcount().astype(float) + 1
-    return out.sort_index()
+    # only the key columns are sorted; the numbers go back to the records by index label
+    keys = df[list(dict.fromkeys([*by_vars, *order]))].sort_values([*by_vars, *order],
+                                                                    kind="mergesort")
+    out = df.copy()
+    out[new_var] = keys.groupby(list(by_vars), sort=False).cumcount().astype(float) + 1
+    return out if out.index.is_monotonic_increasing else out.sort_index()

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cdiscflow.adam.conditions import evaluate
+from cdiscflow.adam.conditions import evaluate, plain_text
 from cdiscflow.adam.derivations import DerivationError, combine_supp
 from cdiscflow.adam.metadata import adam_variable, standard_label
 from cdiscflow.adam.response import ResponseRule, SameDayFlag, Window
@@ -150,13 +150,26 @@ def check_labels(loaded: LoadedDataset, sdtm_domain: str | None) -> None:
 
 
 def _coerce(frame: pd.DataFrame, variables: list[XptVariable]) -> pd.DataFrame:
-    out = frame.copy()
+    columns = {name: frame[name] for name in frame.columns}
     for v in variables:
         if v.type == "Num":
-            out[v.name] = pd.to_numeric(out[v.name], errors="coerce").astype(float)
+            columns[v.name] = pd.to_numeric(columns[v.name], errors="coerce").astype(float)
         else:
-            out[v.name] = per_distinct(_as_text, out[v.name].astype(object))
-    return out
+            columns[v.name] = _text_column(columns[v.name])
+    # one new frame (replacing columns one by one would copy the others' storage each time)
+    return pd.DataFrame(columns, index=frame.index)
+
+
+def _text_column(col: pd.Series) -> pd.Series:
+    """:func:`_as_text` of every value, as objects."""
+    plain = plain_text(col)
+    if plain is not None:  # the usual derived column: text, None/NaN where missing
+        values, missing = plain
+        out = values.copy()
+        out[missing] = ""
+        return pd.Series(out, index=col.index, dtype=object)
+    # anything else converted once per distinct value; text columns told apart by Arrow
+    return per_distinct(lambda distinct: _as_text(distinct.astype(object)), col)
 
 
 def _as_text(values: pd.Series) -> pd.Series:
