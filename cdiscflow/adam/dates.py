@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cdiscflow.textops import extract, to_number
+from cdiscflow.textops import extract, per_distinct, to_number
 
 SAS_EPOCH = dt.date(1960, 1, 1)
 _ISO_RE = re.compile(
@@ -24,6 +24,7 @@ _ISO_RE = re.compile(
     r"(?:T(?P<H>\d{2})(?::(?P<M>\d{2})(?::(?P<S>\d{2}))?)?)?$"
 )
 IMPUTATION_LEVELS = ("n", "s", "m", "h", "D", "M", "Y")  # admiral's highest_imputation order
+_FIELDS = ("y", "m", "d", "H", "M", "S")  # the pattern's groups, as _Parts holds them
 _EPOCH64 = np.datetime64(SAS_EPOCH.isoformat(), "D")
 
 
@@ -48,10 +49,16 @@ class _Parts:
 
 
 def _parts(dtc: pd.Series) -> _Parts:
-    text = dtc.astype("string").str.strip()
-    found = extract(text, _ISO_RE.pattern)
-    return _Parts(**{name: to_number(found[name]).to_numpy(dtype=float, na_value=np.nan)
-                     for name in ("y", "m", "d", "H", "M", "S")})
+    # dates repeat (every test of a lab sample has its date): each distinct text parsed once
+    numbers = per_distinct(_numbers, dtc.astype("string"))
+    return _Parts(**{name: numbers[name].to_numpy(dtype=float, na_value=np.nan)
+                     for name in _FIELDS})
+
+
+def _numbers(text: pd.Series) -> pd.DataFrame:
+    found = extract(text.str.strip(), _ISO_RE.pattern)
+    return pd.DataFrame({name: to_number(found[name]) for name in _FIELDS},
+                        index=text.index)
 
 
 def _month_start(year: np.ndarray, month: np.ndarray) -> np.ndarray:

@@ -139,9 +139,9 @@ def derive_param_response(df: pd.DataFrame, source: Where, assessments: Where | 
     whose condition holds, ``otherwise`` when none does, or ``not_evaluable_code``; AVAL is
     cleared. ``loss_var`` flags the first evaluable non-response after a response (relapse).
     """
-    out = df.copy()
+    out = df.copy(deep=False)
     picked = evaluate(source, out) & evaluate(assessments, out)
-    rec = out[picked].copy()
+    rec = out[picked]
     in_window = pd.Series(False, index=rec.index)
     for var, windows in rule.windows.items():
         flag = _window_flag(rec, date_var, windows)
@@ -154,7 +154,7 @@ def derive_param_response(df: pd.DataFrame, source: Where, assessments: Where | 
         # a flag is Y/N (or Y/missing) on the assessments and missing on every other record
         spread = rec[var].reindex(out.index).astype(object)
         out[var] = spread.where(spread.notna(), None)
-    resp = rec.copy()
+    resp = rec.copy(deep=False)
     result = pd.Series(rule.otherwise, index=resp.index, dtype=object)
     decided = pd.Series(False, index=resp.index)
     for code, where in rule.categories:
@@ -169,7 +169,8 @@ def derive_param_response(df: pd.DataFrame, source: Where, assessments: Where | 
     if rule.loss_var:
         resp[rule.loss_var] = None
         resp[rule.loss_var] = resp[rule.loss_var].astype(object)
-        ordered = resp[resp["AVALC"] != rule.not_evaluable_code].sort_values(
+        evaluable = resp["AVALC"] != rule.not_evaluable_code
+        ordered = resp.loc[evaluable, ["USUBJID", "AVALC", date_var]].sort_values(
             ["USUBJID", date_var], kind="mergesort")
         runs = _Runs(ordered, rule.response_codes)
         # in response until a non-response: the non-response right after a response loses it
@@ -197,7 +198,8 @@ def derive_extreme_event(df: pd.DataFrame, subjects: pd.DataFrame, by_vars: Sequ
     """One record per subject holding the best of the ``source`` records' AVALC, best =
     earliest in ``order`` (ties: the earliest date); ``if_none`` when the subject has none.
     ADT is the date of the chosen record; AVAL the code's number from ``values_n``."""
-    src = df[evaluate(source, df)].copy()
+    # only the columns the choice needs (sorting every column of a large frame is the cost)
+    src = df.loc[evaluate(source, df), ["USUBJID", "AVALC", date_var]]
     unknown = set(src["AVALC"].dropna()) - set(order)
     if unknown:
         raise DerivationError(f"AVALC values {sorted(unknown)} are not in the order {order}")
@@ -217,7 +219,7 @@ def derive_param_exist_flag(df: pd.DataFrame, subjects: pd.DataFrame, by_vars: S
                             true_value: str = "Y", false_value: str = "N") -> pd.DataFrame:
     """One record per subject: AVALC ``true_value`` (AVAL 1) if any record meets
     ``condition``, else ``false_value`` (AVAL 0)."""
-    hits = set(df.loc[evaluate(condition, df), "USUBJID"])
+    hits = df.loc[evaluate(condition, df), "USUBJID"].unique()
     new = _new_records(subjects, by_vars, set_values_to)
     has = new["USUBJID"].isin(hits)
     new["AVALC"] = np.where(has, true_value, false_value).astype(object)
@@ -232,7 +234,7 @@ def derive_param_confirmed_resp(df: pd.DataFrame, subjects: pd.DataFrame, by_var
     """Confirmed response: at least ``min_count`` ``source`` records with AVALC in ``codes``
     whose first and last dates are at least ``min_days_apart`` days apart. AVALC Y/N (AVAL
     1/0), ADT the date of confirmation (the first qualifying record that far from the first)."""
-    src = df[evaluate(source, df) & df["AVALC"].isin(list(codes))]
+    src = df.loc[evaluate(source, df) & df["AVALC"].isin(list(codes)), ["USUBJID", date_var]]
     dates = pd.to_numeric(src[date_var], errors="coerce")
     dated = pd.DataFrame({"USUBJID": src["USUBJID"], "date": dates})[dates.notna()]
     by_subject = dated.groupby("USUBJID")["date"]
@@ -257,11 +259,12 @@ def derive_param_tte(df: pd.DataFrame, subjects: pd.DataFrame, by_vars: Sequence
     meeting ``event`` (CNSR 0), or to the last record meeting ``censor`` (CNSR 1). AVAL =
     ADT - STARTDT in days (or weeks); no record when the subject has neither."""
     starts = subjects.set_index("USUBJID")[start_date]
-    ev = df[evaluate(event, df)].sort_values(["USUBJID", date_var], kind="mergesort")
+    keys = ["USUBJID", date_var]  # only what the dates need, not every column of a large frame
+    ev = df.loc[evaluate(event, df), keys].sort_values(keys, kind="mergesort")
     first = ev.groupby("USUBJID")[date_var].first()
     last = pd.Series(dtype=float)
     if censor is not None:
-        cn = df[evaluate(censor, df)].sort_values(["USUBJID", date_var], kind="mergesort")
+        cn = df.loc[evaluate(censor, df), keys].sort_values(keys, kind="mergesort")
         last = cn.groupby("USUBJID")[date_var].last()
     new = _new_records(subjects, by_vars, set_values_to)
     new["STARTDT"] = new["USUBJID"].map(starts).astype(float)
@@ -286,7 +289,8 @@ def derive_param_response_duration(df: pd.DataFrame, subjects: pd.DataFrame,
     an episode runs from its first response record to the first record no longer in response,
     or to the last record when the response lasts to the end; AVAL = the sum over episodes
     (0 for a subject never in response). Subjects with no evaluable record get no record."""
-    src = df[evaluate(source, df) & ~df["AVALC"].isin(list(not_evaluable))]
+    src = df.loc[evaluate(source, df) & ~df["AVALC"].isin(list(not_evaluable)),
+                 ["USUBJID", "AVALC", date_var]]
     ordered = src.sort_values(["USUBJID", date_var], kind="mergesort")
     runs = _Runs(ordered, response_codes)
     dates = pd.to_numeric(ordered[date_var], errors="coerce").to_numpy(dtype=float)
