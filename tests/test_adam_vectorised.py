@@ -134,7 +134,9 @@ def test_combine_supp_last_qualifier_wins_and_unmatched_are_missing() -> None:
 def test_plain_text_columns() -> None:
     values, missing = plain_text(pd.Series(["a", None, np.nan, ""], dtype=object))
     assert list(values[:2]) == ["a", None] and list(missing) == [False, True, True, False]
-    assert plain_text(pd.Series(["a", pd.NA], dtype=object)) is None
+    _, missing = plain_text(pd.Series(["a", pd.NA], dtype=object))
+    assert list(missing) == [False, True]
+    assert plain_text(pd.Series(["a", pd.NaT], dtype=object)) is None
     assert plain_text(pd.Series(["a", 1.5], dtype=object)) is None
     assert plain_text(pd.Series(["a"], dtype="string")) is None
 
@@ -160,6 +162,8 @@ def test_text_column_as_the_xpt_writer_gets_it() -> None:
     # pd.NA (a text column's missing value seen as an object) is written as its text
     assert list(_text_column(pd.Series(["a", None], dtype="string"))) == ["a", "<NA>"]
     assert list(_text_column(pd.Series(["a", None], dtype="str"))) == ["a", ""]
+    assert list(_text_column(pd.Series(["a", None, pd.NA, np.float32("nan")], dtype=object))) \
+        == ["a", "", "<NA>", "nan"]
 
 
 def test_obs_number_keeps_the_record_order() -> None:

@@ -125,24 +125,18 @@ def evaluate(where: Where | None, df: pd.DataFrame) -> pd.Series:
 
 
 def plain_text(col: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
-    """(values, missing) of an object column holding only text, None and NaN (what derivations
-    make: flags, codes, merged text), else None. Such a column is compared as it is, with no
-    conversion of every value to an Arrow string first."""
+    """(values, missing) of an object column holding only text and missing values (what
+    derivations make: flags, codes, merged text), else None. Such a column is compared as it
+    is, with no conversion of every value to an Arrow string first. Missing is what pandas
+    calls missing (None, NaN, pd.NA), which is what a conversion to text would make NA."""
     if col.dtype != object:
         return None
     values = col.to_numpy()
     if pd.api.types.infer_dtype(values, skipna=False) == "string":
-        return values, np.zeros(len(values), dtype=bool)  # text, none missing
-    try:
-        nan = values != values  # NaN is the only value unequal to itself
-    except TypeError:  # pd.NA and the like have no truth value: not plain
+        return values, np.zeros(len(values), dtype=bool)  # nothing missing: no search for it
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
         return None
-    if nan.any() and not all(issubclass(t, float) for t in set(map(type, values[nan]))):
-        return None
-    missing = nan | np.equal(values, None)
-    if pd.api.types.infer_dtype(values[~missing], skipna=False) not in ("string", "empty"):
-        return None
-    return values, missing
+    return values, pd.isna(values)
 
 
 def _text_in(col: pd.Series, literals: list[Any]) -> pd.Series:
