@@ -1,10 +1,12 @@
 """Edge cases of the whole-column ADaM code: date imputation on columns (impossible dates,
 repeated values, references), response runs and durations in sorted order (missing dates,
-several episodes), SUPP-- lookups, and text columns as the XPT writer gets them."""
+several episodes), SUPP-- lookups, text columns as the XPT writer gets them, and the
+dataset's key."""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,11 +15,12 @@ import pytest
 from cdiscflow.adam.conditions import Where, evaluate, plain_text
 from cdiscflow.adam.dates import impute_date, impute_datetime, sas_day
 from cdiscflow.adam.derivations import combine_supp, derive_var_obs_number
-from cdiscflow.adam.engine import _text_column
+from cdiscflow.adam.engine import _text_column, build_dataset
 from cdiscflow.adam.response import (
     derive_param_confirmed_resp,
     derive_param_response_duration,
 )
+from cdiscflow.adam.spec import AdamSpecError, load_dataset
 
 
 def day(iso: str) -> float:
@@ -172,3 +175,14 @@ def test_obs_number_keeps_the_record_order() -> None:
     out = derive_var_obs_number(frame, ["USUBJID"], ["DAY"])
     assert list(out.index) == [0, 1, 2, 3]
     assert list(out["ASEQ"]) == [2.0, 1.0, 1.0, 2.0]
+
+
+# ---- the dataset's key -----------------------------------------------------------------------
+
+def test_a_duplicate_key_names_the_first_duplicate_in_key_order(tmp_path: Path) -> None:
+    path = tmp_path / "adsl.yaml"
+    path.write_text("dataset: ADSL\nlabel: Subjects\nstructure: ADSL\nsource: {dataset: DM}\n"
+                    "key: [USUBJID]\nsteps: []\nvariables:\n  STUDYID:\n  USUBJID:\n")
+    dm = pd.DataFrame({"STUDYID": "S", "USUBJID": ["S-3", "S-2", "S-3", "S-2"]})
+    with pytest.raises(AdamSpecError, match=r"key \['USUBJID'\] is not unique \(e.g. \['S-2'\]\)"):
+        build_dataset(load_dataset(path), {"DM": dm}, {})
