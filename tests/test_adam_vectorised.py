@@ -146,8 +146,9 @@ def test_plain_text_columns() -> None:
 
 def test_conditions_on_plain_and_other_text() -> None:
     frame = pd.DataFrame({"X": pd.Series(["Y", None, np.nan, "", "N"], dtype=object),
-                          "Z": pd.Series(["Y", pd.NA, 1, "", "N"], dtype=object)})
-    for var in ("X", "Z"):
+                          "Z": pd.Series(["Y", pd.NA, 1, "", "N"], dtype=object),
+                          "NA": pd.Series(["Y", pd.NA, None, "", "N"], dtype=object)})
+    for var in ("X", "Z", "NA"):
         test = {"var": var}
         assert list(evaluate(Where.model_validate({**test, "eq": "Y"}), frame)) == [
             True, False, False, False, False]
@@ -156,7 +157,7 @@ def test_conditions_on_plain_and_other_text() -> None:
         assert list(evaluate(Where.model_validate({**test, "ne": "Y"}), frame)) == [
             False, False, var == "Z", False, True]
         assert list(evaluate(Where.model_validate({**test, "is_null": True}), frame)) == [
-            False, True, var == "X", True, False]
+            False, True, var != "Z", True, False]
 
 
 def test_text_column_as_the_xpt_writer_gets_it() -> None:

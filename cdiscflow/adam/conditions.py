@@ -144,13 +144,23 @@ def _text_in(col: pd.Series, literals: list[Any]) -> pd.Series:
     texts = [str(v) for v in literals]
     plain = plain_text(col)
     if plain is not None:
-        values, _ = plain
+        values, missing = plain
         if len(texts) == 1:
-            found = values == texts[0]
+            found = _equals(values, missing, texts[0])
         else:
             found = pd.Series(values, copy=False).isin(texts).to_numpy(dtype=bool)
         return pd.Series(found, index=col.index)
     return col.astype("string").isin(texts).fillna(False).astype(bool)
+
+
+def _equals(values: np.ndarray, missing: np.ndarray, text: str) -> np.ndarray:
+    """Which of a plain text column's values are ``text`` (the missing ones are not; pd.NA
+    has no truth value, so it is left out of the comparison)."""
+    if not missing.any():
+        return values == text
+    found = np.zeros(len(values), dtype=bool)
+    found[~missing] = values[~missing] == text
+    return found
 
 
 def _missing(col: pd.Series) -> pd.Series:
@@ -161,7 +171,7 @@ def _missing(col: pd.Series) -> pd.Series:
     plain = plain_text(col)
     if plain is not None:
         values, missing = plain
-        return pd.Series(missing | (values == ""), index=col.index)
+        return pd.Series(missing | _equals(values, missing, ""), index=col.index)
     return col.isna() | (col.astype("string").fillna("") == "")
 
 
