@@ -98,21 +98,19 @@ def evaluate(where: Where | None, df: pd.DataFrame) -> pd.Series:
         return ~evaluate(where.not_, df)
     assert where.var is not None
     col = _column(df, where.var)
-    missing = col.isna() | (col.astype("string").fillna("") == "")
     if where.is_null is not None:
-        return missing if where.is_null else ~missing
+        return _missing(col) if where.is_null else ~_missing(col)
     if where.eq is not None:
-        return (col.astype("string") == str(where.eq)).fillna(False).astype(bool) \
-            if not isinstance(where.eq, int | float) else _num(col) == where.eq
+        return _text_in(col, [where.eq]) if not isinstance(where.eq, int | float) \
+            else _num(col) == where.eq
     if where.ne is not None:
-        eq = (col.astype("string") == str(where.ne)) if not isinstance(where.ne, int | float) \
-            else (_num(col) == where.ne)
-        return ~eq.fillna(False).astype(bool) & ~missing
+        eq = _text_in(col, [where.ne]) if not isinstance(where.ne, int | float) \
+            else (_num(col) == where.ne).fillna(False).astype(bool)
+        return ~eq & ~_missing(col)
     if where.in_ is not None:
-        return col.astype("string").isin([str(v) for v in where.in_]).fillna(False).astype(bool)
+        return _text_in(col, where.in_)
     if where.not_in is not None:
-        inside = col.astype("string").isin([str(v) for v in where.not_in])
-        return ~inside.fillna(False).astype(bool) & ~missing
+        return ~_text_in(col, where.not_in) & ~_missing(col)
     values = _num(col)
     for name, fn in (("ge", np.greater_equal), ("gt", np.greater), ("le", np.less_equal),
                      ("lt", np.less)):
@@ -124,6 +122,57 @@ def evaluate(where: Where | None, df: pd.DataFrame) -> pd.Series:
                 pd.Series(True, index=df.index) if not isinstance(right, pd.Series)
                 else right.notna())
     raise AssertionError("unreachable: validated to one test")
+
+
+def plain_text(col: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """(values, missing) of an object column holding only text and missing values (what
+    derivations make: flags, codes, merged text), else None. Such a column is compared as it
+    is, with no conversion of every value to an Arrow string first. Missing is what pandas
+    calls missing (None, NaN, pd.NA), which is what a conversion to text would make NA."""
+    if col.dtype != object:
+        return None
+    values = col.to_numpy()
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return values, np.zeros(len(values), dtype=bool)  # nothing missing: no search for it
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        return None
+    return values, pd.isna(values)
+
+
+def _text_in(col: pd.Series, literals: list[Any]) -> pd.Series:
+    """Records whose value, as text, is one of ``literals`` (as text); never a missing one."""
+    texts = [str(v) for v in literals]
+    plain = plain_text(col)
+    if plain is not None:
+        values, missing = plain
+        if len(texts) == 1:
+            found = _equals(values, missing, texts[0])
+        else:
+            found = pd.Series(values, copy=False).isin(texts).to_numpy(dtype=bool)
+        return pd.Series(found, index=col.index)
+    return col.astype("string").isin(texts).fillna(False).astype(bool)
+
+
+def _equals(values: np.ndarray, missing: np.ndarray, text: str) -> np.ndarray:
+    """Which of a plain text column's values are ``text`` (the missing ones are not; pd.NA
+    has no truth value, so it is left out of the comparison)."""
+    if not missing.any():
+        return values == text
+    found = np.zeros(len(values), dtype=bool)
+    found[~missing] = values[~missing] == text
+    return found
+
+
+def _missing(col: pd.Series) -> pd.Series:
+    """Missing or empty text. A number is never empty text, so a numeric column needs no
+    conversion to text (which formats every value: slow on a million records)."""
+    if pd.api.types.is_numeric_dtype(col.dtype):
+        return col.isna()
+    plain = plain_text(col)
+    if plain is not None:
+        values, missing = plain
+        return pd.Series(missing | _equals(values, missing, ""), index=col.index)
+    return col.isna() | (col.astype("string").fillna("") == "")
 
 
 def _num(col: pd.Series) -> pd.Series:

@@ -2,16 +2,21 @@
 
 ADaM carries dates as numbers: days since 1960-01-01 (``DATE9.``) and seconds since
 1960-01-01T00:00:00 (``DATETIME20.``). Missing is NaN. Everything here is vectorised over a
-pandas Series and never invents a value unless an imputation rule is asked for.
+pandas Series (whole columns: the text is split by Arrow's regex kernel once per distinct value,
+the calendar arithmetic is numpy) and never invents a value unless an imputation rule is asked
+for.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from cdiscflow.textops import extract, per_distinct, to_number
 
 SAS_EPOCH = dt.date(1960, 1, 1)
 _ISO_RE = re.compile(
@@ -19,6 +24,8 @@ _ISO_RE = re.compile(
     r"(?:T(?P<H>\d{2})(?::(?P<M>\d{2})(?::(?P<S>\d{2}))?)?)?$"
 )
 IMPUTATION_LEVELS = ("n", "s", "m", "h", "D", "M", "Y")  # admiral's highest_imputation order
+_FIELDS = ("y", "m", "d", "H", "M", "S")  # the pattern's groups, as _Parts holds them
+_EPOCH64 = np.datetime64(SAS_EPOCH.isoformat(), "D")
 
 
 def sas_day(date: dt.date) -> float:
@@ -29,14 +36,86 @@ def date_of(day: float) -> dt.date:
     return SAS_EPOCH + dt.timedelta(days=int(day))
 
 
-def _parts(dtc: pd.Series) -> pd.DataFrame:
-    text = dtc.astype("string").fillna("").str.strip()
-    return text.str.extract(_ISO_RE.pattern)
+@dataclass(frozen=True)
+class _Parts:
+    """The ISO 8601 components of each value as floats (NaN where absent or unparsable)."""
+
+    y: np.ndarray
+    m: np.ndarray
+    d: np.ndarray
+    H: np.ndarray
+    M: np.ndarray
+    S: np.ndarray
 
 
-def _last_day(year: int, month: int) -> int:
-    nxt = dt.date(year + month // 12, month % 12 + 1, 1)
-    return (nxt - dt.timedelta(days=1)).day
+def _parts(dtc: pd.Series) -> _Parts:
+    # dates repeat (every test of a lab sample has its date): each distinct text parsed once
+    numbers = per_distinct(_numbers, dtc.astype("string"))
+    return _Parts(**{name: numbers[name].to_numpy(dtype=float, na_value=np.nan)
+                     for name in _FIELDS})
+
+
+def _numbers(text: pd.Series) -> pd.DataFrame:
+    found = extract(text.str.strip(), _ISO_RE.pattern)
+    return pd.DataFrame({name: to_number(found[name]) for name in _FIELDS},
+                        index=text.index)
+
+
+def _month_start(year: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """SAS day of the first of each month (``month`` may run past 12 into the next years);
+    missing parts stand in as January 2000 (the caller masks those rows)."""
+    y = np.nan_to_num(year, nan=2000).astype(np.int64)
+    m = np.nan_to_num(month, nan=1).astype(np.int64)
+    first = ((y - 1970) * 12 + (m - 1)).astype("datetime64[M]").astype("datetime64[D]")
+    return (first - _EPOCH64).astype(np.int64).astype(float)
+
+
+def _check_calendar(year: int, month: int | None, day: int | None) -> None:
+    """Raise what ``datetime.date`` says about a date the calendar does not have (month 13,
+    30 February, year 0), as the imputation of each value one by one used to."""
+    dt.date(year, 1 if month is None else month, 1 if day is None else day)
+    if month is not None and day is None:
+        dt.date(year + month // 12, month % 12 + 1, 1)  # the month's last day: the next month
+    raise AssertionError(f"{year}-{month}-{day} was judged not a calendar date")
+
+
+def _impute_days(p: _Parts, highest_imputation: str, date_imputation: str,
+                 mins: list[np.ndarray], maxs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(SAS day, flag) arrays of :func:`impute_date` from parsed parts."""
+    allowed = IMPUTATION_LEVELS.index(highest_imputation)
+    has_y, has_m, has_d = ~np.isnan(p.y), ~np.isnan(p.m), ~np.isnan(p.d)
+    complete = has_y & has_m & has_d
+    level_d = has_y & has_m & ~has_d & (IMPUTATION_LEVELS.index("D") <= allowed)
+    level_m = has_y & ~has_m & (IMPUTATION_LEVELS.index("M") <= allowed)
+    month = np.where(has_m, p.m, 1.0)  # a year alone spans January to December
+    good_month = (month >= 1) & (month <= 12)
+    start = _month_start(p.y, month)
+    month_days = _month_start(p.y, month + 1) - start
+    valid = (p.y >= 1) & np.where(
+        complete, good_month & (p.d >= 1) & (p.d <= month_days),
+        np.where(level_d, good_month & ~((p.y == 9999) & (month == 12)), True))
+    bad = np.flatnonzero((complete | level_d | level_m) & ~valid)
+    if len(bad):
+        i = bad[0]
+        _check_calendar(int(p.y[i]), int(p.m[i]) if has_m[i] else None,
+                        int(p.d[i]) if has_d[i] else None)
+    out = np.where(complete, start + p.d - 1, np.nan)
+    lo = start
+    hi = np.where(level_d, start + month_days - 1, _month_start(p.y, np.full_like(month, 13)) - 1)
+    if date_imputation == "first":
+        chosen = lo
+    elif date_imputation == "last":
+        chosen = hi
+    else:  # mid: the 15th of the month, or 30 June for a year
+        chosen = np.where(level_d, start + 14, _month_start(p.y, np.full_like(month, 6)) + 29)
+    for ref in [*mins, *maxs]:  # the later reference wins, the maximum dates last
+        chosen = np.where(~np.isnan(ref) & (lo <= ref) & (ref <= hi), ref, chosen)
+    imputed = level_d | level_m
+    out = np.where(imputed, chosen, out)
+    flags = np.full(len(out), None, dtype=object)
+    flags[level_d] = "D"
+    flags[level_m] = "M"
+    return out, flags
 
 
 def impute_date(dtc: pd.Series, highest_imputation: str = "n", date_imputation: str = "first",
@@ -52,66 +131,27 @@ def impute_date(dtc: pd.Series, highest_imputation: str = "n", date_imputation: 
     of these dates, that date is used instead of the first/last of the range (so an event in
     the month of the first dose is not imputed to before it: the conservative choice).
     """
-    allowed = IMPUTATION_LEVELS.index(highest_imputation)
-    parts = _parts(dtc)
-    out = np.full(len(parts), np.nan)
-    flags: list[str | None] = [None] * len(parts)
     mins = [pd.Series(s).to_numpy(dtype=float) for s in (min_dates or [])]
     maxs = [pd.Series(s).to_numpy(dtype=float) for s in (max_dates or [])]
-    for i, (y, m, d) in enumerate(zip(parts["y"], parts["m"], parts["d"], strict=True)):
-        if not isinstance(y, str):
-            continue
-        year = int(y)
-        if isinstance(m, str) and isinstance(d, str):
-            out[i] = sas_day(dt.date(year, int(m), int(d)))
-            continue
-        level = "D" if isinstance(m, str) else "M"
-        if IMPUTATION_LEVELS.index(level) > allowed:
-            continue
-        if isinstance(m, str):
-            month = int(m)
-            lo, hi = dt.date(year, month, 1), dt.date(year, month, _last_day(year, month))
-        else:
-            lo, hi = dt.date(year, 1, 1), dt.date(year, 12, 31)
-        if date_imputation == "first":
-            chosen = lo
-        elif date_imputation == "last":
-            chosen = hi
-        else:  # mid: the 15th of the month, or 30 June for a year
-            chosen = dt.date(year, lo.month, 15) if level == "D" else dt.date(year, 6, 30)
-        value = sas_day(chosen)
-        for ref in mins:
-            if not np.isnan(ref[i]) and sas_day(lo) <= ref[i] <= sas_day(hi):
-                value = ref[i]
-        for ref in maxs:
-            if not np.isnan(ref[i]) and sas_day(lo) <= ref[i] <= sas_day(hi):
-                value = ref[i]
-        out[i] = value
-        flags[i] = level
-    return pd.Series(out, index=dtc.index), pd.Series(flags, index=dtc.index, dtype=object)
+    days, flags = _impute_days(_parts(dtc), highest_imputation, date_imputation, mins, maxs)
+    return pd.Series(days, index=dtc.index), pd.Series(flags, index=dtc.index, dtype=object)
 
 
 def impute_datetime(dtc: pd.Series, highest_imputation: str = "n", date_imputation: str = "first",
                     time_imputation: str = "first") -> tuple[pd.Series, pd.Series, pd.Series]:
     """(SAS datetime, date flag, time flag). Missing time parts are imputed (00:00:00 for
     ``first``, 23:59:59 for ``last``) and flagged H/M/S in --TMF as the highest part imputed."""
-    day, dflag = impute_date(dtc, highest_imputation, date_imputation)
-    parts = _parts(dtc)
-    secs = np.full(len(parts), np.nan)
-    tflags: list[str | None] = [None] * len(parts)
+    p = _parts(dtc)
+    day, dflag = _impute_days(p, highest_imputation, date_imputation, [], [])
     fill = (0, 0, 0) if time_imputation == "first" else (23, 59, 59)
-    for i, (h, m, s) in enumerate(zip(parts["H"], parts["M"], parts["S"], strict=True)):
-        if np.isnan(day.iloc[i]):
-            continue
-        got = [int(x) if isinstance(x, str) else None for x in (h, m, s)]
-        if got[0] is None:
-            tflags[i] = "H"
-        elif got[1] is None:
-            tflags[i] = "M"
-        elif got[2] is None:
-            tflags[i] = "S"
-        hms = [g if g is not None else f for g, f in zip(got, fill, strict=True)]
-        secs[i] = day.iloc[i] * 86400 + hms[0] * 3600 + hms[1] * 60 + hms[2]
+    has_day = ~np.isnan(day)
+    no_h, no_m, no_s = np.isnan(p.H), np.isnan(p.M), np.isnan(p.S)
+    tflags = np.full(len(day), None, dtype=object)
+    tflags[has_day & no_s] = "S"  # the highest part missing wins: set from the lowest up
+    tflags[has_day & no_m] = "M"
+    tflags[has_day & no_h] = "H"
+    hms = [np.where(np.isnan(got), f, got) for got, f in zip((p.H, p.M, p.S), fill, strict=True)]
+    secs = day * 86400 + hms[0] * 3600 + hms[1] * 60 + hms[2]
     # a time is never imputed for a date that was itself imputed beyond what was collected
-    return (pd.Series(secs, index=dtc.index), dflag,
+    return (pd.Series(secs, index=dtc.index), pd.Series(dflag, index=dtc.index, dtype=object),
             pd.Series(tflags, index=dtc.index, dtype=object))

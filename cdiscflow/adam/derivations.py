@@ -1,9 +1,10 @@
 """Generic ADaM derivations, one plain function each, named as admiral names them.
 
-Every function takes a frame and returns a new frame (the input is never modified), with the
-variables it derives added. Dates are SAS numbers (days since 1960-01-01), datetimes seconds
-since 1960-01-01T00:00; see :mod:`cdiscflow.adam.dates`. No function knows about any study: what
-to derive comes from the arguments, which the ADaM spec files supply.
+Every function takes a frame and returns a new frame (the input is never modified: pandas'
+copy-on-write makes a shallow copy safe to add columns to), with the variables it derives
+added. Dates are SAS numbers (days since 1960-01-01), datetimes seconds since 1960-01-01T00:00;
+see :mod:`cdiscflow.adam.dates`. No function knows about any study: what to derive comes from
+the arguments, which the ADaM spec files supply.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pandas as pd
 from cdiscflow.adam.conditions import Where, evaluate
 from cdiscflow.adam.dates import impute_date, impute_datetime
 from cdiscflow.errors import CdiscflowError
+from cdiscflow.textops import per_distinct
 
 
 class DerivationError(CdiscflowError):
@@ -50,23 +52,38 @@ def combine_supp(parent: pd.DataFrame, supp: pd.DataFrame | None) -> pd.DataFram
     A qualifier points at its parent by IDVAR/IDVARVAL (or at the subject when IDVAR is blank).
     Values stay text, as SUPP-- holds them.
     """
-    out = parent.copy()
+    out = parent.copy(deep=False)
     if supp is None or supp.empty:
         return out
     for qnam, rows in supp.groupby("QNAM", sort=False):
         idvar = rows["IDVAR"].fillna("").iloc[0]
+        # (the last qualifier where SUPP-- repeats one, as a dict built from the rows keeps)
+        qval = rows["QVAL"].to_numpy(dtype=object)
         if idvar:
-            key = out[idvar].map(lambda v: "" if pd.isna(v) else
-                                 (str(int(v)) if isinstance(v, float) and v.is_integer()
-                                  else str(v)))
-            values = dict(zip(zip(rows["USUBJID"], rows["IDVARVAL"].astype(str), strict=True),
-                              rows["QVAL"], strict=True))
-            out[str(qnam)] = [values.get((u, k)) for u, k in zip(out["USUBJID"], key,
-                                                                  strict=True)]
+            key = out[idvar]
+            key = key.map(_id_text) if key.dtype == object else per_distinct(
+                lambda v: v.map(_id_text), key)
+            table = pd.MultiIndex.from_arrays([rows["USUBJID"], rows["IDVARVAL"].astype(str)])
+            last = ~table.duplicated(keep="last")
+            at = table[last].get_indexer(pd.MultiIndex.from_arrays([out["USUBJID"], key]))
+            values = np.full(len(out), None, dtype=object)
+            values[at >= 0] = qval[last][at[at >= 0]]
+            # a list, as before: its values decide the column's type (text, or all missing)
+            out[str(qnam)] = list(values)
         else:
-            values = dict(zip(rows["USUBJID"], rows["QVAL"], strict=True))
-            out[str(qnam)] = out["USUBJID"].map(values)
+            last = ~rows["USUBJID"].duplicated(keep="last").to_numpy()
+            out[str(qnam)] = out["USUBJID"].map(pd.Series(qval[last],
+                                                          index=rows["USUBJID"][last]))
     return out
+
+
+def _id_text(value: object) -> str:
+    """An IDVAR value as SUPP--.IDVARVAL holds it: whole numbers without ".0", missing as ""."""
+    if pd.isna(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def derive_vars_merged(df: pd.DataFrame, dataset_add: pd.DataFrame, by_vars: Sequence[str],
@@ -156,7 +173,7 @@ def derive_vars_merged_lookup(df: pd.DataFrame, table: pd.DataFrame, by_vars: Se
     if unmatched.any():
         bad = keys[unmatched.to_numpy()].drop_duplicates().to_dict("records")
         raise DerivationError(f"no row of the lookup table for {bad}")
-    out = df.copy()
+    out = df.copy(deep=False)
     for v in new_vars:
         out[v] = merged[v].to_numpy()
     return out
@@ -174,7 +191,7 @@ def derive_vars_dt(df: pd.DataFrame, new_vars_prefix: str, dtc: str,
     _check_new(df, names)
     value, flag = impute_date(df[dtc], highest_imputation, date_imputation,
                               [df[c] for c in min_dates], [df[c] for c in max_dates])
-    out = df.copy()
+    out = df.copy(deep=False)
     out[names[0]] = value
     if flag_imputation:
         out[names[1]] = flag
@@ -192,7 +209,7 @@ def derive_vars_dtm(df: pd.DataFrame, new_vars_prefix: str, dtc: str,
     _check_new(df, names)
     value, dflag, tflag = impute_datetime(df[dtc], highest_imputation, date_imputation,
                                           time_imputation)
-    out = df.copy()
+    out = df.copy(deep=False)
     out[names[0]] = value
     if flag_imputation:
         # --DTF may already have come from derive_vars_dt on the same value: keep one
@@ -206,7 +223,7 @@ def derive_vars_dy(df: pd.DataFrame, reference_date: str, source_vars: dict[str,
     """Study days (new name -> date variable): date - reference + 1 on or after the reference
     day, date - reference before it (there is no day 0)."""
     _check_new(df, list(source_vars))
-    out = df.copy()
+    out = df.copy(deep=False)
     ref = pd.to_numeric(df[reference_date], errors="coerce")
     for new, src in source_vars.items():
         diff = pd.to_numeric(df[src], errors="coerce") - ref
@@ -223,7 +240,7 @@ def derive_vars_duration(df: pd.DataFrame, new_var: str, start_date: str, end_da
     days = pd.to_numeric(df[end_date], errors="coerce") - pd.to_numeric(df[start_date],
                                                                          errors="coerce")
     days = days + (1 if add_one else 0)
-    out = df.copy()
+    out = df.copy(deep=False)
     out[new_var] = days / 7 if out_unit == "weeks" else days
     return out
 
@@ -245,7 +262,7 @@ def derive_var_trtemfl(df: pd.DataFrame, new_var: str = "TRTEMFL", start_date: s
     if trt_end_date is not None:
         limit = pd.to_numeric(df[trt_end_date], errors="coerce") + (end_window or 0)
         emergent &= limit.isna() | start.isna() | (start <= limit)
-    out = df.copy()
+    out = df.copy(deep=False)
     out[new_var] = np.where(emergent, "Y", None)
     return out
 
@@ -257,7 +274,7 @@ def derive_var_extreme_flag(df: pd.DataFrame, by_vars: Sequence[str], order: Seq
     """Flag the first/last record (by ``order``) of each by group among those meeting
     ``filter``; the others get ``false_value``."""
     _check_new(df, [new_var])
-    out = df.copy()
+    out = df.copy(deep=False)
     candidates = out[evaluate(filter, out)]
     ordered = candidates.sort_values([*by_vars, *order], kind="mergesort")
     grouped = ordered.groupby(list(by_vars), sort=False, dropna=False)
@@ -282,7 +299,7 @@ def derive_var_base(df: pd.DataFrame, by_vars: Sequence[str], source_var: str = 
 def derive_var_chg(df: pd.DataFrame) -> pd.DataFrame:
     """CHG = AVAL - BASE."""
     _check_new(df, ["CHG"])
-    out = df.copy()
+    out = df.copy(deep=False)
     out["CHG"] = pd.to_numeric(df["AVAL"], errors="coerce") - pd.to_numeric(df["BASE"],
                                                                              errors="coerce")
     return out
@@ -293,7 +310,7 @@ def derive_var_analysis_ratio(df: pd.DataFrame, numer_var: str, denom_var: str, 
     """``new_var`` = numerator / denominator (R2BASE = AVAL / BASE); missing for a zero base."""
     _check_new(df, [new_var])
     den = pd.to_numeric(df[denom_var], errors="coerce")
-    out = df.copy()
+    out = df.copy(deep=False)
     out[new_var] = pd.to_numeric(df[numer_var], errors="coerce") / den.where(den != 0)
     return out
 
@@ -303,7 +320,7 @@ def derive_vars_cat(df: pd.DataFrame, new_var: str, categories: Sequence[tuple[W
     """Categorise records: the first of ``categories`` (condition, value, numeric value) whose
     condition holds gives ``new_var`` (and ``new_var_n``); none -> missing."""
     _check_new(df, [new_var] + ([new_var_n] if new_var_n else []))
-    out = df.copy()
+    out = df.copy(deep=False)
     values = pd.Series([None] * len(df), index=df.index, dtype=object)
     numbers = pd.Series(np.nan, index=df.index)
     done = pd.Series(False, index=df.index)
@@ -323,7 +340,7 @@ def derive_var_flag(df: pd.DataFrame, new_var: str, condition: Where, true_value
                     false_value: str | None = None) -> pd.DataFrame:
     """``new_var`` = ``true_value`` where ``condition`` holds, else ``false_value``."""
     _check_new(df, [new_var])
-    out = df.copy()
+    out = df.copy(deep=False)
     out[new_var] = np.where(evaluate(condition, df), true_value, false_value)
     out[new_var] = out[new_var].astype(object).where(out[new_var].notna(), None)
     return out
@@ -335,7 +352,7 @@ def derive_vars_assign(df: pd.DataFrame, values: dict[str, tuple[str, Any, str |
     type Num converts text to numbers, Char numbers to text (admiral does this with mutate);
     then remove the ``drop`` variables (a rename is a copy plus a drop)."""
     _check_new(df, list(values))
-    out = df.copy()
+    out = df.copy(deep=False)
     for name, (kind, source, typ) in values.items():
         col = df[source].copy() if kind == "var" else pd.Series([source] * len(df),
                                                                  index=df.index, dtype=object)
@@ -352,6 +369,9 @@ def derive_var_obs_number(df: pd.DataFrame, by_vars: Sequence[str], order: Seque
                           new_var: str = "ASEQ") -> pd.DataFrame:
     """Sequence number 1..n within each by group, by ``order``."""
     _check_new(df, [new_var])
-    out = df.sort_values([*by_vars, *order], kind="mergesort").copy()
-    out[new_var] = out.groupby(list(by_vars), sort=False).cumcount().astype(float) + 1
-    return out.sort_index()
+    # only the key columns are sorted; the numbers go back to the records by index label
+    keys = df[list(dict.fromkeys([*by_vars, *order]))].sort_values([*by_vars, *order],
+                                                                    kind="mergesort")
+    out = df.copy(deep=False)
+    out[new_var] = keys.groupby(list(by_vars), sort=False).cumcount().astype(float) + 1
+    return out if out.index.is_monotonic_increasing else out.sort_index()

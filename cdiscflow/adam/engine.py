@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cdiscflow.adam.conditions import evaluate
+from cdiscflow.adam.conditions import evaluate, plain_text
 from cdiscflow.adam.derivations import DerivationError, combine_supp
 from cdiscflow.adam.metadata import adam_variable, standard_label
 from cdiscflow.adam.response import ResponseRule, SameDayFlag, Window
@@ -150,13 +150,34 @@ def check_labels(loaded: LoadedDataset, sdtm_domain: str | None) -> None:
 
 
 def _coerce(frame: pd.DataFrame, variables: list[XptVariable]) -> pd.DataFrame:
-    out = frame.copy()
+    columns = {name: frame[name] for name in frame.columns}
     for v in variables:
         if v.type == "Num":
-            out[v.name] = pd.to_numeric(out[v.name], errors="coerce").astype(float)
+            columns[v.name] = pd.to_numeric(columns[v.name], errors="coerce").astype(float)
         else:
-            out[v.name] = per_distinct(_as_text, out[v.name].astype(object))
-    return out
+            columns[v.name] = _text_column(columns[v.name])
+    # one new frame (replacing columns one by one would copy the others' storage each time)
+    return pd.DataFrame(columns, index=frame.index)
+
+
+def _text_column(col: pd.Series) -> pd.Series:
+    """:func:`_as_text` of every value, as objects."""
+    plain = plain_text(col)
+    if plain is not None:
+        values, missing = plain
+        if _blank(values[missing]):
+            # the usual derived column: text, and None or NaN (both written as "") if missing
+            out = values.copy()
+            out[missing] = ""
+            return pd.Series(out, index=col.index, dtype=object)
+    # anything else converted once per distinct value; text columns told apart by Arrow
+    return per_distinct(lambda distinct: _as_text(distinct.astype(object)), col)
+
+
+def _blank(missing: np.ndarray) -> bool:
+    """Whether every one of these missing values is None or a float NaN (written as "")."""
+    others = missing[~np.equal(missing, None)]
+    return all(issubclass(t, float) for t in set(map(type, others)))
 
 
 def _as_text(values: pd.Series) -> pd.Series:
@@ -194,13 +215,14 @@ def build_dataset(loaded: LoadedDataset, sdtm: dict[str, pd.DataFrame],
         raise AdamSpecError(f"no step derives {missing}", file=str(loaded.file),
                             dataset=spec.dataset, variable=missing[0],
                             line=loaded.line("variables", missing[0]))
-    frame = frame.sort_values(spec.key, kind="mergesort").reset_index(drop=True)
-    if frame.duplicated(spec.key).any():
-        dup = frame[frame.duplicated(spec.key, keep=False)][spec.key].iloc[0].tolist()
+    # the key columns are sorted alone, then the kept variables follow in one take
+    keys = frame[spec.key].sort_values(spec.key, kind="mergesort")
+    if keys.duplicated(spec.key).any():
+        dup = keys[keys.duplicated(spec.key, keep=False)].iloc[0].tolist()
         raise AdamSpecError(f"key {spec.key} is not unique (e.g. {dup})", file=str(loaded.file),
                             dataset=spec.dataset, line=loaded.line("key"))
     names = _order(loaded, list(spec.variables))
-    frame = frame[names]
+    frame = frame[names].loc[keys.index].reset_index(drop=True)
     variables = _xpt_variables(loaded, frame, sdtm_domain)
     return AdamDataset(spec.dataset, spec.label, _coerce(frame, variables), variables)
 

@@ -98,6 +98,36 @@ def _same_day_flag(df: pd.DataFrame, date_var: str, src: SameDayFlag) -> pd.Seri
     return pd.Series(found, index=df.index)
 
 
+class _Runs:
+    """Response runs of records already in subject and date order: whether each record is a
+    response, and whether the one before it (same subject) was. Replaces walking each
+    subject's records in a loop; records without a subject take part in nothing (as in a
+    groupby)."""
+
+    def __init__(self, ordered: pd.DataFrame, response_codes: Sequence[str]) -> None:
+        codes, uniques = pd.factorize(ordered["USUBJID"])
+        self.subject, self.subjects = codes, uniques
+        self.known = codes >= 0
+        self.response = ordered["AVALC"].isin(list(response_codes)).to_numpy(dtype=bool) \
+            & self.known
+        n = len(codes)
+        self.first = np.ones(n, dtype=bool)  # a subject's first record
+        self.first[1:] = codes[1:] != codes[:-1]
+        self.last = np.ones(n, dtype=bool)  # a subject's last record
+        self.last[:-1] = self.first[1:]
+        self.after_response = np.zeros(n, dtype=bool)
+        self.after_response[1:] = self.response[:-1]
+        self.after_response &= ~self.first
+
+    def first_non_response(self) -> np.ndarray:
+        """Positions of the records that end a response run (a non-response right after)."""
+        return np.flatnonzero(self.known & ~self.response & self.after_response)
+
+    def starts(self) -> np.ndarray:
+        """Positions of the records that start a response run."""
+        return np.flatnonzero(self.response & ~self.after_response)
+
+
 def derive_param_response(df: pd.DataFrame, source: Where, assessments: Where | None,
                           rule: ResponseRule, set_values_to: dict[str, Any],
                           date_var: str = "ADT") -> pd.DataFrame:
@@ -109,9 +139,9 @@ def derive_param_response(df: pd.DataFrame, source: Where, assessments: Where | 
     whose condition holds, ``otherwise`` when none does, or ``not_evaluable_code``; AVAL is
     cleared. ``loss_var`` flags the first evaluable non-response after a response (relapse).
     """
-    out = df.copy()
+    out = df.copy(deep=False)
     picked = evaluate(source, out) & evaluate(assessments, out)
-    rec = out[picked].copy()
+    rec = out[picked]
     in_window = pd.Series(False, index=rec.index)
     for var, windows in rule.windows.items():
         flag = _window_flag(rec, date_var, windows)
@@ -122,10 +152,9 @@ def derive_param_response(df: pd.DataFrame, source: Where, assessments: Where | 
     rec[rule.evaluable_var] = np.where(in_window, None, "Y")
     for var in [*rule.windows, *rule.same_day, rule.evaluable_var]:
         # a flag is Y/N (or Y/missing) on the assessments and missing on every other record
-        values = dict(zip(rec.index, rec[var], strict=True))
-        out[var] = pd.Series([values.get(i) for i in out.index], index=out.index, dtype=object)
-        out[var] = out[var].where(out[var].notna(), None)
-    resp = rec.copy()
+        spread = rec[var].reindex(out.index).astype(object)
+        out[var] = spread.where(spread.notna(), None)
+    resp = rec.copy(deep=False)
     result = pd.Series(rule.otherwise, index=resp.index, dtype=object)
     decided = pd.Series(False, index=resp.index)
     for code, where in rule.categories:
@@ -140,16 +169,12 @@ def derive_param_response(df: pd.DataFrame, source: Where, assessments: Where | 
     if rule.loss_var:
         resp[rule.loss_var] = None
         resp[rule.loss_var] = resp[rule.loss_var].astype(object)
-        ordered = resp[resp["AVALC"] != rule.not_evaluable_code].sort_values(
+        evaluable = resp["AVALC"] != rule.not_evaluable_code
+        ordered = resp.loc[evaluable, ["USUBJID", "AVALC", date_var]].sort_values(
             ["USUBJID", date_var], kind="mergesort")
-        for _, rows in ordered.groupby("USUBJID", sort=False):
-            responding = False
-            for idx, code in zip(rows.index, rows["AVALC"], strict=True):
-                if code in rule.response_codes:
-                    responding = True
-                elif responding:
-                    resp.loc[idx, rule.loss_var] = "Y"
-                    responding = False
+        runs = _Runs(ordered, rule.response_codes)
+        # in response until a non-response: the non-response right after a response loses it
+        resp.loc[ordered.index[runs.first_non_response()], rule.loss_var] = "Y"
     # the new records go after the source records, with fresh index labels
     return pd.concat([out, resp], ignore_index=True)
 
@@ -173,7 +198,8 @@ def derive_extreme_event(df: pd.DataFrame, subjects: pd.DataFrame, by_vars: Sequ
     """One record per subject holding the best of the ``source`` records' AVALC, best =
     earliest in ``order`` (ties: the earliest date); ``if_none`` when the subject has none.
     ADT is the date of the chosen record; AVAL the code's number from ``values_n``."""
-    src = df[evaluate(source, df)].copy()
+    # only the columns the choice needs (sorting every column of a large frame is the cost)
+    src = df.loc[evaluate(source, df), ["USUBJID", "AVALC", date_var]]
     unknown = set(src["AVALC"].dropna()) - set(order)
     if unknown:
         raise DerivationError(f"AVALC values {sorted(unknown)} are not in the order {order}")
@@ -193,7 +219,7 @@ def derive_param_exist_flag(df: pd.DataFrame, subjects: pd.DataFrame, by_vars: S
                             true_value: str = "Y", false_value: str = "N") -> pd.DataFrame:
     """One record per subject: AVALC ``true_value`` (AVAL 1) if any record meets
     ``condition``, else ``false_value`` (AVAL 0)."""
-    hits = set(df.loc[evaluate(condition, df), "USUBJID"])
+    hits = df.loc[evaluate(condition, df), "USUBJID"].unique()
     new = _new_records(subjects, by_vars, set_values_to)
     has = new["USUBJID"].isin(hits)
     new["AVALC"] = np.where(has, true_value, false_value).astype(object)
@@ -208,14 +234,15 @@ def derive_param_confirmed_resp(df: pd.DataFrame, subjects: pd.DataFrame, by_var
     """Confirmed response: at least ``min_count`` ``source`` records with AVALC in ``codes``
     whose first and last dates are at least ``min_days_apart`` days apart. AVALC Y/N (AVAL
     1/0), ADT the date of confirmation (the first qualifying record that far from the first)."""
-    src = df[evaluate(source, df) & df["AVALC"].isin(list(codes))]
-    confirmed: dict[str, float] = {}
-    for subj, rows in src.groupby("USUBJID"):
-        dates = sorted(pd.to_numeric(rows[date_var], errors="coerce").dropna())
-        if len(dates) >= min_count:
-            later = [d for d in dates if d - dates[0] >= min_days_apart]
-            if later:
-                confirmed[str(subj)] = later[0]
+    src = df.loc[evaluate(source, df) & df["AVALC"].isin(list(codes)), ["USUBJID", date_var]]
+    dates = pd.to_numeric(src[date_var], errors="coerce")
+    dated = pd.DataFrame({"USUBJID": src["USUBJID"], "date": dates})[dates.notna()]
+    by_subject = dated.groupby("USUBJID")["date"]
+    first, count = by_subject.transform("min"), by_subject.transform("size")
+    # the earliest date far enough from the subject's first, among subjects with enough dates
+    far = dated[(count >= min_count) & (dated["date"] - first >= min_days_apart)]
+    earliest = far.groupby("USUBJID")["date"].min()
+    confirmed = dict(zip(earliest.index.map(str), earliest, strict=True))
     new = _new_records(subjects, by_vars, set_values_to)
     has = new["USUBJID"].isin(list(confirmed))
     new["AVALC"] = np.where(has, "Y", "N").astype(object)
@@ -232,11 +259,12 @@ def derive_param_tte(df: pd.DataFrame, subjects: pd.DataFrame, by_vars: Sequence
     meeting ``event`` (CNSR 0), or to the last record meeting ``censor`` (CNSR 1). AVAL =
     ADT - STARTDT in days (or weeks); no record when the subject has neither."""
     starts = subjects.set_index("USUBJID")[start_date]
-    ev = df[evaluate(event, df)].sort_values(["USUBJID", date_var], kind="mergesort")
+    keys = ["USUBJID", date_var]  # only what the dates need, not every column of a large frame
+    ev = df.loc[evaluate(event, df), keys].sort_values(keys, kind="mergesort")
     first = ev.groupby("USUBJID")[date_var].first()
     last = pd.Series(dtype=float)
     if censor is not None:
-        cn = df[evaluate(censor, df)].sort_values(["USUBJID", date_var], kind="mergesort")
+        cn = df.loc[evaluate(censor, df), keys].sort_values(keys, kind="mergesort")
         last = cn.groupby("USUBJID")[date_var].last()
     new = _new_records(subjects, by_vars, set_values_to)
     new["STARTDT"] = new["USUBJID"].map(starts).astype(float)
@@ -261,21 +289,23 @@ def derive_param_response_duration(df: pd.DataFrame, subjects: pd.DataFrame,
     an episode runs from its first response record to the first record no longer in response,
     or to the last record when the response lasts to the end; AVAL = the sum over episodes
     (0 for a subject never in response). Subjects with no evaluable record get no record."""
-    src = df[evaluate(source, df) & ~df["AVALC"].isin(list(not_evaluable))]
-    total: dict[str, float] = {}
-    for subj, rows in src.sort_values(["USUBJID", date_var], kind="mergesort").groupby(
-            "USUBJID", sort=False):
-        days, start = 0.0, None
-        dates = pd.to_numeric(rows[date_var], errors="coerce").tolist()
-        for d, code in zip(dates, rows["AVALC"], strict=True):
-            if code in response_codes and start is None:
-                start = d
-            elif code not in response_codes and start is not None:
-                days += d - start
-                start = None
-        if start is not None:
-            days += dates[-1] - start
-        total[str(subj)] = days
+    src = df.loc[evaluate(source, df) & ~df["AVALC"].isin(list(not_evaluable)),
+                 ["USUBJID", "AVALC", date_var]]
+    ordered = src.sort_values(["USUBJID", date_var], kind="mergesort")
+    runs = _Runs(ordered, response_codes)
+    dates = pd.to_numeric(ordered[date_var], errors="coerce").to_numpy(dtype=float)
+    # each record's latest run start (runs never cross subjects: a subject's first record that
+    # is a response starts one)
+    start = np.zeros(len(dates), dtype=np.int64)
+    start[runs.starts()] = runs.starts()
+    start = np.maximum.accumulate(start) if len(start) else start
+    # a run ends at the first non-response after it, or at the subject's last record
+    ends = runs.known & ((~runs.response & runs.after_response) | (runs.response & runs.last))
+    episode = np.where(ends, dates - dates[start], 0.0)
+    # summed in date order per subject, as the episodes follow one another
+    days = np.bincount(runs.subject[runs.known], weights=episode[runs.known],
+                       minlength=len(runs.subjects))
+    total = dict(zip(map(str, runs.subjects), days.tolist(), strict=True))
     new = _new_records(subjects, by_vars, set_values_to)
     new = new[new["USUBJID"].isin(list(total))].copy()
     days = new["USUBJID"].map(total).astype(float)
