@@ -265,3 +265,19 @@ def test_report_tables_and_page(out: Path) -> None:
     for name in ("mean_over_time", "swimmer"):
         assert (report / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert b"<svg" in (report / f"{name}.svg").read_bytes()
+
+
+def test_no_missing_value_is_written_as_text(out: Path):
+    # a missing value in an Arrow text column once reached the XPT as the text "<NA>" (ADRS
+    # AVISIT and SRCDOM of the subject-level parameters): missing text is blank in XPT
+    for path in sorted(out.rglob("*.xpt")):
+        frame, _ = read_xpt(path)
+        text = [c for c in frame.columns if frame[c].dtype != "float64"]
+        written = {c: int(frame[c].isin(["<NA>", "nan", "None", "NaN"]).sum()) for c in text}
+        assert {c: n for c, n in written.items() if n} == {}, path.name
+
+
+def test_subject_level_parameters_have_blank_visit(adrs: pd.DataFrame):
+    subject_level = adrs[~adrs["PARAMCD"].isin(["PLAT", "RSPPLT"])]
+    assert len(subject_level) == 9 * 18  # nine parameters, one record per subject each
+    assert set(subject_level["AVISIT"]) == {""} and set(subject_level["SRCDOM"]) == {""}

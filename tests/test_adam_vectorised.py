@@ -163,11 +163,11 @@ def test_conditions_on_plain_and_other_text() -> None:
 def test_text_column_as_the_xpt_writer_gets_it() -> None:
     assert list(_text_column(pd.Series(["a", None, np.nan], dtype=object))) == ["a", "", ""]
     assert list(_text_column(pd.Series([1.0, 2.5, None], dtype=object))) == ["1", "2.5", ""]
-    # pd.NA (a text column's missing value seen as an object) is written as its text
-    assert list(_text_column(pd.Series(["a", None], dtype="string"))) == ["a", "<NA>"]
+    # pd.NA (a text column's missing value seen as an object) is blank, never the text "<NA>"
+    assert list(_text_column(pd.Series(["a", None], dtype="string"))) == ["a", ""]
     assert list(_text_column(pd.Series(["a", None], dtype="str"))) == ["a", ""]
     assert list(_text_column(pd.Series(["a", None, pd.NA, np.float32("nan")], dtype=object))) \
-        == ["a", "", "<NA>", "nan"]
+        == ["a", "", "", ""]
 
 
 def test_obs_number_keeps_the_record_order() -> None:

@@ -175,15 +175,15 @@ def _text_column(col: pd.Series) -> pd.Series:
 
 
 def _blank(missing: np.ndarray) -> bool:
-    """Whether every one of these missing values is None or a float NaN (written as "")."""
-    others = missing[~np.equal(missing, None)]
-    return all(issubclass(t, float) for t in set(map(type, others)))
+    """Whether every one of these values is missing (None, NaN, pd.NA: written as "")."""
+    return bool(pd.isna(missing).all())
 
 
 def _as_text(values: pd.Series) -> pd.Series:
-    """Text as XPT wants it: missing as "", whole floats without ".0"."""
+    """Text as XPT wants it: missing (None, NaN, pd.NA) as "", whole floats without ".0"."""
     return values.map(
-        lambda x: "" if x is None or (isinstance(x, float) and np.isnan(x)) else
+        lambda x: "" if x is None or x is pd.NA or x is pd.NaT
+        or (isinstance(x, float | np.floating) and np.isnan(x)) else
         (str(int(x)) if isinstance(x, float) and x.is_integer() else str(x))
     ).astype(object)
 
