@@ -75,8 +75,11 @@ def main() -> None:
               help="Build SDTM in chunks of whole subjects holding about this many raw records "
                    "(needs raw.subject in the study file; 0: all subjects at once). The output "
                    "is the same; memory is bounded by the chunk.")
+@click.option("--no-adam", "no_adam", is_flag=True,
+              help="SDTM, define.xml and validation only: leave the study's ADaM datasets and "
+                   "report out (a quicker check of the tabulation data).")
 def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, strict: bool,
-        layout: str, formats: tuple[str, ...], chunk_records: int) -> None:
+        layout: str, formats: tuple[str, ...], chunk_records: int, no_adam: bool) -> None:
     """Convert a study (default: the bundled example, see mappings/EXAMPLE) into SDTM datasets."""
     # a log or CI page is not 80 columns: keep the summary table readable there
     console = Console() if Console().is_terminal else Console(width=140)
@@ -85,7 +88,7 @@ def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, strict: boo
     study_dir = study_dir or _default_study()
     try:
         outcome = _run_with_progress(study_dir, raw_dir, out_dir, console, layout, formats,
-                                     chunk_records)
+                                     chunk_records, not no_adam)
     except CdiscflowError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(EXIT_BAD_INPUT)
@@ -136,8 +139,10 @@ def _chunks(console: Console, outcome: RunOutcome) -> None:
 def _run_with_progress(study_dir: Path, raw_dir: Path | None, out_dir: Path,
                        console: Console, layout: str = "m5",
                        formats: tuple[str, ...] = ("xpt",),
-                       chunk_records: int = DEFAULT_CHUNK_RECORDS) -> RunOutcome:
-    options = {"layout": layout, "formats": formats, "chunk_records": chunk_records}
+                       chunk_records: int = DEFAULT_CHUNK_RECORDS,
+                       with_adam: bool = True) -> RunOutcome:
+    options = {"layout": layout, "formats": formats, "chunk_records": chunk_records,
+               "with_adam": with_adam}
     if not console.is_terminal:
         def plain(domain: str, stage: str) -> None:
             console.print(f"{domain}: {stage}", highlight=False)

@@ -15,6 +15,7 @@ Layouts (docs/submission-package.md):
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,9 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyreadstat
 
-from cdiscflow.atomic import write_text_atomic
+from cdiscflow.atomic import write_bytes_atomic, write_text_atomic
 from cdiscflow.datasetjson import dataset_json, write_dataset_json
 from cdiscflow.define.adam import adam_define
 from cdiscflow.define.html import define_html
@@ -237,6 +240,26 @@ def describe_adam_folder(study: LoadedStudy, layout: Layout,
     return define
 
 
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """The frame as pandas writes CSV (no index, "\\n" lines), through Arrow's writer when
+    that gives the same bytes: text and whole numbers with nothing to quote (a million
+    lineage records: 0.25 s instead of 3 s)."""
+    simple = all(pd.api.types.is_string_dtype(t) or pd.api.types.is_integer_dtype(t)
+                 for t in frame.dtypes)
+    if simple:
+        body = io.BytesIO()
+        try:
+            pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), body,
+                            pacsv.WriteOptions(quoting_style="none", include_header=False))
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # a comma, quote or line break, or an
+            # object column Arrow cannot type: pandas writes it
+            pass
+        else:
+            header = frame.iloc[:0].to_csv(index=False, lineterminator="\n")
+            return header.encode("utf-8") + body.getvalue()
+    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
 def write_results(results: dict[str, DomainResult], ts: pd.DataFrame | None,
                   study: LoadedStudy, layout: Layout, defects: DefectLog,
                   formats: Sequence[str] = ("xpt",)) -> dict[str, Any]:
@@ -261,8 +284,7 @@ def write_results(results: dict[str, DomainResult], ts: pd.DataFrame | None,
     define = sdtm_define(study, written)
     write_define_files(define, written, folder, formats)
     for name, res in results.items():
-        write_text_atomic(layout.lineage_dir / f"{name.lower()}.csv",
-                          res.lineage.to_csv(index=False, lineterminator="\n"))
+        write_bytes_atomic(layout.lineage_dir / f"{name.lower()}.csv", csv_bytes(res.lineage))
     out = layout.root
     report = {
         "study": {"studyid": study.spec.study.studyid, "study_dir": str(study.dir)},

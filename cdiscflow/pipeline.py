@@ -50,17 +50,19 @@ def _inputs(study: LoadedStudy, raw_dir: Path | None) -> dict[str, dict[str, Pat
 def run_study(study_dir: Path, raw_dir: Path | None, out_dir: Path,
               progress: Progress | None = None, *, layout: str = "m5",
               formats: tuple[str, ...] = ("xpt",),
-              chunk_records: int = DEFAULT_CHUNK_RECORDS) -> RunOutcome:
+              chunk_records: int = DEFAULT_CHUNK_RECORDS, with_adam: bool = True) -> RunOutcome:
     """Convert one study; raises CdiscflowError for a spec or input that cannot be used.
 
     Every stage writes below ``out`` (a staging folder); only a run that got to the end
     replaces the previous output, so an interrupted or failed run leaves it intact.
     ``layout`` is "m5" (eCTD module 5 folders) or "flat"; ``formats`` "xpt" and/or "json";
     ``chunk_records``: raw records per subject chunk of the SDTM stage (0: all at once); the
-    output is the same either way.
+    output is the same either way. ``with_adam=False`` leaves the study's ADaM out (SDTM,
+    define.xml and validation only).
     """
     study = load_study(study_dir)
-    adam = load_adam(study.dir)  # the ADaM spec files too are checked before any data
+    # the ADaM spec files too are checked before any data
+    adam = load_adam(study.dir) if with_adam else None
     spec_lengths(study)  # a missing `length:` is a spec error, reported before any data
     ts = build_ts(study) if has_ts(study) else None  # and so is a TS parameter CT refuses
     sdtm, defects, chunks = build_sdtm(study, raw_dir, progress, chunk_records)
