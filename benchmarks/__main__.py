@@ -28,7 +28,8 @@ STAGES = [
     ("xpt_write", "xpt_write_peer", "LB records"),
     ("xpt_read", "xpt_read_peer", "LB records"),
     ("end_to_end", None, "LB records"),
-    ("end_to_end_chunked", None, "LB records"),
+    ("full_run", None, "LB records"),
+    ("full_run_chunked", None, "LB records"),
 ]
 
 
@@ -91,8 +92,8 @@ def main() -> None:
             median, peak = _median(stage, work, args.repeat)
             if stage == "xpt_write":
                 xpt_mb = (work / "lb_ours.xpt").stat().st_size / 2**20
-            mb = raw_mb if stage in ("read_raw", "map_derive") or "end_to_end" in stage \
-                else xpt_mb
+            mb = raw_mb if stage in ("read_raw", "map_derive", "end_to_end") \
+                or stage.startswith("full_run") else xpt_mb
             row = {"stage": stage, "records": records, "median_s": round(median, 3),
                    "records_per_s": round(records / median), "mb_per_s": round(mb / median, 1),
                    "peak_rss_mb": round(peak, 1)}
@@ -100,9 +101,9 @@ def main() -> None:
                 peer_s, _ = _median(peer, work, args.repeat)
                 row.update({"peer": peer.replace("_peer", "") + " (" + _peer_name(peer) + ")",
                             "peer_median_s": round(peer_s, 3), "ratio": round(peer_s / median, 2)})
-            if stage == "end_to_end_chunked" and "end_to_end" in wanted:
-                row["identical_to_unchunked"] = _same_tree(work / "end_to_end_out",
-                                                           work / "end_to_end_chunked_out")
+            if stage == "full_run_chunked" and "full_run" in wanted:
+                row["identical_to_unchunked"] = _same_tree(work / "full_run_out",
+                                                           work / "full_run_chunked_out")
                 if not row["identical_to_unchunked"]:
                     raise SystemExit("the chunked run's output differs from the whole run's")
             rows.append(row)
@@ -110,7 +111,7 @@ def main() -> None:
     _table(console, rows, args.repeat)
     for r in rows:
         if "identical_to_unchunked" in r:
-            console.print("end_to_end_chunked output byte-identical to end_to_end: "
+            console.print("full_run_chunked output byte-identical to full_run: "
                           + ("yes" if r["identical_to_unchunked"] else "NO"), highlight=False)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")

@@ -74,13 +74,17 @@ def _prepare(work: Path) -> Callable[[], object]:
         # reading the XPT files is the xpt_read stage: here only schemas and rules count
         datasets = load_folder(work / "validate")
         return lambda: validate(datasets)
-    if stage in ("end_to_end", "end_to_end_chunked"):
-        # the chunked run splits the subjects into about four chunks (the default chunk size
-        # leaves a 1M-record study whole); its output must equal the whole run's byte for byte
+    if stage in ("end_to_end", "full_run", "full_run_chunked"):
+        # end_to_end: raw -> SDTM -> define.xml -> validated (`--no-adam`); full_run adds ADaM
+        # and the report. The chunked run splits the subjects into about four chunks (the
+        # default chunk size leaves a 1M-record study whole); its output must equal the whole
+        # run's byte for byte
         out = work / f"{stage}_out"
         cmd = [str(Path(sys.executable).parent / "cdiscflow"), "run", str(STUDY), "--raw",
                str(raw), "--out", str(out)]
-        if stage == "end_to_end_chunked":
+        if stage == "end_to_end":
+            cmd += ["--no-adam"]
+        if stage == "full_run_chunked":
             cmd += ["--chunk-records", str(_raw_records(raw) // 4 + 1)]
 
         def run() -> None:

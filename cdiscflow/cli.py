@@ -131,7 +131,7 @@ def _chunks(console: Console, outcome: RunOutcome) -> None:
     if chunks.chunks > 1:
         console.print(f"SDTM built in {chunks.chunks} chunks of whole subjects "
                       f"({chunks.subjects} subjects, up to {max(chunks.records_per_chunk)} raw "
-                      f"records per chunk)", highlight=False)
+                      f"records per chunk, {chunks.processes} process(es))", highlight=False)
     elif chunks.whole_because:
         console.print(f"SDTM built in one piece: {chunks.whole_because}", highlight=False)
 

@@ -6,9 +6,11 @@ import json
 import textwrap
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from cdiscflow import pipeline
+from cdiscflow.errors import SpecError
 from cdiscflow.sdtm.chunked import build_sdtm_chunked, chunk_refusal
 from cdiscflow.sdtm.engine import Engine
 from cdiscflow.spec import load_study
@@ -154,3 +156,24 @@ def test_chunk_sizes_follow_usubjid_order(tmp_path):
 def test_spec_accepts_subject_columns(tmp_path):
     folder = write_study(tmp_path / "mini", textwrap.dedent(SUBJECT_STUDY), raw=RAW)
     assert load_study(folder).spec.raw.subject == ["SUBJID"]
+
+
+def test_chunks_built_by_worker_processes_equal_one_process(tmp_path):
+    folder = write_study(tmp_path / "mini", SUBJECT_STUDY, raw=RAW)
+    study = load_study(folder)
+    serial = build_sdtm_chunked(study, None, chunk_records=1, workers=1)
+    forked = build_sdtm_chunked(study, None, chunk_records=1, workers=2)
+    assert (serial[2].processes, forked[2].processes) == (1, 2)
+    assert forked[1].defects == serial[1].defects
+    for name, result in serial[0].items():
+        pd.testing.assert_frame_equal(forked[0][name].data, result.data)
+        pd.testing.assert_frame_equal(forked[0][name].lineage, result.lineage)
+
+
+def test_an_error_in_a_worker_chunk_is_raised_as_itself(tmp_path):
+    # EX's EXSTDTC becomes several records per subject for DM: a spec error in every chunk
+    domains = dict(MINI_DOMAINS)
+    domains["lb.yaml"] = domains["lb.yaml"].replace("ref: DM.RFSTDTC}", "ref: EX.EXSTDTC}")
+    folder = write_study(tmp_path / "mini", SUBJECT_STUDY, domains=domains, raw=RAW)
+    with pytest.raises(SpecError, match="EX.EXSTDTC has several records per subject"):
+        build_sdtm_chunked(load_study(folder), None, chunk_records=1, workers=2)

@@ -14,8 +14,12 @@ otherwise it runs whole, and the run report says why.
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,6 +42,9 @@ from cdiscflow.spec import LoadedStudy
 # raw records (all subject forms together) per chunk when the caller does not say: about
 # 1-1.5 GB of working memory when a lab form stacks to 8 SDTM records per raw record
 DEFAULT_CHUNK_RECORDS = 250_000
+# below this many raw records a study is built in one piece even with several CPUs: starting a
+# worker process costs more than it saves
+PARALLEL_MIN_RECORDS = 100_000
 
 
 @dataclass
@@ -49,21 +56,25 @@ class ChunkReport:
     subjects: int
     whole_because: str | None = None  # why a study larger than one chunk ran whole
     records_per_chunk: list[int] = field(default_factory=list)
+    processes: int = 1  # worker processes that built the chunks
 
     def as_dict(self) -> dict[str, object]:
         return {"chunks": self.chunks, "chunk_records": self.chunk_records,
                 "subjects": self.subjects, "records_per_chunk": self.records_per_chunk,
+                "processes": self.processes,
                 **({"whole_because": self.whole_because} if self.whole_because else {})}
 
 
 def build_sdtm_chunked(study: LoadedStudy, raw_dir: Path | None,
                        progress: Progress | None = None,
-                       chunk_records: int = DEFAULT_CHUNK_RECORDS
+                       chunk_records: int = DEFAULT_CHUNK_RECORDS, workers: int | None = None
                        ) -> tuple[dict[str, DomainResult], DefectLog, ChunkReport]:
     """Every SDTM domain of the study, built in subject chunks of about ``chunk_records`` raw
-    records (0: one chunk)."""
+    records (0: one piece), by up to ``workers`` processes at once (default: the CPUs this
+    process may use, at most 4). With more than one worker a study of at least
+    PARALLEL_MIN_RECORDS raw records is cut into at least one chunk per worker."""
     template = Engine(study, raw_dir)
-    template.check()  # the whole spec, before any raw data is read
+    template.check()  # the whole spec (and the codelists it uses), before any raw data is read
     forms = {name: read_form(template._form_path(name), template._encoding(name))
              for name in _used_forms(study)}
     duplicates = {name: duplicate_keys(name, frame, study.spec.raw.forms[name].keys)
@@ -71,36 +82,89 @@ def build_sdtm_chunked(study: LoadedStudy, raw_dir: Path | None,
     subject_forms = [n for n, f in forms.items()
                      if study.spec.raw.subject and set(study.spec.raw.subject) <= set(f.columns)]
     total = sum(len(f) for f in forms.values())
-    refusal = chunk_refusal(study, template) if chunk_records and total > chunk_records else None
-    if not chunk_records or total <= chunk_records or refusal:
+    workers = default_workers() if workers is None else max(1, workers)
+    size = chunk_records
+    if chunk_records and workers > 1 and total >= PARALLEL_MIN_RECORDS:
+        size = min(chunk_records, -(-total // workers))
+    refusal = chunk_refusal(study, template) if size and total > size else None
+    if not size or total <= size or refusal:
         chunk_of = {n: np.zeros(len(forms[n]), dtype=np.int64) for n in subject_forms}
         n_chunks, subjects = 1, 0
     else:
-        chunk_of, n_chunks, subjects = _plan_chunks(study, raw_dir, forms, subject_forms,
-                                                    chunk_records)
+        chunk_of, n_chunks, subjects = _plan_chunks(study, raw_dir, forms, subject_forms, size)
     orders = {n: np.argsort(chunk_of[n], kind="stable") for n in subject_forms}
     bounds = {n: np.searchsorted(chunk_of[n][orders[n]], np.arange(n_chunks + 1))
               for n in subject_forms}
-    report = ChunkReport(n_chunks, chunk_records, subjects, refusal)
-    keyed: list[KeyedDefect] = []
-    parts: list[dict[str, DomainResult]] = []
-    form_phase: dict[str, int] = {}
-    for i in range(n_chunks):
+    report = ChunkReport(n_chunks, size, subjects, refusal)
+
+    def chunk_forms(i: int) -> dict[str, pd.DataFrame]:
         given = dict(forms)
         for n in subject_forms:
-            rows = orders[n][bounds[n][i]:bounds[n][i + 1]]
-            given[n] = forms[n] if n_chunks == 1 else forms[n].take(rows)
-        report.records_per_chunk.append(sum(len(f) for f in given.values()) if n_chunks == 1
-                                        else sum(len(given[n]) for n in subject_forms))
-        engine = Engine(study, raw_dir, forms=given)
-        notify = _chunk_progress(progress, i, n_chunks)
-        parts.append(engine.run(notify))
-        keyed += engine.keyed
-        form_phase = engine.form_phase
-    del forms
+            given[n] = (forms[n] if n_chunks == 1 else
+                        forms[n].take(orders[n][bounds[n][i]:bounds[n][i + 1]]))
+        return given
+
+    report.records_per_chunk = ([total] if n_chunks == 1 else
+                                [int(sum(bounds[n][i + 1] - bounds[n][i] for n in subject_forms))
+                                 for i in range(n_chunks)])
+    built = None
+    if n_chunks > 1 and workers > 1 and "fork" in mp.get_all_start_methods():
+        built = _in_workers(study, raw_dir, chunk_forms, n_chunks, min(workers, n_chunks),
+                            progress)
+        report.processes = min(workers, n_chunks) if built is not None else 1
+    if built is None:  # one process (or a worker failed: its chunk then fails here, plainly)
+        built = []
+        for i in range(n_chunks):
+            engine = Engine(study, raw_dir, forms=chunk_forms(i))
+            parts = engine.run(_chunk_progress(progress, i, n_chunks))
+            built.append((parts, engine.keyed, engine.form_phase))
+    forms.clear()
+    keyed = [k for _, chunk_keyed, _ in built for k in chunk_keyed]
+    form_phase = built[-1][2]
     for name, found in duplicates.items():
         keyed += [KeyedDefect(form_phase[name], (row, 0), d) for row, d in found]
-    return _merge(study, parts), DefectLog(ordered_defects(keyed)), report
+    return (_merge(study, [parts for parts, _, _ in built]), DefectLog(ordered_defects(keyed)),
+            report)
+
+
+def default_workers() -> int:
+    """The CPUs this process may run on, at most 4 (beyond that memory, not CPU, limits)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(4, cpus))
+
+
+# the chunk function a forked worker calls: set just before the pool starts, inherited by fork
+_CHUNK_JOB: dict[str, Any] = {}
+
+
+def _run_chunk(i: int) -> tuple[dict[str, DomainResult], list[KeyedDefect], dict[str, int]]:
+    study, raw_dir, chunk_forms = (_CHUNK_JOB[k] for k in ("study", "raw_dir", "chunk_forms"))
+    engine = Engine(study, raw_dir, forms=chunk_forms(i))
+    return engine.run(), engine.keyed, engine.form_phase
+
+
+def _in_workers(study: LoadedStudy, raw_dir: Path | None,
+                chunk_forms: Callable[[int], dict[str, pd.DataFrame]], n_chunks: int,
+                workers: int, progress: Progress | None) -> list | None:
+    """The chunks built by forked worker processes, in chunk order; None if any failed (the
+    caller then builds them in this process, where an error is raised as itself)."""
+    _CHUNK_JOB.update(study=study, raw_dir=raw_dir, chunk_forms=chunk_forms)
+    built = []
+    try:
+        with mp.get_context("fork").Pool(workers, maxtasksperchild=1) as pool:
+            for i, result in enumerate(pool.imap(_run_chunk, range(n_chunks))):
+                built.append(result)
+                if progress is not None:
+                    progress("SDTM", f"subject chunk {i + 1}/{n_chunks} built "
+                                     f"({workers} processes)")
+    except Exception:  # noqa: BLE001 - rebuilt in this process, which raises the real error
+        return None
+    finally:
+        _CHUNK_JOB.clear()
+    return built
 
 
 def _used_forms(study: LoadedStudy) -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -670,8 +671,9 @@ class Engine:
             self.keyed.append(KeyedDefect(self._phase, position, defect))
         else:
             key, count, rebuild = tally
+            # a partial, not a closure: chunks built in worker processes send it back pickled
             self.keyed.append(KeyedDefect(self._phase, position, defect, key, count,
-                                          lambda n: f"{variable}: {rebuild(n)}"))
+                                          partial(_prefixed, variable, rebuild)))
 
     def _ct(self, ld: LoadedDomain, frame: pd.DataFrame, name: str, var: VariableSpec
             ) -> pd.Series:
@@ -702,7 +704,7 @@ class Engine:
                 values[rows] = v
                 self._defect(ld, frame, rows[0], name, v, _ct_miss(cl, len(rows), True),
                              severity="warning",
-                             tally=(v, len(rows), lambda n, cl=cl: _ct_miss(cl, n, True)))
+                             tally=(v, len(rows), partial(_ct_miss, cl, extensible=True)))
             else:
                 for idx in rows:
                     self._defect(ld, frame, idx, name, v, _ct_miss(cl, 1, False))
@@ -917,6 +919,10 @@ def _numbers_text(values: pd.Series) -> pd.Series:
 def _num_text(v: Any) -> str:
     f = float(v)
     return str(int(f)) if f.is_integer() and abs(f) < 1e15 else format_number(f)
+
+
+def _prefixed(variable: str, message: Callable[[int], str], n: int) -> str:
+    return f"{variable}: {message(n)}"
 
 
 def _ct_miss(cl: Codelist, n: int, extensible: bool) -> str:
