@@ -34,10 +34,10 @@ class RunOutcome:
 
 
 def build_sdtm(study: LoadedStudy, raw_dir: Path | None, progress: Progress | None,
-               chunk_records: int = DEFAULT_CHUNK_RECORDS
+               chunk_records: int = DEFAULT_CHUNK_RECORDS, workers: int | None = None
                ) -> tuple[dict[str, DomainResult], DefectLog, ChunkReport]:
     # the spec is checked whole before any raw data is read
-    return build_sdtm_chunked(study, raw_dir, progress, chunk_records)
+    return build_sdtm_chunked(study, raw_dir, progress, chunk_records, workers)
 
 
 def _inputs(study: LoadedStudy, raw_dir: Path | None) -> dict[str, dict[str, Path]]:
@@ -50,22 +50,24 @@ def _inputs(study: LoadedStudy, raw_dir: Path | None) -> dict[str, dict[str, Pat
 def run_study(study_dir: Path, raw_dir: Path | None, out_dir: Path,
               progress: Progress | None = None, *, layout: str = "m5",
               formats: tuple[str, ...] = ("xpt",),
-              chunk_records: int = DEFAULT_CHUNK_RECORDS, with_adam: bool = True) -> RunOutcome:
+              chunk_records: int = DEFAULT_CHUNK_RECORDS, with_adam: bool = True,
+              workers: int | None = None) -> RunOutcome:
     """Convert one study; raises CdiscflowError for a spec or input that cannot be used.
 
     Every stage writes below ``out`` (a staging folder); only a run that got to the end
     replaces the previous output, so an interrupted or failed run leaves it intact.
     ``layout`` is "m5" (eCTD module 5 folders) or "flat"; ``formats`` "xpt" and/or "json";
     ``chunk_records``: raw records per subject chunk of the SDTM stage (0: all at once); the
-    output is the same either way. ``with_adam=False`` leaves the study's ADaM out (SDTM,
-    define.xml and validation only).
+    output is the same either way, and whatever the number of ``workers`` (processes building
+    chunks; default: the CPUs available, at most 4). ``with_adam=False`` leaves the study's
+    ADaM out (SDTM, define.xml and validation only).
     """
     study = load_study(study_dir)
     # the ADaM spec files too are checked before any data
     adam = load_adam(study.dir) if with_adam else None
     spec_lengths(study)  # a missing `length:` is a spec error, reported before any data
     ts = build_ts(study) if has_ts(study) else None  # and so is a TS parameter CT refuses
-    sdtm, defects, chunks = build_sdtm(study, raw_dir, progress, chunk_records)
+    sdtm, defects, chunks = build_sdtm(study, raw_dir, progress, chunk_records, workers)
     out = staging_dir(out_dir)
     try:
         written = Layout(out, study.spec.study.studyid, layout)
