@@ -74,18 +74,18 @@ def _prepare(work: Path) -> Callable[[], object]:
         # reading the XPT files is the xpt_read stage: here only schemas and rules count
         datasets = load_folder(work / "validate")
         return lambda: validate(datasets)
-    if stage in ("end_to_end", "full_run", "full_run_chunked"):
+    if stage in ("end_to_end", "full_run", "full_run_whole"):
         # end_to_end: raw -> SDTM -> define.xml -> validated (`--no-adam`); full_run adds ADaM
-        # and the report. The chunked run splits the subjects into about four chunks (the
-        # default chunk size leaves a 1M-record study whole); its output must equal the whole
-        # run's byte for byte
+        # and the report, by default in subject chunks (at least one per CPU); full_run_whole
+        # builds SDTM in one piece, in one process: its output must equal full_run's byte for
+        # byte
         out = work / f"{stage}_out"
         cmd = [str(Path(sys.executable).parent / "cdiscflow"), "run", str(STUDY), "--raw",
                str(raw), "--out", str(out)]
         if stage == "end_to_end":
             cmd += ["--no-adam"]
-        if stage == "full_run_chunked":
-            cmd += ["--chunk-records", str(_raw_records(raw) // 4 + 1)]
+        if stage == "full_run_whole":
+            cmd += ["--chunk-records", "0", "--workers", "1"]
 
         def run() -> None:
             shutil.rmtree(out, ignore_errors=True)
@@ -95,10 +95,6 @@ def _prepare(work: Path) -> Callable[[], object]:
                 raise SystemExit(f"cdiscflow run failed:\n{done.stdout}\n{done.stderr}")
         return run
     raise SystemExit(f"unknown stage {stage}")
-
-
-def _raw_records(raw: Path) -> int:
-    return sum(sum(1 for _ in f.open("rb")) - 1 for f in raw.glob("*.csv"))
 
 
 def main() -> None:
