@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -262,9 +262,10 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 
 def write_results(results: dict[str, DomainResult], ts: pd.DataFrame | None,
                   study: LoadedStudy, layout: Layout, defects: DefectLog,
-                  formats: Sequence[str] = ("xpt",)) -> dict[str, Any]:
+                  formats: Sequence[str] = ("xpt",),
+                  after_datasets: Callable[[], None] | None = None) -> dict[str, Any]:
     """Write every domain (and SUPP--, TS), define.xml, lineage and the run report; returns
-    the report."""
+    the report. ``after_datasets`` is called once the XPT files are written."""
     created = study.spec.study.created
     lengths = spec_lengths(study)
     datasets: list[DatasetToWrite] = []
@@ -281,6 +282,8 @@ def write_results(results: dict[str, DomainResult], ts: pd.DataFrame | None,
                                        xpt_variables("TS", ts)))
     folder = layout.sdtm_dir
     written = write_xpt_datasets(datasets, folder, created, study.spec.submission.max_xpt_bytes)
+    if after_datasets is not None:
+        after_datasets()
     define = sdtm_define(study, written)
     write_define_files(define, written, folder, formats)
     for name, res in results.items():

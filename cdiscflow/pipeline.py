@@ -14,6 +14,7 @@ from typing import Any
 from cdiscflow.adam.spec import load_adam
 from cdiscflow.adam.stage import run_adam
 from cdiscflow.errors import CdiscflowError, DefectLog
+from cdiscflow.forked import Forked, can_fork
 from cdiscflow.output import Layout, describe_adam_folder, spec_lengths, write_results
 from cdiscflow.publish import discard, publish, staging_dir, write_manifest
 from cdiscflow.sdtm.chunked import DEFAULT_CHUNK_RECORDS, ChunkReport, build_sdtm_chunked
@@ -22,6 +23,10 @@ from cdiscflow.sdtm.ts import build_ts, has_ts
 from cdiscflow.spec import LoadedStudy, load_study
 from cdiscflow.validators import ValidationResult, validate_run
 from cdiscflow.xpt import XptError
+
+# up to this many SDTM records validation runs beside the rest of the run in a second process;
+# above it, one after the other: the two at once would hold a large study's data twice
+BACKGROUND_VALIDATION_MAX_RECORDS = 3_000_000
 
 
 @dataclass
@@ -69,10 +74,24 @@ def run_study(study_dir: Path, raw_dir: Path | None, out_dir: Path,
     ts = build_ts(study) if has_ts(study) else None  # and so is a TS parameter CT refuses
     sdtm, defects, chunks = build_sdtm(study, raw_dir, progress, chunk_records, workers)
     out = staging_dir(out_dir)
+    validation_job: list[Forked[ValidationResult]] = []
     try:
         written = Layout(out, study.spec.study.studyid, layout)
+
+        def validation() -> ValidationResult:
+            # what was written, as a reviewer would receive it; reports in out/report
+            return validate_run([written.sdtm_dir, written.adam_dir], written.report_dir)
+
+        def start_validation() -> None:
+            # once the last datasets are on disk, validation runs in a second process while
+            # this one writes define.xml, lineage and the ADaM report (outputs are the same)
+            if records <= BACKGROUND_VALIDATION_MAX_RECORDS and can_fork():
+                validation_job.append(Forked(validation))
+
+        records = sum(len(r.data) for r in sdtm.values())
         try:
-            report = write_results(sdtm, ts, study, written, defects, formats)
+            report = write_results(sdtm, ts, study, written, defects, formats,
+                                   after_datasets=None if adam else start_validation)
         except XptError as exc:
             raise _with_raw_source(exc, sdtm) from None
         # the datasets are on disk now, and the later stages read them from there: a large
@@ -80,16 +99,18 @@ def run_study(study_dir: Path, raw_dir: Path | None, out_dir: Path,
         sdtm.clear()
         if adam is not None:  # ADaM from the SDTM just written, then the reviewer's report
             report["adam"] = run_adam(adam, written.sdtm_dir, written.adam_dir,
-                                      written.report_dir, study.spec.study.created)
+                                      written.report_dir, study.spec.study.created,
+                                      after_write=start_validation)
             describe_adam_folder(study, written, formats)  # its define.xml (and JSON)
-        # validate what was written, as a reviewer would receive it; reports in out/report
-        validation = validate_run([written.sdtm_dir, written.adam_dir], written.report_dir)
+        result = validation_job.pop().result() if validation_job else validation()
         write_manifest(out, _inputs(study, raw_dir))
         publish(out, out_dir)
     except BaseException:
+        for job in validation_job:
+            job.cancel()
         discard(out)
         raise
-    return RunOutcome(study, defects, report, validation, chunks)
+    return RunOutcome(study, defects, report, result, chunks)
 
 
 def _with_raw_source(exc: XptError, sdtm: dict[str, DomainResult]) -> CdiscflowError:

@@ -17,13 +17,16 @@ from cdiscflow.adam.spec import AdamSpecError, LoadedAdam
 
 
 def run_adam(adam: LoadedAdam, sdtm_dir: Path, adam_dir: Path, report_dir: Path,
-             created: dt.datetime) -> dict[str, Any]:
+             created: dt.datetime, after_write: Callable[[], None] | None = None
+             ) -> dict[str, Any]:
     """Build and write every ADaM dataset of ``adam`` from the SDTM written in ``sdtm_dir``,
     then the report (when the index declares one); returns what was written, for the run
-    report."""
+    report. ``after_write`` is called once the ADaM XPT files are written."""
     sdtm = read_sdtm(sdtm_dir)
     datasets = build_adam(adam, sdtm)
     written = write_adam(datasets, adam_dir, created)
+    if after_write is not None:
+        after_write()
     out: dict[str, Any] = {"datasets": {k: {"file": v.name, "records": len(datasets[k].data)}
                                         for k, v in written.items()}}
     def estimated(key: str, dataset: str, compute: Callable[[pd.DataFrame], Any]) -> Any:

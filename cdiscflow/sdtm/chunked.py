@@ -15,10 +15,10 @@ otherwise it runs whole, and the run report says why.
 from __future__ import annotations
 
 import os
-import pickle
-import tempfile
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cdiscflow.errors import DefectLog
+from cdiscflow.forked import Forked, can_fork
 from cdiscflow.raw import read_form, read_header
 from cdiscflow.sdtm.defect_order import KeyedDefect, ordered_defects
 from cdiscflow.sdtm.engine import (
@@ -38,6 +39,7 @@ from cdiscflow.sdtm.engine import (
     step_reason,
 )
 from cdiscflow.spec import LoadedStudy
+from cdiscflow.textops import arrow
 
 # raw records (all subject forms together) per chunk when the caller does not say: about
 # 1-1.5 GB of working memory when a lab form stacks to 8 SDTM records per raw record
@@ -107,12 +109,10 @@ def build_sdtm_chunked(study: LoadedStudy, raw_dir: Path | None,
     report.records_per_chunk = ([total] if n_chunks == 1 else
                                 [int(sum(bounds[n][i + 1] - bounds[n][i] for n in subject_forms))
                                  for i in range(n_chunks)])
-    built = None
-    if n_chunks > 1 and workers > 1 and hasattr(os, "fork"):
-        built = _in_workers(study, raw_dir, chunk_forms, n_chunks, min(workers, n_chunks),
-                            progress)
-        report.processes = min(workers, n_chunks) if built is not None else 1
-    if built is None:  # one process (or a worker failed: its chunk then fails here, plainly)
+    if n_chunks > 1 and workers > 1 and can_fork():
+        report.processes = min(workers, n_chunks)
+        built = _in_workers(study, raw_dir, chunk_forms, n_chunks, report.processes, progress)
+    else:
         built = []
         for i in range(n_chunks):
             engine = Engine(study, raw_dir, forms=chunk_forms(i))
@@ -138,53 +138,33 @@ def default_workers() -> int:
 
 def _in_workers(study: LoadedStudy, raw_dir: Path | None,
                 chunk_forms: Callable[[int], dict[str, pd.DataFrame]], n_chunks: int,
-                workers: int, progress: Progress | None) -> list | None:
-    """The chunks built by up to ``workers`` forked processes at once, in chunk order; None
-    if any failed (the caller then builds them in this process, where an error is raised as
-    itself).
+                workers: int, progress: Progress | None) -> list:
+    """The chunks built by up to ``workers`` forked processes at once, in chunk order (a
+    chunk whose process failed is built again here, where its error is raised as itself)."""
+    def build(i: int) -> tuple[dict[str, DomainResult], list[KeyedDefect], dict[str, int]]:
+        engine = Engine(study, raw_dir, forms=chunk_forms(i))
+        return engine.run(), engine.keyed, engine.form_phase
 
-    A forked child shares the raw forms with this process without copying them, and hands its
-    chunk back as a pickle file: a result of 200 MB goes through a file far faster than through
-    a multiprocessing pipe.
-    """
-    running: dict[int, int] = {}  # pid -> chunk
-    failed = False
-    with tempfile.TemporaryDirectory(prefix="cdiscflow-chunks-") as tmp:
-        def path(i: int) -> Path:
-            return Path(tmp) / f"chunk{i}.pickle"
-
-        next_chunk, finished = 0, 0
-        while (next_chunk < n_chunks and not failed) or running:
-            while next_chunk < n_chunks and len(running) < workers and not failed:
-                pid = os.fork()
-                if pid == 0:  # the child: build, hand back, exit without any cleanup
-                    code = 1
-                    try:
-                        engine = Engine(study, raw_dir, forms=chunk_forms(next_chunk))
-                        result = (engine.run(), engine.keyed, engine.form_phase)
-                        with path(next_chunk).open("wb") as f:
-                            pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
-                        code = 0
-                    finally:
-                        os._exit(code)
-                running[pid] = next_chunk
-                next_chunk += 1
-            pid, status = os.wait()
-            running.pop(pid, None)
-            if status != 0:
-                failed = True
-                continue
-            finished += 1
-            if progress is not None:
-                progress("SDTM", f"subject chunk {finished}/{n_chunks} built ({workers} "
-                                 f"processes)")
-        if failed:
-            return None
-        built = []
+    running: deque[Forked] = deque()
+    built: list = []
+    try:
         for i in range(n_chunks):
-            with path(i).open("rb") as f:
-                built.append(pickle.load(f))
-        return built
+            if len(running) == workers:
+                built.append(running.popleft().result())
+                _built(progress, len(built), n_chunks, workers)
+            running.append(Forked(partial(build, i)))
+        while running:
+            built.append(running.popleft().result())
+            _built(progress, len(built), n_chunks, workers)
+    finally:
+        for job in running:
+            job.cancel()
+    return built
+
+
+def _built(progress: Progress | None, done: int, n_chunks: int, workers: int) -> None:
+    if progress is not None:
+        progress("SDTM", f"subject chunk {done}/{n_chunks} built ({workers} processes)")
 
 
 def _used_forms(study: LoadedStudy) -> list[str]:
@@ -230,11 +210,12 @@ def _subject_codes(frame: pd.DataFrame, columns: list[str]) -> pa.ChunkedArray:
     arrays = [_arrow_text(frame[c]) for c in columns]
     if len(arrays) == 1:
         return arrays[0]
-    return pc.binary_join_element_wise(*arrays, "\x1f", null_handling="emit_null")
+    separator = pa.scalar("\x1f", pa.large_string())
+    return pc.binary_join_element_wise(*arrays, separator, null_handling="emit_null")
 
 
 def _arrow_text(column: pd.Series) -> pa.ChunkedArray:
-    return pa.chunked_array([pa.array(column.astype("string").array)]).cast(pa.string())
+    return pa.chunked_array([arrow(column)])
 
 
 def _plan_chunks(study: LoadedStudy, raw_dir: Path | None, forms: dict[str, pd.DataFrame],
@@ -252,7 +233,7 @@ def _plan_chunks(study: LoadedStudy, raw_dir: Path | None, forms: dict[str, pd.D
     usubjid = {n: pc.take(dm_ids, pc.index_in(codes[n], value_set=dm_keys))
                for n in subject_forms}
     everyone = pa.chunked_array([a for n in subject_forms for a in usubjid[n].chunks],
-                                type=pa.string())
+                                type=pa.large_string())
     counts = pc.value_counts(everyone.drop_null())
     ids = counts.field("values").to_pandas()
     sizes = counts.field("counts").to_numpy()
