@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from cdiscflow.forked import Forked, can_fork
 from cdiscflow.validators import findings
 from cdiscflow.validators.catalogue import ERROR, RULES, WARNING, Rule
 from cdiscflow.validators.data import Dataset, ValidationInputError, load_folder
@@ -56,13 +57,31 @@ class ValidationResult:
         return self.findings[self.findings["rule"] == rule_id].reset_index(drop=True)
 
 
+# records (all datasets together) for which schemas and rules run in two processes: fewer are
+# not worth a process; more would hold a large study's working data twice at once
+_TWO_PROCESS_RECORDS = range(200_000, 3_000_001)
+
+
 def validate(datasets: Iterable[Dataset], source: str = "") -> ValidationResult:
     """Validate datasets together (cross-dataset rules see all of them)."""
     by_name: dict[str, Dataset] = {}
     for ds in datasets:
         by_name[ds.name] = ds
-    parts = [validate_schema(ds) for ds in by_name.values()]
-    parts += run_rules(Study(by_name))
+
+    def schemas() -> list[pd.DataFrame]:
+        return [validate_schema(ds) for ds in by_name.values()]
+
+    # the schemas in a second process while this one runs the rules; findings are combined
+    # in the same order either way (schemas first, then rules), so the result is the same
+    records = sum(len(ds.frame) for ds in by_name.values())
+    beside = Forked(schemas) if records in _TWO_PROCESS_RECORDS and can_fork() else None
+    try:
+        rules = run_rules(Study(by_name))
+    except BaseException:
+        if beside is not None:
+            beside.cancel()
+        raise
+    parts = (beside.result() if beside is not None else schemas()) + rules
     return ValidationResult({n: len(d.frame) for n, d in by_name.items()},
                             findings.combine(parts), source)
 
