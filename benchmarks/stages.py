@@ -11,6 +11,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -89,12 +90,66 @@ def _prepare(work: Path) -> Callable[[], object]:
 
         def run() -> None:
             shutil.rmtree(out, ignore_errors=True)
-            done = subprocess.run(cmd, capture_output=True, text=True)
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True)
+            sampler = _TreeMemory(proc.pid)
+            sampler.start()
+            stdout, stderr = proc.communicate()
+            sampler.stop()
+            _TREE_PEAK_MB.append(sampler.peak_mb)
             # the synthetic study is clean: anything but 0 is a failure (a crash exits 1 too)
-            if done.returncode != 0:
-                raise SystemExit(f"cdiscflow run failed:\n{done.stdout}\n{done.stderr}")
+            if proc.returncode != 0:
+                raise SystemExit(f"cdiscflow run failed:\n{stdout}\n{stderr}")
         return run
     raise SystemExit(f"unknown stage {stage}")
+
+
+# the largest memory of a run's whole process tree (worker processes included)
+_TREE_PEAK_MB: list[float] = []
+
+
+class _TreeMemory(threading.Thread):
+    """Samples the proportional set size (PSS) summed over a process and its descendants:
+    pages forked workers share with their parent are counted once, not once per process."""
+
+    def __init__(self, root: int, every_s: float = 0.25) -> None:
+        super().__init__(daemon=True)
+        self.root, self.every_s, self.peak_mb = root, every_s, 0.0
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.wait(self.every_s):
+            self.peak_mb = max(self.peak_mb, sum(_pss_kb(p) for p in _tree(self.root)) / 1024)
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join()
+
+
+def _tree(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo += children.get(pid, [])
+    return out
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def main() -> None:
@@ -103,7 +158,8 @@ def main() -> None:
     start = time.perf_counter()
     job()
     seconds = time.perf_counter() - start
-    print(json.dumps({"seconds": seconds, "peak_rss_mb": max(_own_peak_mb(), _children_peak_mb())}))
+    peak = max(_TREE_PEAK_MB) if _TREE_PEAK_MB else max(_own_peak_mb(), _children_peak_mb())
+    print(json.dumps({"seconds": seconds, "peak_rss_mb": peak}))
 
 
 def _own_peak_mb() -> float:
