@@ -25,3 +25,21 @@ def test_generation_is_deterministic(tmp_path):
     generate(tmp_path / "b", 2 * LB_PER_SUBJECT)
     for f in sorted((tmp_path / "a").iterdir()):
         assert f.read_bytes() == (tmp_path / "b" / f.name).read_bytes(), f.name
+
+
+def test_tree_memory_counts_a_process_and_its_children():
+    import os
+    import subprocess
+    import sys
+
+    from benchmarks.stages import _pss_kb, _tree
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        tree = _tree(os.getpid())
+        assert tree[0] == os.getpid() and child.pid in tree
+        assert _pss_kb(os.getpid()) > 1000 and _pss_kb(child.pid) > 0
+        assert _pss_kb(2**22 + 12345) == 0  # no such process
+    finally:
+        child.kill()
+        child.wait()
