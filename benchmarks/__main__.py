@@ -24,7 +24,7 @@ from benchmarks.synth import generate
 STAGES = [
     ("read_raw", "read_raw_peer", "raw lab rows"),
     ("map_derive", None, "LB records"),
-    ("validate", None, "LB records"),
+    ("validate", "validate_peer", "LB records"),
     ("xpt_write", "xpt_write_peer", "LB records"),
     ("xpt_read", "xpt_read_peer", "LB records"),
     ("end_to_end", None, "LB records"),
@@ -128,6 +128,7 @@ def _same_tree(a: Path, b: Path) -> bool:
 
 def _peer_name(peer: str) -> str:
     return {"read_raw_peer": "pandas.read_csv", "xpt_write_peer": "pyreadstat.write_xport v5",
+            "validate_peer": "the same checks in plain pandas",
             "xpt_read_peer": "pyreadstat.read_xport"}[peer]
 
 

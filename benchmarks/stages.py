@@ -75,6 +75,12 @@ def _prepare(work: Path) -> Callable[[], object]:
         # reading the XPT files is the xpt_read stage: here only schemas and rules count
         datasets = load_folder(work / "validate")
         return lambda: validate(datasets)
+    if stage == "validate_peer":
+        from benchmarks.peer_validate import plain_pandas_checks
+        from cdiscflow.validators.data import load_folder
+
+        frames = {ds.name: ds.frame for ds in load_folder(work / "validate")}
+        return lambda: plain_pandas_checks(frames)
     if stage in ("end_to_end", "full_run", "full_run_whole"):
         # end_to_end: raw -> SDTM -> define.xml -> validated (`--no-adam`); full_run adds ADaM
         # and the report, by default in subject chunks (at least one per CPU); full_run_whole

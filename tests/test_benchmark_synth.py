@@ -43,3 +43,21 @@ def test_tree_memory_counts_a_process_and_its_children():
     finally:
         child.kill()
         child.wait()
+
+
+def test_plain_pandas_peer_counts_the_checks_it_makes():
+    import pandas as pd
+
+    from benchmarks.peer_validate import plain_pandas_checks
+
+    dm = pd.DataFrame({"STUDYID": ["S", "S"], "DOMAIN": ["DM", "DM"], "USUBJID": ["A", "B"],
+                       "SEX": ["F", "X"]})  # X: not a SEX term
+    lb = pd.DataFrame({
+        "STUDYID": ["S"] * 4, "DOMAIN": ["LB"] * 4,
+        "USUBJID": ["A", "A", "Z", "A"],  # Z: not in DM
+        "LBSEQ": [1, 1, 2, 3],  # (A, 1) twice
+        "LBTESTCD": ["PLAT", "PLAT", "NOTATEST", "PLAT"],  # not an LBTESTCD term
+        "LBDTC": ["2021-03-10", "10/03/2021", "2021-03-10", ""],  # not ISO 8601
+        "LBSTRESN": [5, 5, 5, "abc"],  # not a number
+    })
+    assert plain_pandas_checks({"DM": dm, "LB": lb}) == 6
