@@ -14,7 +14,7 @@ from typing import Any
 from cdiscflow.adam.spec import load_adam
 from cdiscflow.adam.stage import run_adam
 from cdiscflow.errors import CdiscflowError, DefectLog
-from cdiscflow.forked import Forked, can_fork
+from cdiscflow.forked import Forked
 from cdiscflow.output import Layout, describe_adam_folder, spec_lengths, write_results
 from cdiscflow.publish import discard, publish, staging_dir, write_manifest
 from cdiscflow.sdtm.chunked import DEFAULT_CHUNK_RECORDS, ChunkReport, build_sdtm_chunked
@@ -82,13 +82,14 @@ def run_study(study_dir: Path, raw_dir: Path | None, out_dir: Path,
             # what was written, as a reviewer would receive it; reports in out/report
             return validate_run([written.sdtm_dir, written.adam_dir], written.report_dir)
 
+        records = sum(len(r.data) for r in sdtm.values())
+
         def start_validation() -> None:
             # once the last datasets are on disk, validation runs in a second process while
             # this one writes define.xml, lineage and the ADaM report (outputs are the same)
-            if records <= BACKGROUND_VALIDATION_MAX_RECORDS and can_fork():
+            if records <= BACKGROUND_VALIDATION_MAX_RECORDS:
                 validation_job.append(Forked(validation))
 
-        records = sum(len(r.data) for r in sdtm.values())
         try:
             report = write_results(sdtm, ts, study, written, defects, formats,
                                    after_datasets=None if adam else start_validation)

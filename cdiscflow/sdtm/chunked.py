@@ -23,8 +23,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from cdiscflow.errors import DefectLog
 from cdiscflow.forked import Forked, can_fork
@@ -39,7 +37,10 @@ from cdiscflow.sdtm.engine import (
     step_reason,
 )
 from cdiscflow.spec import LoadedStudy
-from cdiscflow.textops import arrow
+from cdiscflow.textops import match_rows, take_matched
+
+# one chunk's domains, keyed defects and the phase at which each form was first read
+_Chunk = tuple[dict[str, DomainResult], list[KeyedDefect], dict[str, int]]
 
 # raw records (all subject forms together) per chunk when the caller does not say: about
 # 1-1.5 GB of working memory when a lab form stacks to 8 SDTM records per raw record
@@ -109,15 +110,15 @@ def build_sdtm_chunked(study: LoadedStudy, raw_dir: Path | None,
     report.records_per_chunk = ([total] if n_chunks == 1 else
                                 [int(sum(bounds[n][i + 1] - bounds[n][i] for n in subject_forms))
                                  for i in range(n_chunks)])
+    def build(i: int, notify: Progress | None = None) -> _Chunk:
+        engine = Engine(study, raw_dir, forms=chunk_forms(i))
+        return engine.run(notify), engine.keyed, engine.form_phase
+
     if n_chunks > 1 and workers > 1 and can_fork():
         report.processes = min(workers, n_chunks)
-        built = _in_workers(study, raw_dir, chunk_forms, n_chunks, report.processes, progress)
+        built = _in_workers(build, n_chunks, report.processes, progress)
     else:
-        built = []
-        for i in range(n_chunks):
-            engine = Engine(study, raw_dir, forms=chunk_forms(i))
-            parts = engine.run(_chunk_progress(progress, i, n_chunks))
-            built.append((parts, engine.keyed, engine.form_phase))
+        built = [build(i, _chunk_progress(progress, i, n_chunks)) for i in range(n_chunks)]
     forms.clear()
     keyed = [k for _, chunk_keyed, _ in built for k in chunk_keyed]
     form_phase = built[-1][2]
@@ -136,17 +137,12 @@ def default_workers() -> int:
     return max(1, min(4, cpus))
 
 
-def _in_workers(study: LoadedStudy, raw_dir: Path | None,
-                chunk_forms: Callable[[int], dict[str, pd.DataFrame]], n_chunks: int,
-                workers: int, progress: Progress | None) -> list:
+def _in_workers(build: Callable[[int], _Chunk], n_chunks: int, workers: int,
+                progress: Progress | None) -> list[_Chunk]:
     """The chunks built by up to ``workers`` forked processes at once, in chunk order (a
     chunk whose process failed is built again here, where its error is raised as itself)."""
-    def build(i: int) -> tuple[dict[str, DomainResult], list[KeyedDefect], dict[str, int]]:
-        engine = Engine(study, raw_dir, forms=chunk_forms(i))
-        return engine.run(), engine.keyed, engine.form_phase
-
-    running: deque[Forked] = deque()
-    built: list = []
+    running: deque[Forked[_Chunk]] = deque()
+    built: list[_Chunk] = []
     try:
         for i in range(n_chunks):
             if len(running) == workers:
@@ -205,19 +201,6 @@ def chunk_refusal(study: LoadedStudy, engine: Engine) -> str | None:
     return None
 
 
-def _subject_codes(frame: pd.DataFrame, columns: list[str]) -> pa.ChunkedArray:
-    """One text key per record naming its subject (missing when a subject column is blank)."""
-    arrays = [_arrow_text(frame[c]) for c in columns]
-    if len(arrays) == 1:
-        return arrays[0]
-    separator = pa.scalar("\x1f", pa.large_string())
-    return pc.binary_join_element_wise(*arrays, separator, null_handling="emit_null")
-
-
-def _arrow_text(column: pd.Series) -> pa.ChunkedArray:
-    return pa.chunked_array([arrow(column)])
-
-
 def _plan_chunks(study: LoadedStudy, raw_dir: Path | None, forms: dict[str, pd.DataFrame],
                  subject_forms: list[str], chunk_records: int
                  ) -> tuple[dict[str, np.ndarray], int, int]:
@@ -226,31 +209,20 @@ def _plan_chunks(study: LoadedStudy, raw_dir: Path | None, forms: dict[str, pd.D
     subject = study.spec.raw.subject
     dm = Engine(study, raw_dir, forms=forms).frame_for("DM", "USUBJID")
     dm = dm[dm["USUBJID"].notna()]
-    dm_keys = _subject_codes(dm, subject)
-    codes = {n: _subject_codes(forms[n], subject) for n in subject_forms}
-    # USUBJID of every record of every subject form, through DM's subject columns
-    dm_ids = _arrow_text(dm["USUBJID"])
-    usubjid = {n: pc.take(dm_ids, pc.index_in(codes[n], value_set=dm_keys))
+    # USUBJID of every record of every subject form, matched on DM's subject columns as the
+    # engine's joins match them
+    usubjid = {n: take_matched(dm["USUBJID"].astype("string"),
+                               match_rows([forms[n][c] for c in subject],
+                                          [dm[c] for c in subject]), forms[n].index)
                for n in subject_forms}
-    everyone = pa.chunked_array([a for n in subject_forms for a in usubjid[n].chunks],
-                                type=pa.large_string())
-    counts = pc.value_counts(everyone.drop_null())
-    ids = counts.field("values").to_pandas()
-    sizes = counts.field("counts").to_numpy()
-    order = np.argsort(ids.to_numpy(dtype=object), kind="stable")
-    ids, sizes = ids.iloc[order].reset_index(drop=True), sizes[order]
-    before = np.cumsum(sizes) - sizes
+    sizes = pd.concat(list(usubjid.values())).value_counts().sort_index()
+    before = np.cumsum(sizes.to_numpy()) - sizes.to_numpy()
     # a subject larger than a chunk skips chunk numbers: number the chunks densely
-    chunk_no = np.unique(before // chunk_records, return_inverse=True)[1].astype(np.int64)
-    n_chunks = int(chunk_no[-1]) + 1 if len(chunk_no) else 1
-    table = _arrow_text(ids)
-    chunk_of = {}
-    for n in subject_forms:
-        at = pc.index_in(usubjid[n], value_set=table)
-        found = at.is_valid().to_numpy(zero_copy_only=False)
-        positions = pc.fill_null(at, 0).to_numpy(zero_copy_only=False).astype(np.int64)
-        chunk_of[n] = np.where(found, chunk_no[positions] if len(chunk_no) else 0,
-                               n_chunks - 1).astype(np.int64)
+    chunk_no = pd.Series(np.unique(before // chunk_records, return_inverse=True)[1])
+    n_chunks = int(chunk_no.iloc[-1]) + 1 if len(chunk_no) else 1
+    ids = pd.Series(sizes.index, dtype="string")
+    chunk_of = {n: take_matched(chunk_no, match_rows([usubjid[n]], [ids]), usubjid[n].index)
+                .fillna(n_chunks - 1).to_numpy(dtype=np.int64) for n in subject_forms}
     return chunk_of, n_chunks, len(ids)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from cdiscflow.forked import Forked, can_fork
+from cdiscflow.forked import Forked
 from cdiscflow.validators import findings
 from cdiscflow.validators.catalogue import ERROR, RULES, WARNING, Rule
 from cdiscflow.validators.data import Dataset, ValidationInputError, load_folder
@@ -74,7 +74,7 @@ def validate(datasets: Iterable[Dataset], source: str = "") -> ValidationResult:
     # the schemas in a second process while this one runs the rules; findings are combined
     # in the same order either way (schemas first, then rules), so the result is the same
     records = sum(len(ds.frame) for ds in by_name.values())
-    beside = Forked(schemas) if records in _TWO_PROCESS_RECORDS and can_fork() else None
+    beside = Forked(schemas) if records in _TWO_PROCESS_RECORDS else None
     try:
         rules = run_rules(Study(by_name))
     except BaseException:
