@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from cdiscflow.standards import sdtm_variables
-from cdiscflow.textops import arrow
+from cdiscflow.textops import arrow, is_in
 from cdiscflow.validators import findings
 from cdiscflow.validators.data import Dataset
 from cdiscflow.validators.schema import (
@@ -80,10 +80,8 @@ def _column_text(ds: Dataset, column: str) -> pd.Series:
 
 
 def _isin(text: pd.Series, allowed: pd.Series) -> np.ndarray:
-    """Whether each text is one of ``allowed``: Arrow's hash look-up against the distinct
-    allowed values (pandas' isin makes a Python object of every allowed value each call)."""
-    found = pc.is_in(arrow(text), value_set=pc.unique(arrow(allowed)))
-    return found.to_numpy(zero_copy_only=False).astype(bool)
+    """Whether each text is one of ``allowed`` (Arrow's hash look-up), as a boolean array."""
+    return is_in(text, allowed).to_numpy(dtype=bool)
 
 
 def _flag(ds: Dataset, column: str, bad: Callable[[pd.Series], pd.Series]) -> np.ndarray:
