@@ -41,6 +41,20 @@ def _raw_read(path: Path) -> tuple[pd.DataFrame, object]:
     return pyreadstat.read_xport(os.fspath(path), disable_datetime_conversion=True)
 
 
+def _namestr_formats(path: Path) -> dict[str, tuple[str, int, int]]:
+    """Each variable's (NFORM, NFL, NFD) read straight from its 140-byte namestr (TS-140)."""
+    data = path.read_bytes()
+    start = data.index(b"NAMESTR HEADER RECORD") // 80 * 80 + 80
+    n_vars = int(data[start - 80 + 54:start - 80 + 58])
+    out = {}
+    for i in range(n_vars):
+        ns = data[start + i * 140:start + (i + 1) * 140]
+        name = ns[8:16].decode("ascii").rstrip()
+        out[name] = (ns[56:64].decode("ascii").rstrip(),
+                     int.from_bytes(ns[64:66], "big"), int.from_bytes(ns[66:68], "big"))
+    return out
+
+
 def _error(
     df: pd.DataFrame, variables: list[XptVariable], tmp_path: Path, **kw: object
 ) -> XptError:
@@ -112,13 +126,15 @@ def test_round_trip_values_and_metadata(tmp_path: Path) -> None:
         "BRTHDT": 8,
         "EMPTY": 1,
     }
-    assert meta.original_variable_types == {
-        "STUDYID": None,
-        "USUBJID": None,
-        "AGE": "8",
-        "WEIGHT": "8.2",
-        "BRTHDT": "DATE9",
-        "EMPTY": "$CHAR5",
+    # the formats as stored in the namestrs (name, width, decimals), not as a reader renders
+    # them: pyreadstat 1.3.8 began to append the period ("DATE9." where 1.2 gave "DATE9")
+    assert _namestr_formats(target) == {
+        "STUDYID": ("", 0, 0),
+        "USUBJID": ("", 0, 0),
+        "AGE": ("", 8, 0),
+        "WEIGHT": ("", 8, 2),
+        "BRTHDT": ("DATE", 9, 0),
+        "EMPTY": ("$CHAR", 5, 0),
     }
     assert meta.readstat_variable_types == {
         "STUDYID": "string",
@@ -272,7 +288,7 @@ def test_zero_row_frame(tmp_path: Path) -> None:
     assert list(frame.columns) == ["C", "N"]
     assert meta.number_rows == 0
     assert meta.variable_storage_width == {"C": 20, "N": 8}
-    assert meta.original_variable_types == {"C": None, "N": "DATE9"}
+    assert _namestr_formats(target) == {"C": ("", 0, 0), "N": ("DATE", 9, 0)}
     assert meta.column_names_to_labels == {"C": "Chars", "N": "Nums"}
     # the file ends right after the OBS header record: no data, no padding
     raw = target.read_bytes()
