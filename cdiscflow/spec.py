@@ -7,9 +7,12 @@ a spec is ever evaluated as code. ``docs/mapping-language.md`` documents every c
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any, Literal
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from cdiscflow.errors import SpecError
@@ -160,18 +163,107 @@ class CtSource(_Model):
 class MapSource(_Model):
     field: str
     values: dict[str, Any]
+    # a non-blank value that is not a key: this value instead of an error (e.g. "all other
+    # reasons are DISPOSITION EVENT"); a blank collected value: this value instead of blank
+    other: Any = None
+    blank: Any = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_other(cls, data: Any) -> Any:
+        # `other: null` is a real choice (any other value gives blank, without an error)
+        if isinstance(data, dict) and "other" in data and data["other"] is None:
+            data = {**data, "other": _NULL}
+        return data
 
 
 class LookupSource(_Model):
     table: str
     match: dict[str, str]  # table column -> frame column
     value: str  # table column to return
+    # a record whose keys match no row: an error (the default) or a blank value and no defect,
+    # for a table that knows only some values (scheduled visits, where unscheduled ones are not)
+    missing: Literal["error", "blank"] = "error"
+
+
+class TextSource(_Model):
+    """Text built from columns and literals, then trimmed, cut and re-cased, in that order."""
+
+    field: str | None = None
+    template: str | None = None  # "01-{PATNUM}": columns in braces, everything else literal
+    coalesce: list[str] | None = Field(default=None, min_length=2)  # the first non-blank
+    trim: bool = False  # outer blanks removed and inner runs of blanks made one
+    extract: str | None = None  # RE2 pattern: the first group's text (the whole match if none)
+    split: str | None = None  # separator text (not a pattern)
+    part: int | None = None  # with split: 1 is the first part, -1 the last
+    case: Literal["upper", "lower"] | None = None
+    # a value that extract does not match or split has no such part: an error, or blank
+    no_match: Literal["error", "blank"] = "error"
+
+    @model_validator(mode="after")
+    def _well_formed(self) -> TextSource:
+        bases = [b for b in ("field", "template", "coalesce") if getattr(self, b) is not None]
+        if len(bases) != 1:
+            raise ValueError("a text source has exactly one of field, template, coalesce")
+        if (self.split is None) != (self.part is None):
+            raise ValueError("split and part go together")
+        if self.part == 0:
+            raise ValueError("part counts from 1 (or from -1 at the end); 0 is no part")
+        if self.template is not None:
+            template_columns(self.template)  # raises on unbalanced braces
+        if self.extract is not None:
+            check_pattern(self.extract)
+        return self
+
+    def columns(self) -> list[str]:
+        if self.field is not None:
+            return [self.field]
+        if self.coalesce is not None:
+            return list(self.coalesce)
+        return template_columns(self.template or "")
+
+
+def template_columns(template: str) -> list[str]:
+    """The column names a template refers to, in order; ``{{`` and ``}}`` are literal braces."""
+    names, i = [], 0
+    while i < len(template):
+        c = template[i]
+        if template.startswith(("{{", "}}"), i):
+            i += 2
+            continue
+        if c == "}":
+            raise ValueError(f"template {template!r}: '}}' without '{{' (write }}}} for a brace)")
+        if c == "{":
+            end = template.find("}", i)
+            name = template[i + 1:end].strip() if end > 0 else ""
+            if end < 0 or not name or "{" in name:
+                raise ValueError(f"template {template!r}: '{{' must enclose a column name")
+            names.append(name)
+            i = end + 1
+            continue
+        i += 1
+    return names
+
+
+def check_pattern(pattern: str) -> int:
+    """The number of capture groups of an extract pattern, which must be valid for RE2 (linear
+    time: a spec's pattern can never make a run hang) and have at most one group."""
+    try:
+        groups = re.compile(pattern).groups
+        pc.match_substring_regex(pa.array([""]), pattern=pattern)
+    except (re.error, pa.ArrowInvalid) as exc:
+        raise ValueError(f"extract pattern {pattern!r} is not a valid regular expression: "
+                         f"{exc}") from None
+    if groups > 1:
+        raise ValueError(f"extract pattern {pattern!r} has {groups} groups; use one (its text "
+                         f"is the value) or none (the whole match is)")
+    return groups
 
 
 class DateSource(_Model):
     date: str
     time: str | None = None
-    format: str = "YYYY-MM-DD"
+    format: str | list[str] = "YYYY-MM-DD"  # a list: the first format a value matches reads it
     complete: bool = False  # a partial date is an error (e.g. a date of birth that must be full)
 
 
@@ -193,6 +285,7 @@ class VariableSpec(_Model):
     map: MapSource | None = None
     lookup: LookupSource | None = None
     date: DateSource | None = None
+    text: TextSource | None = None
     derive: DeriveSource | None = None
     type: Literal["Char", "Num"] | None = None  # for SUPP and temporary variables
     temp: bool = False  # a working variable, not written
@@ -201,6 +294,8 @@ class VariableSpec(_Model):
     label: str | None = None  # overrides the IG label (never needed for IG variables)
     # XPT byte length, used when the study sets submission.length_source: spec
     length: int | None = Field(default=None, ge=1, le=200)
+    # the value is kept on the records that satisfy this condition and blank on the others
+    where: Condition | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -234,7 +329,7 @@ class _Null:
 
 _NULL = _Null()
 NULL = _NULL
-SOURCE_KINDS = ("field", "constant", "ct", "map", "lookup", "date", "derive")
+SOURCE_KINDS = ("field", "constant", "ct", "map", "lookup", "date", "text", "derive")
 
 
 class DomainSpec(_Model):

@@ -31,7 +31,7 @@ from cdiscflow.define.model import (
     numeric_shape,
 )
 from cdiscflow.sdtm.derivations import REGISTRY
-from cdiscflow.spec import NULL, LoadedDomain, LoadedStudy, VariableSpec
+from cdiscflow.spec import NULL, LoadedDomain, LoadedStudy, TextSource, VariableSpec
 from cdiscflow.standards import CT_VERSION, SDTMIG_VERSION, find_codelist, sdtm_variables
 from cdiscflow.standards.ig import _read_csv
 
@@ -185,10 +185,15 @@ def _spec_origin(study: LoadedStudy, ld: LoadedDomain, dataset: str, name: str,
     if kind == "date":
         d = var.date
         parts = d.date + (f" and {d.time}" if d.time else "")
+        formats = d.format if isinstance(d.format, str) else " or ".join(d.format)
         return Origin("Collected", "Investigator",
                       f"{_field_source(study, ld, d.date)}"
-                      f"{' with ' + d.time if d.time else ''}, converted from {d.format} to "
+                      f"{' with ' + d.time if d.time else ''}, converted from {formats} to "
                       f"ISO 8601 ({parts})."), None, None
+    if kind == "text":
+        return Origin("Collected", "Investigator",
+                      f"{', '.join(_field_source(study, ld, c) for c in var.text.columns())}, "
+                      f"{_text_steps(var.text)}."), None, None
     if kind == "constant":
         text = ("Expected variable left empty: not collected." if var.constant is NULL
                 else f"Assigned the value {var.constant}.")
@@ -199,6 +204,21 @@ def _spec_origin(study: LoadedStudy, ld: LoadedDomain, dataset: str, name: str,
         return Origin("Assigned", description=f"Looked up in the study's table {lk.table} "
                       f"({lk.value} where {match})."), None, None
     return Origin("Derived"), _method(dataset, name, var), None
+
+
+def _text_steps(spec: TextSource) -> str:
+    """What a text source does to the collected text, in words, for define.xml."""
+    steps = [f"as the template {spec.template}" if spec.template
+             else "the first non-blank of them" if spec.coalesce else "as collected"]
+    if spec.trim:
+        steps.append("blanks trimmed")
+    if spec.extract:
+        steps.append(f"the part matching {spec.extract}")
+    if spec.split is not None:
+        steps.append(f"part {spec.part} when split at '{spec.split}'")
+    if spec.case:
+        steps.append(f"in {spec.case} case")
+    return ", ".join(steps)
 
 
 def _method(dataset: str, name: str, var: VariableSpec) -> Method:

@@ -66,27 +66,34 @@ def _compile(fmt: str) -> re.Pattern[str]:
 
 
 def known_date_format(fmt: str) -> bool:
-    """Whether a declared format can be read (has a year, a month and a day token)."""
-    found = set(_TOKEN_RE.findall(fmt))
-    return "YYYY" in found and ("MM" in found or "MON" in found) and "DD" in found
+    """Whether a declared format can be read: a year, then optionally a month (MM or MON), and
+    a day only together with a month. ``MM/YYYY`` and ``YYYY`` are formats of partial dates."""
+    found = _TOKEN_RE.findall(fmt)
+    if len(found) != len(set(found)) or "YYYY" not in found:
+        return False
+    has_month = "MM" in found or "MON" in found
+    return not ("MM" in found and "MON" in found) and ("DD" not in found or has_month)
 
 
 def _is_unknown(part: pd.Series) -> pd.Series:
     return part.isna() | part.str.upper().isin(["UNK", "UN", "UK", "NK"])
 
 
-def parse_dates(values: pd.Series, fmt: str, times: pd.Series | None = None
+def parse_dates(values: pd.Series, fmt: str | list[str], times: pd.Series | None = None
                 ) -> tuple[pd.Series, list[DateProblem]]:
     """Collected dates (and optional times) as ISO 8601 text, with the problems found.
 
-    Blank values give a missing result and no problem. A value that does not match ``fmt`` or is
-    not a calendar date gives a missing result and a problem naming the value and the format.
+    ``fmt`` is one format or a list tried in order: a value is read by the first format it
+    matches (``[MM/DD/YYYY, YYYY]`` reads both ``01/02/2014`` and ``2003``). Blank values give
+    a missing result and no problem. A value that matches no format, or is not a calendar date,
+    gives a missing result and a problem naming the value and the format(s).
     Each distinct (date, time) pair is parsed once and its result given to every record.
     """
     values = values.astype("string")
     columns = [values] if times is None else [values, times.astype("string")]
     codes, distinct = factorize(*columns)
-    iso, found = _parse_distinct(distinct[0], fmt, None if times is None else distinct[1])
+    formats = [fmt] if isinstance(fmt, str) else list(fmt)
+    iso, found = _parse_distinct(distinct[0], formats, None if times is None else distinct[1])
     rows = pd.Series(values.index)
     problems = [DateProblem(rows[r], p.value, p.message, p.severity)
                 for p in found for r in np.flatnonzero(codes == p.index)]
@@ -94,24 +101,48 @@ def parse_dates(values: pd.Series, fmt: str, times: pd.Series | None = None
     return out.astype("string").rename(values.name), problems
 
 
-def _parse_distinct(values: pd.Series, fmt: str, times: pd.Series | None
+def _parse_distinct(values: pd.Series, formats: list[str], times: pd.Series | None
                     ) -> tuple[pd.Series, list[DateProblem]]:
     text = values.astype("string").str.strip()
     present = text.notna() & (text != "")
-    parts = extract(text.where(present), _compile(fmt).pattern)
+    iso = pd.Series(pd.NA, index=text.index, dtype="string")
     problems: list[DateProblem] = []
+    left = present
+    for fmt in formats:
+        matched, got, found = _parse_format(text.where(left), fmt)
+        iso = iso.where(~matched, got)
+        problems.extend(found)
+        left = left & ~matched
+    wanted = (f"the format {formats[0]}" if len(formats) == 1
+              else "one of the formats " + ", ".join(formats))
+    for idx in left[left].index:
+        problems.append(DateProblem(idx, str(text[idx]), f"expected a date in {wanted}"))
+    if times is not None:
+        iso, time_problems = _add_times(iso, times)
+        problems.extend(time_problems)
+    return iso.astype("string"), problems
 
+
+def _parse_format(text: pd.Series, fmt: str) -> tuple[pd.Series, pd.Series, list[DateProblem]]:
+    """The values ``fmt`` matches, their ISO 8601 text (missing where a matched value is not
+    a date: a bad month name, not a calendar date) and those problems."""
+    parts = extract(text, _compile(fmt).pattern)
+    problems: list[DateProblem] = []
+    none = pd.Series(pd.NA, index=text.index, dtype="string")
     year = parts["year"]
+    matched = year.notna()
     if "mon" in parts:
         mon = parts["mon"].str.upper()
         month = mon.map(_MONTHS.get, na_action="ignore").astype("Int64").astype("string")
-        bad_mon = present & year.notna() & ~_is_unknown(mon) & month.isna()
+        bad_mon = matched & ~_is_unknown(mon) & month.isna()
         month = month.where(~_is_unknown(mon))
-    else:
+    elif "month" in parts:
         raw_month = parts["month"]
         month = raw_month.where(~_is_unknown(raw_month))
         bad_mon = pd.Series(False, index=text.index)
-    day = parts["day"].where(~_is_unknown(parts["day"]))
+    else:
+        month, bad_mon = none, pd.Series(False, index=text.index)
+    day = parts["day"].where(~_is_unknown(parts["day"])) if "day" in parts else none
 
     month2 = month.str.zfill(2)
     day2 = day.str.zfill(2)
@@ -128,22 +159,12 @@ def _parse_distinct(values: pd.Series, fmt: str, times: pd.Series | None
     parsed = pd.to_datetime(full, format="%Y-%m-%d", errors="coerce")
     bad_cal = has_d & parsed.isna()
     bad_month_num = has_m & ~has_d & ~month2.isin([f"{i:02d}" for i in range(1, 13)])
-    unmatched = present & year.isna()
-    bad = unmatched | bad_mon | bad_cal | bad_month_num
+    bad = matched & (bad_mon | bad_cal | bad_month_num)
     for idx in bad[bad].index:
-        if unmatched[idx]:
-            why = f"expected a date in the format {fmt}"
-        elif bad_mon[idx]:
-            why = "month not recognised (expected JAN..DEC or UNK)"
-        else:
-            why = "not a calendar date"
+        why = ("month not recognised (expected JAN..DEC or UNK)" if bad_mon[idx]
+               else "not a calendar date")
         problems.append(DateProblem(idx, str(text[idx]), why))
-    iso = iso.where(~bad & present)
-
-    if times is not None:
-        iso, time_problems = _add_times(iso, times)
-        problems.extend(time_problems)
-    return iso.astype("string"), problems
+    return matched.fillna(False), iso.where(~bad & matched), problems
 
 
 def _add_times(iso: pd.Series, times: pd.Series) -> tuple[pd.Series, list[DateProblem]]:

@@ -21,7 +21,7 @@ import pandas as pd
 
 from cdiscflow.errors import Defect, DefectLog, RawDataError, SpecError
 from cdiscflow.raw import SOURCE_FILE, SOURCE_ROW, read_form, read_header
-from cdiscflow.sdtm import dates
+from cdiscflow.sdtm import dates, textsource
 from cdiscflow.sdtm.defect_order import KeyedDefect, ordered_defects
 from cdiscflow.sdtm.derivations import REGISTRY, qualified
 from cdiscflow.sdtm.derivations.findings import format_number, split_result
@@ -257,6 +257,9 @@ class Engine:
                 raise _spec_error(ld, f"{what} {col!r} is neither a raw column nor a variable "
                                   f"defined above", name, path)
 
+        if var.where is not None:
+            for col in _condition_columns(var.where):
+                need(col, "where column")
         kind = var.kind
         if kind == "field":
             need(var.field, "source field")
@@ -293,9 +296,14 @@ class Engine:
             need(var.date.date, "date field")
             if var.date.time:
                 need(var.date.time, "time field")
-            if not dates.known_date_format(var.date.format):
-                raise _spec_error(ld, f"date format {var.date.format!r} needs YYYY, MM or MON, "
-                                  f"and DD", name, path)
+            formats = var.date.format
+            for fmt in [formats] if isinstance(formats, str) else formats:
+                if not dates.known_date_format(fmt):
+                    raise _spec_error(ld, f"date format {fmt!r} needs YYYY, at most one of MM "
+                                      f"or MON, and DD only with a month", name, path)
+        elif kind == "text":
+            for col in var.text.columns():
+                need(col, "text column")
         elif kind == "derive":
             self._check_derive(ld, name, var, available, path)
 
@@ -612,10 +620,13 @@ class Engine:
             values = self._lookup(ld, frame, name, var)
         elif kind == "date":
             values = self._date(ld, frame, name, var)
+        elif kind == "text":
+            values = self._text(ld, frame, name, var)
         else:
-            return self._derive(ld, frame, name, var)
+            return _kept_where(self._derive(ld, frame, name, var), name, var)
         out = frame.copy(deep=False)
         out[name] = self._typed(ld, frame, name, var, values)
+        out = _kept_where(out, name, var)
         self._check_required(ld, out, name, var)
         return out
 
@@ -712,13 +723,19 @@ class Engine:
 
     def _map(self, ld: LoadedDomain, frame: pd.DataFrame, name: str, var: VariableSpec
              ) -> pd.Series:
-        table = {str(k): v for k, v in var.map.values.items()}
-        raw = frame[var.map.field].astype("string")
+        spec = var.map
+        table = {str(k): v for k, v in spec.values.items()}
+        raw = frame[spec.field].astype("string")
         values = map_text(raw, table)
         miss = raw.notna() & ~raw.isin(list(table))
-        for idx in miss[miss].index:
-            self._defect(ld, frame, idx, name, raw[idx],
-                         f"not one of the mapped values ({', '.join(table)})")
+        if spec.other is not None:
+            values = values.where(~miss, _literal_text(spec.other))
+        else:
+            for idx in miss[miss].index:
+                self._defect(ld, frame, idx, name, raw[idx],
+                             f"not one of the mapped values ({', '.join(table)})")
+        if spec.blank is not None:
+            values = values.where(raw.notna(), _literal_text(spec.blank))
         return values
 
     def _lookup(self, ld: LoadedDomain, frame: pd.DataFrame, name: str, var: VariableSpec
@@ -731,6 +748,8 @@ class Engine:
         at = match_rows([left[c] for c in spec.match], [right[c] for c in spec.match])
         values = take_matched(right[spec.value], at, frame.index)
         miss = values.isna() & left.notna().all(axis=1)
+        if spec.missing == "blank":
+            return values
         for idx in miss[miss].index:
             key = "/".join(str(left.at[idx, c]) for c in spec.match)
             self._defect(ld, frame, idx, name, key, f"no row of table {spec.table} matches",
@@ -760,6 +779,31 @@ class Engine:
                              column=spec.date)
             iso = iso.where(~partial)
         return iso
+
+    def _text(self, ld: LoadedDomain, frame: pd.DataFrame, name: str, var: VariableSpec
+              ) -> pd.Series:
+        spec = var.text
+        values = textsource.build_text(frame, spec.field, spec.template, spec.coalesce)
+        if spec.trim:
+            values = textsource.collapse_blanks(values)
+        cut: list[tuple[pd.Series, str]] = []
+        if spec.extract is not None:
+            values, lost = textsource.extract_first(values, spec.extract)
+            cut.append((lost, f"does not match the pattern {spec.extract!r}"))
+        if spec.split is not None:
+            values, lost = textsource.split_part(values, spec.split, spec.part)
+            cut.append((lost, f"has no part {spec.part} when split at {spec.split!r}"))
+        if spec.case == "upper":
+            values = values.str.upper()
+        elif spec.case == "lower":
+            values = values.str.lower()
+        if spec.no_match == "error":
+            column = "+".join(spec.columns())
+            for lost, why in cut:
+                for idx in lost[lost].index:
+                    self._defect(ld, frame, idx, name, textsource.source_text(frame, spec, idx),
+                                 f"the value {why}", column=column)
+        return values
 
     def _derive(self, ld: LoadedDomain, frame: pd.DataFrame, name: str, var: VariableSpec
                 ) -> pd.DataFrame:
@@ -911,6 +955,23 @@ def _merge_on(frame: pd.DataFrame, right: pd.DataFrame, pairs: dict[str, str]) -
     return merged
 
 
+def _kept_where(frame: pd.DataFrame, name: str, var: VariableSpec) -> pd.DataFrame:
+    """The variable blanked on the records that do not satisfy its ``where`` condition."""
+    if var.where is None:
+        return frame
+    keep = _evaluate(var.where, frame).fillna(False).astype(bool)
+    if keep.all():
+        return frame
+    out = frame.copy(deep=False)
+    out[name] = frame[name].where(keep)
+    return out
+
+
+def _literal_text(value: Any) -> Any:
+    """A spec literal as the text a variable holds (1.5 -> "1.5"; null stays missing)."""
+    return pd.NA if value is NULL else str(value)
+
+
 def _numbers_text(values: pd.Series) -> pd.Series:
     """Numbers as SUPP-- text (``_num_text``), worked out once per distinct value."""
     return per_distinct(lambda v: v.map(_num_text, na_action="ignore"), values)
@@ -944,6 +1005,8 @@ def _source_column(var: VariableSpec | None) -> str | None:
             return spec.field
     if var.date is not None:
         return var.date.date
+    if var.text is not None:
+        return "+".join(var.text.columns())
     return None
 
 

@@ -205,13 +205,21 @@ def build_ec(ex: pd.DataFrame) -> pd.DataFrame:
 _VS_ID = ["USUBJID", "VISIT", "VSDTC", "VSTPT", "VSSTAT", "VSLOC", "VSPOS"]
 
 
+def vs_row_numbers(vs: pd.DataFrame) -> pd.Series:
+    """For each VS record, the (0-based) CRF row that holds it: one row per subject, visit,
+    date, time point, status, location and position, in subject, date, time point order."""
+    long = vs.sort_values(["USUBJID", "VSDTC", "VSTPTNUM"], kind="stable", na_position="last")
+    row = long.groupby(_VS_ID, sort=False, dropna=False).ngroup()  # in order of appearance
+    return row.reindex(vs.index)
+
+
 def build_vs(vs: pd.DataFrame) -> pd.DataFrame:
     """One CRF row per subject, visit, date, time point, status, location and position, with
     one column per test (the SDTM records made wide again)."""
-    long = vs.sort_values(["USUBJID", "VSDTC", "VSTPTNUM"], kind="stable", na_position="last")
-    row = long.groupby(_VS_ID, sort=False, dropna=False).ngroup()  # in order of appearance
-    wide = long.assign(_row=row).pivot(index="_row", columns="VSTESTCD", values="VSORRES")
-    wide = long.assign(_row=row).drop_duplicates("_row").set_index("_row")[_VS_ID].join(wide)
+    row = vs_row_numbers(vs)
+    wide = vs.assign(_row=row).pivot(index="_row", columns="VSTESTCD", values="VSORRES")
+    wide = vs.assign(_row=row).drop_duplicates("_row").set_index("_row")[_VS_ID].join(wide)
+    wide = wide.sort_index()
     for test in ("HEIGHT", "WEIGHT", "TEMP", "SYSBP", "DIABP", "PULSE"):
         if test not in wide:
             wide[test] = None
