@@ -296,10 +296,10 @@ def derive_subject_visits(domains: Mapping[str, pd.DataFrame], dm: pd.DataFrame,
     SVSTDTC is the earliest and SVENDTC the latest of the records' main dates (``main_date``),
     compared as ISO 8601 text of the precision collected (so a date alone sorts before the
     same date with a time). VISIT is the first one given for the visit number, in the order of
-    ``domains`` then of the records. EPOCH, when a domain carries it, is the epoch of the
-    visit's earliest record. With TV: VISITDY where TV plans one day for the visit number,
-    SVPRESP "Y" for a visit of TV (null for an unplanned one) and SVOCCUR "Y" for a planned
-    visit (every derived visit occurred; null for unplanned visits, as the IG says).
+    ``domains`` then of the records. No EPOCH: SDTMIG 3.4 SV has no such variable (a visit's
+    epoch is on the records and in SE). With TV: VISITDY where TV plans one day for the visit
+    number, SVPRESP "Y" for a visit of TV (null for an unplanned one) and SVOCCUR "Y" for a
+    planned visit (every derived visit occurred; null for unplanned visits, as the IG says).
     SVSTDY/SVENDY are study days against DM.RFSTDTC. Sorted by USUBJID, VISITNUM.
     """
     parts = []
@@ -313,11 +313,9 @@ def derive_subject_visits(domains: Mapping[str, pd.DataFrame], dm: pd.DataFrame,
             "VISITNUM": frame["VISITNUM"].astype("Float64"),
             "VISIT": frame["VISIT"].astype(STRING) if "VISIT" in frame else pd.NA,
             "DTC": frame[date].astype(STRING) if date else pd.NA,
-            "EPOCH": frame["EPOCH"].astype(STRING) if "EPOCH" in frame else pd.NA,
-        }).astype({"STUDYID": STRING, "VISIT": STRING, "DTC": STRING, "EPOCH": STRING}))
-    with_epoch = any("EPOCH" in f.columns for f in domains.values())
+        }).astype({"STUDYID": STRING, "VISIT": STRING, "DTC": STRING}))
     records = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        columns=["STUDYID", "USUBJID", "VISITNUM", "VISIT", "DTC", "EPOCH"])
+        columns=["STUDYID", "USUBJID", "VISITNUM", "VISIT", "DTC"])
     records = records[records["USUBJID"].notna() & records["VISITNUM"].notna()]
     keys = ["USUBJID", "VISITNUM"]
     by_visit = records.groupby(keys, sort=True)
@@ -327,10 +325,6 @@ def derive_subject_visits(domains: Mapping[str, pd.DataFrame], dm: pd.DataFrame,
         "SVSTDTC": by_visit["DTC"].min(),
         "SVENDTC": by_visit["DTC"].max(),
     })
-    if with_epoch:
-        # the epoch the visit starts in: the first epoch given in date order (undated last)
-        dated = records.sort_values([*keys, "DTC"], kind="stable", na_position="last")
-        sv["EPOCH"] = dated.groupby(keys, sort=True)["EPOCH"].first()
     sv = sv.reset_index()
     sv.insert(1, "DOMAIN", "SV")
     if tv is not None:
