@@ -242,7 +242,7 @@ def _check_derived_specs(study: LoadedStudy, design: dict[str, pd.DataFrame]) ->
             if name not in domains:
                 raise fail(("SV", "from", i), f"SV from: {name!r} is not a domain of the "
                            f"study", "SV")
-            if "VISITNUM" not in domains[name].spec.variables:
+            if not _written(domains[name], "VISITNUM"):
                 raise fail(("SV", "from", i), f"SV from: domain {name} maps no VISITNUM",
                            "SV", "VISITNUM")
     if td.SE:
@@ -269,10 +269,16 @@ def _check_derived_specs(study: LoadedStudy, design: dict[str, pd.DataFrame]) ->
                        f"{', '.join(missing)} of TA", "SE", "ETCD")
 
 
+def _written(ld: Any, var: str) -> bool:
+    """Whether the domain's data holds the variable (mapped, and neither temp nor supp)."""
+    spec = ld.spec.variables.get(var)
+    return spec is not None and not spec.temp and spec.supp is None
+
+
 def _check_date_ref(study: LoadedStudy, fail: Any, path: tuple[Any, ...], ref: str,
                     domains: Mapping[str, Any]) -> None:
     dom, _, var = ref.partition(".")
-    if dom not in domains or var not in domains[dom].spec.variables:
+    if dom not in domains or not _written(domains[dom], var):
         raise fail(path, f"{ref!r} is not DOMAIN.VARIABLE of a mapped variable of the study",
                    path[0], var or None)
 
