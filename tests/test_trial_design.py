@@ -104,7 +104,7 @@ ERRORS = [
     ("duplicate key",
      TE + TA + "    - {ARMCD: A, ARM: Arm A, TAETORD: 2, ETCD: SCRN, EPOCH: FOLLOW-UP}\n",
      "EPOCH: FOLLOW-UP", "TA", "ARMCD", "trial_design.TA row 3: duplicate key ARMCD 'A', "
-     "TAETORD 2.0: row 2 has it too"),
+     "TAETORD 2: row 2 has it too"),
     ("TV arm not in TA",
      TE + TA + "  TV:\n    - {VISITNUM: 1, VISIT: DAY 1, ARMCD: Z, TVSTRL: First dose}\n",
      "ARMCD: Z", "TV", "ARMCD", "trial_design.TV row 1: ARMCD value 'Z' is not an arm of TA"),

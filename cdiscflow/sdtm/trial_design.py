@@ -144,8 +144,8 @@ def _check_keys(study: LoadedStudy, name: str, records: list[dict[str, Any]]) ->
     for i, record in enumerate(records):
         key = tuple(record.get(k) for k in keys)
         if key in seen:
-            shown = ", ".join(f"{k} {v!r}" for k, v in zip(keys, key, strict=True)
-                              if v is not None)
+            shown = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v!r}"
+                              for k, v in zip(keys, key, strict=True) if v is not None)
             raise _error(study, name, i, keys[0], f"duplicate key {shown}: row "
                          f"{seen[key] + 1} has it too")
         seen[key] = i
