@@ -297,3 +297,12 @@ def test_dm_arm_not_in_ta_is_a_warning(tmp_path: Path) -> None:
     assert [str(d) for d in warnings] == [
         "WARNING [DM] demographics.csv:2 ARMCD value 'A': ARMCD: not an arm of TA "
         "(trial_design.TA) in 2 subject(s)"]
+
+
+def test_se_needs_dm_armcd(tmp_path: Path) -> None:
+    dm = "\n".join(line for line in DM.splitlines() if "ARMCD:" not in line) + "\n"
+    folder = _study(tmp_path, TE + TA + DERIVED, dm=dm)
+    with pytest.raises(SpecError, match=r"SE needs DM.ARMCD") as info:
+        load_study(folder)
+    assert (info.value.domain, info.value.variable) == ("SE", "ARMCD")
+    assert info.value.line == _line(folder, "SE: {starts")

@@ -247,6 +247,9 @@ def _check_derived_specs(study: LoadedStudy, design: dict[str, pd.DataFrame]) ->
                            "SV", "VISITNUM")
     if td.SE:
         ta = design.get("TA")
+        if not _written(domains["DM"], "ARMCD"):
+            raise fail(("SE",), "SE needs DM.ARMCD (each subject's planned arm)", "SE",
+                       "ARMCD")
         if ta is None or "TE" not in design:
             raise fail(("SE",), "SE needs trial_design.TA and TE (the elements of each arm)",
                        "SE")
@@ -357,8 +360,8 @@ def derive_subject_elements(subjects: pd.DataFrame, ta: pd.DataFrame, te: pd.Dat
     has no record. SEENDTC is the next entered element's SESTDTC, the last one ends at
     ``end`` (DM.RFPENDTC unless the study says otherwise). ELEMENT comes from TE, TAETORD
     and EPOCH from TA, SESEQ numbers the elements in TA order, SESTDY/SEENDY are study days
-    against ``ref``. A subject whose ARMCD is not an arm of TA (a screen failure, never
-    assigned) has no records.
+    against ``ref`` (none when ``subjects`` has no such column). A subject whose ARMCD is not
+    an arm of TA (a screen failure, never assigned) has no records.
     """
     plan = ta[["ARMCD", "TAETORD", "ETCD", "EPOCH"]].merge(
         te[["ETCD", "ELEMENT"]], on="ETCD", how="left")
@@ -419,7 +422,7 @@ def derive_from_data(study: LoadedStudy, design: Mapping[str, pd.DataFrame],
             subjects = _subject_date(subjects, r, data)
         out["SE"] = derive_subject_elements(
             subjects, design["TA"], design["TE"], td.SE.starts, td.SE.end,
-            ref="RFSTDTC" if "RFSTDTC" in subjects.columns else td.SE.end)
+            ref="RFSTDTC")
     if td.SV:
         out["SV"] = derive_subject_visits({n: data[n] for n in td.SV.from_}, dm,
                                           design.get("TV"))
