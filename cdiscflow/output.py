@@ -263,9 +263,11 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 def write_results(results: dict[str, DomainResult], ts: pd.DataFrame | None,
                   study: LoadedStudy, layout: Layout, defects: DefectLog,
                   formats: Sequence[str] = ("xpt",),
-                  after_datasets: Callable[[], None] | None = None) -> dict[str, Any]:
-    """Write every domain (and SUPP--, TS), define.xml, lineage and the run report; returns
-    the report. ``after_datasets`` is called once the XPT files are written."""
+                  after_datasets: Callable[[], None] | None = None,
+                  design: dict[str, pd.DataFrame] | None = None) -> dict[str, Any]:
+    """Write every domain (and SUPP--, TS, the trial design datasets and SV/SE in
+    ``design``), define.xml, lineage and the run report; returns the report.
+    ``after_datasets`` is called once the XPT files are written."""
     created = study.spec.study.created
     lengths = spec_lengths(study)
     datasets: list[DatasetToWrite] = []
@@ -280,6 +282,9 @@ def write_results(results: dict[str, DomainResult], ts: pd.DataFrame | None,
     if ts is not None:
         datasets.append(DatasetToWrite("TS", sdtm_dataset_label("TS"), ts,
                                        xpt_variables("TS", ts)))
+    for name, frame in (design or {}).items():
+        datasets.append(DatasetToWrite(name, sdtm_dataset_label(name), frame,
+                                       xpt_variables(name, frame)))
     folder = layout.sdtm_dir
     written = write_xpt_datasets(datasets, folder, created, study.spec.submission.max_xpt_bytes)
     if after_datasets is not None:

@@ -19,6 +19,12 @@ from cdiscflow.output import Layout, describe_adam_folder, spec_lengths, write_r
 from cdiscflow.publish import discard, publish, staging_dir, write_manifest
 from cdiscflow.sdtm.chunked import DEFAULT_CHUNK_RECORDS, ChunkReport, build_sdtm_chunked
 from cdiscflow.sdtm.engine import DomainResult, Progress
+from cdiscflow.sdtm.trial_design import (
+    arms_not_in_ta,
+    build_trial_design,
+    derive_from_data,
+    has_trial_design,
+)
 from cdiscflow.sdtm.ts import build_ts, has_ts
 from cdiscflow.spec import LoadedStudy, load_study
 from cdiscflow.validators import ValidationResult, validate_run
@@ -72,7 +78,12 @@ def run_study(study_dir: Path, raw_dir: Path | None, out_dir: Path,
     adam = load_adam(study.dir) if with_adam else None
     spec_lengths(study)  # a missing `length:` is a spec error, reported before any data
     ts = build_ts(study) if has_ts(study) else None  # and so is a TS parameter CT refuses
+    # TA, TE, TV, TI as declared (checked on load); SV and SE from the data once it is built
+    design = build_trial_design(study) if has_trial_design(study) else {}
     sdtm, defects, chunks = build_sdtm(study, raw_dir, progress, chunk_records, workers)
+    if "TA" in design and "DM" in sdtm:
+        defects.extend(arms_not_in_ta(sdtm["DM"].data, sdtm["DM"].lineage, design["TA"]))
+    design.update(derive_from_data(study, design, {n: r.data for n, r in sdtm.items()}))
     out = staging_dir(out_dir)
     validation_job: list[Forked[ValidationResult]] = []
     try:
@@ -92,7 +103,8 @@ def run_study(study_dir: Path, raw_dir: Path | None, out_dir: Path,
 
         try:
             report = write_results(sdtm, ts, study, written, defects, formats,
-                                   after_datasets=None if adam else start_validation)
+                                   after_datasets=None if adam else start_validation,
+                                   design=design)
         except XptError as exc:
             raise _with_raw_source(exc, sdtm) from None
         # the datasets are on disk now, and the later stages read them from there: a large

@@ -70,6 +70,33 @@ class SubmissionSpec(_Model):
     max_xpt_bytes: int = Field(default=FDA_MAX_XPT_BYTES, gt=0)
 
 
+class SubjectVisitsSpec(_Model):
+    """SV derived from the visits found in the named domains (cdiscflow/sdtm/trial_design.py)."""
+
+    from_: list[str] = Field(alias="from", min_length=1)  # domains whose VISITNUM/VISIT count
+
+
+class SubjectElementsSpec(_Model):
+    """SE derived per subject from the elements of its arm (cdiscflow/sdtm/trial_design.py)."""
+
+    # ETCD -> DOMAIN.VARIABLE holding the date the element starts (DM.RFXSTDTC; another
+    # domain's variable: the subject's earliest complete date of it)
+    starts: dict[str, str] = Field(min_length=1)
+    end: str = "DM.RFPENDTC"  # the date the subject's last element ends
+
+
+class TrialDesignSpec(_Model):
+    """The protocol's design (TA, TE, TV, TI rows keyed by SDTMIG variable names), and the
+    subject-level datasets derived from the data against it (SV, SE)."""
+
+    TA: list[dict[str, Any]] = []
+    TE: list[dict[str, Any]] = []
+    TV: list[dict[str, Any]] = []
+    TI: list[dict[str, Any]] = []
+    SV: SubjectVisitsSpec | None = None
+    SE: SubjectElementsSpec | None = None
+
+
 class StudySpec(_Model):
     study: StudyInfo
     raw: RawSpec
@@ -78,6 +105,8 @@ class StudySpec(_Model):
     submission: SubmissionSpec = SubmissionSpec()
     # Trial Summary parameters: TSPARMCD -> value (or list of values), checked in sdtm/ts.py
     ts: dict[str, Any] = {}
+    # trial design datasets and SV/SE, checked and built in sdtm/trial_design.py
+    trial_design: TrialDesignSpec = TrialDesignSpec()
 
 
 # --- domain mapping file ------------------------------------------------------------------
@@ -361,6 +390,10 @@ class LoadedStudy(BaseModel):
     dir: Path
     file: Path
     domains: list[LoadedDomain]
+    lines: dict[Any, int] = {}  # of the study file's keys, for spec errors that name a line
+
+    def line(self, *path: Any) -> int | None:
+        return line_of(self.lines, path)
 
     def domain(self, name: str) -> LoadedDomain:
         for d in self.domains:
@@ -408,7 +441,12 @@ def load_study(study_dir: Path) -> LoadedStudy:
                             f"after its domain", file=str(dfile), domain=dspec.domain,
                             line=line_of(dlines, ("domain",)))
         domains.append(LoadedDomain(spec=dspec, file=dfile, lines=dlines))
-    return LoadedStudy(spec=spec, dir=study_dir, file=file, domains=domains)
+    loaded = LoadedStudy(spec=spec, dir=study_dir, file=file, domains=domains, lines=lines)
+    if spec.trial_design != TrialDesignSpec():
+        # checked with the rest of the spec, before any data (imported here: it builds on spec)
+        from cdiscflow.sdtm.trial_design import check_trial_design
+        check_trial_design(loaded)
+    return loaded
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -31,6 +31,12 @@ from cdiscflow.define.model import (
     numeric_shape,
 )
 from cdiscflow.sdtm.derivations import REGISTRY
+from cdiscflow.sdtm.trial_design import (
+    DESIGN_DATASETS,
+    DESIGN_KEYS,
+    derive_subject_elements,
+    derive_subject_visits,
+)
 from cdiscflow.spec import NULL, LoadedDomain, LoadedStudy, TextSource, VariableSpec
 from cdiscflow.standards import CT_VERSION, SDTMIG_VERSION, find_codelist, sdtm_variables
 from cdiscflow.standards.ig import _read_csv
@@ -92,13 +98,17 @@ def _dataset(study: LoadedStudy, w: WrittenDataset) -> Dataset:
     comment = ld.spec.comment if ld else None
     if name == "TS":
         comment = "Trial Summary parameters from the ts: section of the study file."
+    elif name in DESIGN_DATASETS:
+        comment = f"Trial design from the trial_design.{name} section of the study file."
+    elif name in _DERIVED_FROM:
+        comment = _derived_comment(study, name)
     return Dataset(
         name=name, label=w.label, purpose="Tabulation", class_name=_class_name(ig["Class"]),
         structure=ig["Structure"], standard=SDTMIG_OID, keys=_keys(ld, name, w.frame),
         items=items, files=[f for f, _, _ in w.files],
         domain=name[4:] if name.startswith("SUPP") else name,
         comment=_with_split(comment, w), repeating=name != "DM",
-        reference_data=name == "TS",
+        reference_data=name == "TS" or name in DESIGN_DATASETS,
     )
 
 
@@ -122,6 +132,8 @@ def _keys(ld: LoadedDomain | None, name: str, frame: pd.DataFrame) -> list[str]:
         keys = ["STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"]
     elif name == "TS":
         keys = ["STUDYID", "TSPARMCD", "TSSEQ"]
+    elif name in DESIGN_KEYS and ld is None:
+        keys = ["STUDYID", *DESIGN_KEYS[name]]
     else:
         # the engine's record order: the mapping's sort, else USUBJID and --SEQ
         seq = next((c for c in frame.columns if c.endswith("SEQ")), None)
@@ -131,6 +143,22 @@ def _keys(ld: LoadedDomain | None, name: str, frame: pd.DataFrame) -> list[str]:
 
 
 # --------------------------------------------------------------------------- origins
+
+# the subject-level datasets derived from the data, by the function that derives them
+_DERIVED_FROM = {"SV": derive_subject_visits, "SE": derive_subject_elements}
+
+
+def _derived_comment(study: LoadedStudy, name: str) -> str:
+    td = study.spec.trial_design
+    if name == "SV" and td.SV:
+        return (f"Derived from the visits (VISITNUM) of the records of "
+                f"{', '.join(td.SV.from_)}.")
+    if name == "SE" and td.SE:
+        starts = ", ".join(f"{k} at {v}" for k, v in td.SE.starts.items())
+        return f"Derived from the arms of TA: elements start {starts}; the last ends at " \
+               f"{td.SE.end}."
+    return f"Derived from the data ({name})."
+
 
 
 def _field_source(study: LoadedStudy, ld: LoadedDomain, field: str) -> str:
@@ -154,6 +182,21 @@ def _origin(study: LoadedStudy, ld: LoadedDomain | None, dataset: str, name: str
             values: pd.Series) -> tuple[Origin, Method | None, str | None]:
     if dataset == "TS":
         return Origin("Assigned", description="From the study file (ts:)."), None, None
+    if dataset in DESIGN_DATASETS and ld is None:
+        looked_up = {("TA", "ELEMENT"): "TE by ETCD", ("TV", "ARM"): "TA by ARMCD"}
+        if (dataset, name) in looked_up:
+            return Origin("Assigned", description=f"From {looked_up[dataset, name]}."), \
+                None, None
+        return Origin("Assigned", description=f"From the study file "
+                      f"(trial_design.{dataset})."), None, None
+    if dataset in _DERIVED_FROM and ld is None:
+        if name in ("STUDYID", "DOMAIN", "USUBJID"):
+            return Origin("Assigned"), None, None
+        doc = inspect.getdoc(_DERIVED_FROM[dataset]) or ""
+        text = " ".join(doc.split("\n\n")[0].split())
+        return Origin("Derived"), Method(method_oid(dataset, name),
+                                         f"Algorithm to derive {dataset}.{name}",
+                                         f"{text} ({_DERIVED_FROM[dataset].__name__})"), None
     if dataset.startswith("SUPP"):
         if name in _SUPP_ASSIGNED:
             return Origin("Assigned"), None, None
