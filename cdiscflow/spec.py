@@ -363,6 +363,11 @@ SOURCE_KINDS = ("field", "constant", "ct", "map", "lookup", "date", "text", "der
 
 class DomainSpec(_Model):
     domain: str = Field(pattern=r"^[A-Z]{2}$")
+    # a sponsor-defined domain (not in SDTMIG) declares its SDTM class and dataset label;
+    # structure is its define.xml def:Structure (docs/mapping-language.md 5.2)
+    class_: str | None = Field(None, alias="class")
+    label: str | None = None
+    structure: str | None = None
     source: str
     comment: str | None = None  # why this domain, for readers of the mapping
     steps: list[Step] = []

@@ -48,12 +48,16 @@ def test_join_column_clash(tmp_path):
                         "columns only"
 
 
-def test_unknown_domain_is_a_spec_error(tmp_path):
+def test_unknown_domain_without_a_class_is_a_spec_error(tmp_path):
+    # not an IG domain and no class: declared, so not a sponsor-defined domain either
     zz = "domain: ZZ\nsource: labs\nvariables:\n  STUDYID: {constant: MINI1}\n"
     study = textwrap.dedent(MINI_STUDY).replace("domains: [dm, ex, lb, ae]",
                                                 "domains: [dm, ex, lb, ae, zz]")
     e = spec_error(tmp_path, {"zz.yaml": zz}, study=study)
-    assert e.domain == "ZZ" and "defines no domain 'ZZ'" in e.message
+    assert e.domain == "ZZ" and e.line == 1
+    assert e.message == ("ZZ is not an SDTMIG 3.4 domain: a sponsor-defined domain declares "
+                         "class: (one of Interventions, Events, Findings, Findings About) and "
+                         "label:")
 
 
 def test_reference_to_a_domain_not_in_the_study(tmp_path):

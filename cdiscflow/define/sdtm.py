@@ -38,8 +38,13 @@ from cdiscflow.sdtm.trial_design import (
     derive_subject_visits,
 )
 from cdiscflow.spec import NULL, LoadedDomain, LoadedStudy, TextSource, VariableSpec
-from cdiscflow.standards import CT_VERSION, SDTMIG_VERSION, find_codelist, sdtm_variables
-from cdiscflow.standards.ig import _read_csv
+from cdiscflow.standards import (
+    CT_VERSION,
+    SDTMIG_VERSION,
+    find_codelist,
+    sdtm_dataset,
+    sdtm_variables,
+)
 
 SDTMIG_OID = f"STD.SDTMIG.{SDTMIG_VERSION}"
 SDTM_CT_OID = f"STD.CT.SDTM.{CT_VERSION}"
@@ -50,10 +55,6 @@ SDTM_STANDARDS = [
 # findings results described per test code (value-level metadata)
 _VLM_SUFFIXES = ("ORRES", "ORRESU", "STRESC", "STRESN", "STRESU")
 _SUPP_ASSIGNED = ("STUDYID", "RDOMAIN", "IDVAR", "QNAM", "QLABEL", "QORIG", "QEVAL")
-
-
-def _ig_datasets() -> dict[str, dict[str, str]]:
-    return {r["Dataset Name"]: r for r in _read_csv("sdtmig-3.4", "Datasets.csv")}
 
 
 def sdtm_define(study: LoadedStudy, written: list[WrittenDataset]) -> Define:
@@ -75,8 +76,7 @@ def sdtm_define(study: LoadedStudy, written: list[WrittenDataset]) -> Define:
 
 def _dataset(study: LoadedStudy, w: WrittenDataset) -> Dataset:
     name = w.name
-    ig_name = "SUPPQUAL" if name.startswith("SUPP") else name
-    ig = _ig_datasets()[ig_name]
+    about = sdtm_dataset(name)  # an IG domain's or a sponsor-defined one's (class, structure)
     ig_vars = {v.name: v for v in sdtm_variables(name)}
     ld = next((d for d in study.domains if d.spec.domain == name), None)
     items = []
@@ -103,8 +103,8 @@ def _dataset(study: LoadedStudy, w: WrittenDataset) -> Dataset:
     elif name in _DERIVED_FROM:
         comment = _derived_comment(study, name)
     return Dataset(
-        name=name, label=w.label, purpose="Tabulation", class_name=_class_name(ig["Class"]),
-        structure=ig["Structure"], standard=SDTMIG_OID, keys=_keys(ld, name, w.frame),
+        name=name, label=w.label, purpose="Tabulation", class_name=_class_name(about.cls),
+        structure=about.structure, standard=SDTMIG_OID, keys=_keys(ld, name, w.frame),
         items=items, files=[f for f, _, _ in w.files],
         domain=name[4:] if name.startswith("SUPP") else name,
         comment=_with_split(comment, w), repeating=name != "DM",

@@ -26,7 +26,20 @@ from cdiscflow.sdtm.defect_order import KeyedDefect, ordered_defects
 from cdiscflow.sdtm.derivations import REGISTRY, qualified
 from cdiscflow.sdtm.derivations.findings import format_number, split_result
 from cdiscflow.spec import NULL, LoadedDomain, LoadedStudy, VariableSpec
-from cdiscflow.standards import codelist, find_codelist, sdtm_variables
+from cdiscflow.standards import (
+    SDTM_MODEL_VERSION,
+    SDTMIG_VERSION,
+    SPONSOR_FIRST_LETTERS,
+    SponsorDomain,
+    VariableMeta,
+    codelist,
+    find_codelist,
+    is_ig_domain,
+    model_classes,
+    register_sponsor_domain,
+    sdtm_dataset,
+    sdtm_variables,
+)
 from cdiscflow.standards.ct import Codelist
 from cdiscflow.textops import (
     coerce_numbers,
@@ -110,6 +123,11 @@ def _spec_error(ld: LoadedDomain, message: str, variable: str | None = None,
                      line=ld.line(*path) if path else None)
 
 
+def _defined_by(domain: str) -> str:
+    """Who defines the domain's variables, for messages: "an SDTMIG" or "an SDTM model"."""
+    return "an SDTMIG" if is_ig_domain(domain) else f"an SDTM v{SDTM_MODEL_VERSION} model"
+
+
 class Engine:
     """Builds the SDTM domains of one study."""
 
@@ -153,11 +171,7 @@ class Engine:
         """
         for work in self._work.values():
             ld = work.loaded
-            try:
-                ig = {v.name: v for v in sdtm_variables(ld.spec.domain)}
-            except KeyError as exc:
-                raise _spec_error(ld, f"{exc.args[0]}; only SDTMIG domains can be mapped",
-                                  path=("domain",)) from None
+            ig = self._allowed_variables(ld)
             columns = set(self._columns_after_steps(ld))
             defined: set[str] = set()
             for name, var in ld.spec.variables.items():
@@ -184,13 +198,57 @@ class Engine:
                                   "at their parent record", path=("variables",))
         self._segments = self._plan()
 
+    def _allowed_variables(self, ld: LoadedDomain) -> dict[str, VariableMeta]:
+        """The variables the domain may carry, once its class declaration is checked.
+
+        An SDTMIG domain takes its class from the IG; a sponsor-defined one declares it and is
+        registered so every later reader of its metadata (define.xml, validation) knows it.
+        """
+        spec = ld.spec
+        if is_ig_domain(spec.domain):
+            for key, value in (("class", spec.class_), ("label", spec.label),
+                               ("structure", spec.structure)):
+                if value is not None:
+                    raise _spec_error(
+                        ld, f"{key}: {value!r} is only for sponsor-defined domains; "
+                        f"{spec.domain} is an SDTMIG {SDTMIG_VERSION} domain (class "
+                        f"{sdtm_dataset(spec.domain).cls})", path=(key,))
+        else:
+            register_sponsor_domain(self._sponsor_domain(ld))
+        return {v.name: v for v in sdtm_variables(spec.domain)}
+
+    def _sponsor_domain(self, ld: LoadedDomain) -> SponsorDomain:
+        spec = ld.spec
+        code = spec.domain
+        classes = ", ".join(model_classes())
+        if code[0] not in SPONSOR_FIRST_LETTERS:
+            raise _spec_error(
+                ld, f"{code} is not an SDTMIG {SDTMIG_VERSION} domain, and a sponsor-defined "
+                f"domain code starts with {', '.join(SPONSOR_FIRST_LETTERS)} (SDTMIG 2.6)",
+                path=("domain",))
+        if spec.class_ is None:
+            raise _spec_error(
+                ld, f"{code} is not an SDTMIG {SDTMIG_VERSION} domain: a sponsor-defined domain "
+                f"declares class: (one of {classes}) and label:", path=("domain",))
+        if spec.class_ not in model_classes():
+            raise _spec_error(
+                ld, f"class: {spec.class_!r} is not an SDTM v{SDTM_MODEL_VERSION} observation "
+                f"class (one of {classes})", path=("class",))
+        if spec.label is None:
+            raise _spec_error(ld, f"sponsor-defined domain {code} needs label: (its dataset "
+                              f"label)", path=("domain",))
+        if len(spec.label.encode()) > 40:
+            raise _spec_error(ld, "a dataset label has at most 40 characters", path=("label",))
+        structure = spec.structure or f"One record per {spec.class_.lower()} record per subject"
+        return SponsorDomain(code, spec.class_, spec.label, structure)
+
     def _check_declaration(self, ld: LoadedDomain, name: str, var: VariableSpec,
                            ig: dict[str, Any], path: tuple[Any, ...]) -> None:
         """What a variable is allowed to be, before where its value comes from."""
         domain = ld.spec.domain
         if name not in ig and not (var.temp or var.supp):
-            raise _spec_error(ld, f"{name} is not an SDTMIG variable of {domain}; mark it "
-                              f"supp: (SUPP{domain}) or temp:", name, path)
+            raise _spec_error(ld, f"{name} is not {_defined_by(domain)} variable of {domain}; "
+                              f"mark it supp: (SUPP{domain}) or temp:", name, path)
         if name in ig and var.type and var.type != ig[name].type and not var.temp:
             raise _spec_error(ld, f"type {var.type} contradicts SDTMIG, where {name} is "
                               f"{ig[name].type}", name, path)

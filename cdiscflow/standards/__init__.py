@@ -1,24 +1,40 @@
-"""CDISC standards metadata (SDTMIG, ADaMIG, Controlled Terminology) loaded from the data files
-shipped in ``cdiscflow/standards/data`` (see the README there for versions and provenance)."""
+"""CDISC standards metadata (SDTMIG, the SDTM model, ADaMIG, Controlled Terminology) loaded from
+the data files shipped in ``cdiscflow/standards/data`` (see the README there for versions and
+provenance)."""
 
 from cdiscflow.standards.ct import Codelist, Term, codelist, find_codelist
 from cdiscflow.standards.ig import (
     SDTMIG_VERSION,
+    SPONSOR_FIRST_LETTERS,
+    DatasetMeta,
+    SponsorDomain,
     VariableMeta,
+    is_ig_domain,
+    register_sponsor_domain,
+    sdtm_dataset,
     sdtm_dataset_label,
     sdtm_variables,
 )
+from cdiscflow.standards.model import SDTM_MODEL_VERSION, model_classes
 
 CT_VERSION = "2025-03-25"
 
 __all__ = [
     "CT_VERSION",
     "SDTMIG_VERSION",
+    "SDTM_MODEL_VERSION",
+    "SPONSOR_FIRST_LETTERS",
     "Codelist",
+    "DatasetMeta",
+    "SponsorDomain",
     "Term",
     "VariableMeta",
     "codelist",
     "find_codelist",
+    "is_ig_domain",
+    "model_classes",
+    "register_sponsor_domain",
+    "sdtm_dataset",
     "sdtm_dataset_label",
     "sdtm_variables",
 ]

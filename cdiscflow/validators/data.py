@@ -59,7 +59,8 @@ class Dataset:
 
     @property
     def domain(self) -> str | None:
-        """The SDTMIG domain describing an SDTM dataset, or None if the IG has none.
+        """The domain describing an SDTM dataset (an SDTMIG one, or a sponsor-defined one the run's
+        mapping files declared), or None if there is none.
 
         A split dataset (LBCH, QSGI) is described by its DOMAIN value's domain."""
         if self.is_adam:

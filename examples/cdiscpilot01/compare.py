@@ -3,7 +3,8 @@
 
 Records are paired through cdiscflow's lineage, not by keys: the raw extracts were written in
 the published datasets' record order (build_raw.py), so raw line n of a form is published record
-n - 2, and for vital signs the raw row and the test name the published record. A value agrees
+n - 2, and for vital signs the raw row and the test name the published record. SV, derived from
+the data rather than mapped from a form, is paired by subject and visit number. A value agrees
 when both are missing, or both are the same text (numbers: the same number).
 
     python examples/cdiscpilot01/compare.py OUT_DIR     # prints the agreement table
@@ -24,6 +25,7 @@ from build_raw import vs_row_numbers  # noqa: E402
 from cdiscflow.xpt import read_xpt  # noqa: E402
 
 DOMAINS = ("DM", "AE", "DS", "EX", "VS")
+DERIVED = {"SV": ["USUBJID", "VISITNUM"]}  # derived datasets and the keys that pair records
 
 
 @dataclass(frozen=True)
@@ -82,16 +84,33 @@ def _same(ours: pd.Series, theirs: pd.Series) -> np.ndarray:
 
 def compare_domain(sdtm_dir: Path, lineage_dir: Path, domain: str) -> Agreement:
     ours, _ = read_xpt(sdtm_dir / f"{domain.lower()}.xpt")
-    lineage = pd.read_csv(lineage_dir / f"{domain.lower()}.csv", dtype=str,
-                          keep_default_na=False).astype({"SOURCE_ROW": int})
     theirs = _published(domain)
-    at = _pairs(domain, lineage, theirs)
-    paired = theirs.iloc[at].reset_index(drop=True)
+    if domain in DERIVED:
+        ours, paired, matched = _paired_by_keys(ours, theirs, DERIVED[domain])
+    else:
+        lineage = pd.read_csv(lineage_dir / f"{domain.lower()}.csv", dtype=str,
+                              keep_default_na=False).astype({"SOURCE_ROW": int})
+        at = _pairs(domain, lineage, theirs)
+        paired, matched = theirs.iloc[at].reset_index(drop=True), len(set(at.tolist()))
     common = [c for c in theirs.columns if c in ours.columns]
     differing = {c: int((~_same(ours[c], paired[c])).sum()) for c in common}
-    return Agreement(domain, len(ours), len(theirs), len(set(at.tolist())), differing,
+    return Agreement(domain, len(ours), len(theirs), matched, differing,
                      [c for c in theirs.columns if c not in ours.columns],
                      [c for c in ours.columns if c not in theirs.columns])
+
+
+def _paired_by_keys(ours: pd.DataFrame, theirs: pd.DataFrame, keys: list[str]
+                    ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Our records that have a published record with the same keys, and those records."""
+    def key(frame: pd.DataFrame) -> pd.MultiIndex:
+        return pd.MultiIndex.from_arrays([frame[k].astype(str) for k in keys])
+
+    where = pd.Series(np.arange(len(theirs)), index=key(theirs))
+    ours_keys = key(ours)
+    found = ours_keys.isin(where.index)
+    at = where.loc[ours_keys[found]].to_numpy()
+    return (ours[found].reset_index(drop=True), theirs.iloc[at].reset_index(drop=True),
+            len(at))
 
 
 def compare(out: Path) -> list[Agreement]:
@@ -101,17 +120,18 @@ def compare(out: Path) -> list[Agreement]:
         raise SystemExit(f"{out}: no dm.xpt below it")
     sdtm = found[0].parent
     lineage = next(p.parent for p in sorted(out.rglob("lineage/dm.csv")))
-    return [compare_domain(sdtm, lineage, d) for d in DOMAINS]
+    return [compare_domain(sdtm, lineage, d) for d in (*DOMAINS, *DERIVED)]
 
 
 def table(results: list[Agreement]) -> str:
-    lines = ["| domain | records (published) | variables agreeing on every record | variables "
-             "that differ (records) | published variables not mapped |",
-             "| --- | --- | --- | --- | --- |"]
+    lines = ["| domain | records (published) | records paired | variables agreeing on every "
+             "paired record | variables that differ (records) | published variables not "
+             "mapped |", "| --- | --- | --- | --- | --- | --- |"]
     for r in results:
         differ = ", ".join(f"{v} ({n})" for v, n in r.differing.items() if n) or "none"
         agree = len(r.agreeing_variables())
-        lines.append(f"| {r.domain} | {r.records} ({r.published}) | {agree} of {r.compared} | "
+        lines.append(f"| {r.domain} | {r.records} ({r.published}) | {r.paired} | "
+                     f"{agree} of {r.compared} | "
                      f"{differ} | {', '.join(r.only_published) or 'none'} |")
     return "\n".join(lines)
 
