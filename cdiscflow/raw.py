@@ -18,9 +18,10 @@ import codecs
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -210,25 +211,21 @@ _LIBRARY_NAME = {"sas7bdat": "SAS7BDAT (pyreadstat)", "xpt": "SAS XPORT (pyreads
                  "xlsx": "an Excel workbook (openpyxl)", "parquet": "Parquet (pyarrow)"}
 
 
-class _LibraryErrors:
-    """Turns whatever a reading library raises on a damaged file into a RawDataError.
+@contextmanager
+def _library_errors(path: Path, fmt: str) -> Iterator[None]:
+    """Whatever a reading library raises on a damaged file, as a RawDataError naming it.
 
-    The libraries raise many types for a corrupt file (zip, XML, Arrow, ReadStat errors, even
+    The libraries raise many types for a corrupt file (zip, XML, Arrow and ReadStat errors, even
     KeyError), so every exception is caught, but only around the library's own calls.
     """
-
-    def __init__(self, path: Path, fmt: str) -> None:
-        self.path, self.fmt = path, fmt
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type | None, exc: BaseException | None, tb: Any) -> bool:
-        if exc is None or isinstance(exc, RawDataError) or not isinstance(exc, Exception):
-            return False
+    try:
+        yield
+    except RawDataError:
+        raise
+    except Exception as exc:
         reason = str(exc).strip() or type(exc).__name__
-        raise RawDataError(f"{self.path}: cannot be read as {_LIBRARY_NAME[self.fmt]}: "
-                           f"{reason}") from None
+        raise RawDataError(f"{path}: cannot be read as {_LIBRARY_NAME[fmt]}: {reason}"
+                           ) from None
 
 
 # ---- SAS7BDAT and XPT: pyreadstat ----------------------------------------------------------
@@ -237,10 +234,12 @@ _READSTAT_FUNCTION = {"sas7bdat": "read_sas7bdat", "xpt": "read_xport"}
 
 
 def _readstat(path: Path, fmt: str, encoding: str | None, **options: Any) -> tuple[Any, Any]:
-    import pyreadstat  # looked up at call time: tests replace the function
+    # the format libraries are imported when a form needs them: a CSV-only run (and each
+    # chunk worker) does not pay for them
+    import pyreadstat
 
     read = getattr(pyreadstat, _READSTAT_FUNCTION[fmt])
-    with _LibraryErrors(path, fmt):
+    with _library_errors(path, fmt):
         return read(str(path), encoding=_iconv_name(path, encoding), **options)
 
 
@@ -277,7 +276,7 @@ def _sas_data(fmt: str) -> Callable[..., tuple[list[Any], np.ndarray]]:
 def _parquet_header(path: Path, encoding: str | None, sheet: str | None) -> list[str]:
     import pyarrow.parquet as pq
 
-    with _LibraryErrors(path, "parquet"):
+    with _library_errors(path, "parquet"):
         return list(pq.read_schema(path).names)  # the footer only, no data pages
 
 
@@ -285,7 +284,7 @@ def _parquet_data(path: Path, encoding: str | None, sheet: str | None, width: in
                   ) -> tuple[list[Any], np.ndarray]:
     import pyarrow.parquet as pq
 
-    with _LibraryErrors(path, "parquet"):
+    with _library_errors(path, "parquet"):
         table = pq.read_table(path)
     return [c.combine_chunks() for c in table.columns], np.arange(1, table.num_rows + 1)
 
@@ -297,11 +296,11 @@ def _worksheet_rows(path: Path, sheet: str | None, header_only: bool
     """(worksheet row number, cell values) of the non-empty rows; row 1 is the header."""
     import openpyxl
 
-    with _LibraryErrors(path, "xlsx"):
+    with _library_errors(path, "xlsx"):
         # data_only: a formula cell's value as Excel last computed it, never the formula
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
-        with _LibraryErrors(path, "xlsx"):
+        with _library_errors(path, "xlsx"):
             sheets = book.sheetnames
             if sheet is not None and sheet not in sheets:
                 raise RawDataError(f"{path}: no sheet {sheet!r} in the workbook (sheets: "
@@ -359,10 +358,11 @@ def _excel_data(path: Path, encoding: str | None, sheet: str | None, width: int
     return columns, np.array([number for number, _ in rows], dtype=np.int64)
 
 
-class _Reader:
-    def __init__(self, header: Callable[..., list[str]],
-                 data: Callable[..., tuple[list[Any], np.ndarray]]) -> None:
-        self.header, self.data = header, data
+class _Reader(NamedTuple):
+    """A format's two jobs: its column names, and its columns with each record's position."""
+
+    header: Callable[..., list[str]]
+    data: Callable[..., tuple[list[Any], np.ndarray]]
 
 
 _READERS = {
@@ -422,6 +422,8 @@ def _kind(value: Any) -> str | None:
     """What a Python cell value is (None: missing)."""
     if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
         return None
+    if isinstance(value, int) and not isinstance(value, bool) and not -2**63 <= value < 2**63:
+        return "float"  # a whole number too large for int64 (Excel holds it as a double)
     for kinds, name in (((str,), "text"), ((bool, np.bool_), "bool"),
                         ((int, np.integer), "int"), ((float, np.floating), "float"),
                         ((dt.datetime,), "datetime"), ((dt.date,), "date"),

@@ -167,18 +167,19 @@ def test_excel_cells_as_text_and_worksheet_row_numbers(tmp_path):
         [],  # an empty row is skipped, and the next record keeps its real row number
         [7, 2.50, dt.date(2020, 2, 29), dt.datetime(2014, 1, 3), None, False, "<5"],
         ["  ", 1 / 3, None, None, dt.time(0, 0, 30), None, 1.5],
+        ["#N/A", 10**20, None, None, None, None, None],
     ]
     # a date and time at midnight keeps its time: the cell's number format says it has one
     path = write_xlsx(tmp_path / "t.xlsx", rows, formats={"D4": "yyyy-mm-dd h:mm:ss"})
     out = read_form(path)
-    assert col(out, "ID") == ["001", "7", None]
-    assert col(out, "NUM") == ["34", "2.5", "0.3333333333"]
-    assert col(out, "DAT") == ["2014-01-02", "2020-02-29", None]
-    assert col(out, "DTM") == ["2014-01-02T10:05:00", "2014-01-03T00:00:00", None]
-    assert col(out, "TIM") == ["10:05:00", None, "00:00:30"]
-    assert col(out, "FLAG") == ["Y", "N", None]
-    assert col(out, "MIXED") == ["5", "<5", "1.5"]
-    assert list(out[SOURCE_ROW]) == [2, 4, 5]
+    assert col(out, "ID") == ["001", "7", None, "#N/A"]
+    assert col(out, "NUM") == ["34", "2.5", "0.3333333333", "1e+20"]
+    assert col(out, "DAT") == ["2014-01-02", "2020-02-29", None, None]
+    assert col(out, "DTM") == ["2014-01-02T10:05:00", "2014-01-03T00:00:00", None, None]
+    assert col(out, "TIM") == ["10:05:00", None, "00:00:30", None]
+    assert col(out, "FLAG") == ["Y", "N", None, None]
+    assert col(out, "MIXED") == ["5", "<5", "1.5", None]
+    assert list(out[SOURCE_ROW]) == [2, 4, 5, 6]
 
 
 def test_excel_sheet_by_name_and_missing_sheet_lists_the_sheets(tmp_path):
