@@ -295,6 +295,7 @@ def _worksheet_rows(path: Path, sheet: str | None, header_only: bool
                     ) -> list[tuple[int, list[Any]]]:
     """(worksheet row number, cell values) of the non-empty rows; row 1 is the header."""
     import openpyxl
+    from openpyxl.styles.numbers import is_datetime
 
     with _library_errors(path, "xlsx"):
         # data_only: a formula cell's value as Excel last computed it, never the formula
@@ -309,7 +310,7 @@ def _worksheet_rows(path: Path, sheet: str | None, header_only: bool
             kept = []
             rows = ws.iter_rows(min_row=1, max_row=1 if header_only else None)
             for number, row in enumerate(rows, start=1):
-                values = [_cell_value(c) for c in row]
+                values = [_cell_value(c, is_datetime) for c in row]
                 if number == 1 or any(v is not None for v in values):
                     kept.append((number, values))
             return kept
@@ -317,9 +318,7 @@ def _worksheet_rows(path: Path, sheet: str | None, header_only: bool
         book.close()
 
 
-def _cell_value(cell: Any) -> Any:
-    from openpyxl.styles.numbers import is_datetime
-
+def _cell_value(cell: Any, is_datetime: Callable[[str], str | None]) -> Any:
     value = cell.value
     # Excel stores a date as a datetime at midnight: the cell's number format tells a date
     # (yyyy-mm-dd) from a date and time (yyyy-mm-dd h:mm)
