@@ -60,7 +60,7 @@ def main() -> None:
 @main.command()
 @click.argument("study_dir", required=False, type=click.Path(path_type=Path, file_okay=False))
 @click.option("--raw", "raw_dir", type=click.Path(path_type=Path, file_okay=False),
-              help="Folder of the raw CSV extracts (default: the study file's raw.dir).")
+              help="Folder of the raw extracts (default: the study file's raw.dir).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
               default=Path("out"), show_default=True, help="Output folder.")
 @click.option("--strict", is_flag=True,

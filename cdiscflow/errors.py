@@ -51,7 +51,7 @@ class Defect:
     severity: str  # "error" or "warning"
     domain: str
     file: str
-    row: int | None  # line number in the raw file (header is line 1)
+    row: int | None  # the record's __row: CSV line or worksheet row (header 1), else record
     column: str | None
     value: str | None
     message: str  # what was expected

@@ -17,6 +17,7 @@ from cdiscflow.errors import CdiscflowError, DefectLog
 from cdiscflow.forked import Forked
 from cdiscflow.output import Layout, describe_adam_folder, spec_lengths, write_results
 from cdiscflow.publish import discard, publish, staging_dir, write_manifest
+from cdiscflow.raw import position_word
 from cdiscflow.sdtm.chunked import DEFAULT_CHUNK_RECORDS, ChunkReport, build_sdtm_chunked
 from cdiscflow.sdtm.engine import DomainResult, Progress
 from cdiscflow.sdtm.trial_design import (
@@ -106,7 +107,7 @@ def run_study(study_dir: Path, raw_dir: Path | None, out_dir: Path,
                                    after_datasets=None if adam else start_validation,
                                    design=design)
         except XptError as exc:
-            raise _with_raw_source(exc, sdtm) from None
+            raise _with_raw_source(exc, sdtm, study) from None
         # the datasets are on disk now, and the later stages read them from there: a large
         # study's frames are not kept through ADaM and validation
         sdtm.clear()
@@ -126,11 +127,19 @@ def run_study(study_dir: Path, raw_dir: Path | None, out_dir: Path,
     return RunOutcome(study, defects, report, result, chunks)
 
 
-def _with_raw_source(exc: XptError, sdtm: dict[str, DomainResult]) -> CdiscflowError:
+def _with_raw_source(exc: XptError, sdtm: dict[str, DomainResult], study: LoadedStudy
+                     ) -> CdiscflowError:
     """An XPT limit broken by a value: say which raw record the value came from."""
     result = sdtm.get(exc.dataset)
     if result is None or exc.row is None or exc.row >= len(result.lineage):
         return exc
     origin = result.lineage.iloc[exc.row]
-    return CdiscflowError(f"{exc}; it comes from {origin['SOURCE_FILE']} line "
+    file = origin["SOURCE_FILE"]
+    return CdiscflowError(f"{exc}; it comes from {file} {_position_word(study, file)} "
                           f"{origin['SOURCE_ROW']}")
+
+
+def _position_word(study: LoadedStudy, file_name: str) -> str:
+    """"line" for a CSV file, "row" for a worksheet, "record" for SAS and Parquet data."""
+    formats = {Path(f.file).name: f.file_format for f in study.spec.raw.forms.values()}
+    return position_word(formats.get(file_name, "csv"))

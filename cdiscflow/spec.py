@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -25,10 +25,26 @@ class _Model(BaseModel):
 
 # --- study file ---------------------------------------------------------------------------
 
+# the file formats a raw form may have, and the format each file extension implies
+RawFormat = Literal["csv", "sas7bdat", "xpt", "xlsx", "parquet"]
+RAW_FORMATS: tuple[str, ...] = get_args(RawFormat)
+FORMAT_OF_EXTENSION = {".csv": "csv", ".sas7bdat": "sas7bdat", ".xpt": "xpt", ".xlsx": "xlsx",
+                       ".xlsm": "xlsx", ".parquet": "parquet", ".pq": "parquet"}
+# formats that store text as bytes in some encoding; Excel and Parquet text is always Unicode
+ENCODED_FORMATS = ("csv", "sas7bdat", "xpt")
+
+
+def format_of_file(file: str | Path) -> str | None:
+    """The raw format a file's extension implies (None for an extension not in the list)."""
+    return FORMAT_OF_EXTENSION.get(Path(file).suffix.lower())
+
+
 class FormSpec(_Model):
     file: str
     keys: list[str] = []  # fields that identify one record of the form (duplicates reported)
     encoding: str | None = None  # overrides raw.encoding for this file
+    format: RawFormat | None = None  # default: from the file's extension
+    sheet: str | None = None  # Excel only: the worksheet (default: the first)
 
     @model_validator(mode="after")
     def _inside_raw_dir(self) -> FormSpec:
@@ -37,6 +53,24 @@ class FormSpec(_Model):
         if p.is_absolute() or ".." in p.parts or self.file.startswith("~"):
             raise ValueError(f"raw file {self.file!r} must be a path inside the raw folder")
         return self
+
+    @model_validator(mode="after")
+    def _known_format(self) -> FormSpec:
+        if self.format is None and format_of_file(self.file) is None:
+            raise ValueError(f"raw file {self.file!r}: the extension does not tell its format; "
+                             f"declare format: (one of {', '.join(RAW_FORMATS)})")
+        if self.sheet is not None and self.file_format != "xlsx":
+            raise ValueError(f"sheet: is for Excel files; {self.file!r} is "
+                             f"{self.file_format}")
+        if self.encoding is not None and self.file_format not in ENCODED_FORMATS:
+            raise ValueError(f"encoding: does not apply to {self.file_format} ({self.file!r}), "
+                             f"whose text is always Unicode")
+        return self
+
+    @property
+    def file_format(self) -> str:
+        """The declared format, else the one the extension implies."""
+        return self.format or format_of_file(self.file) or ""
 
 
 class RawSpec(_Model):
@@ -47,6 +81,17 @@ class RawSpec(_Model):
     # or [SITEID, SUBJID] where sites number their own patients): with them a large study is
     # processed in chunks of whole subjects (cdiscflow/sdtm/chunked.py)
     subject: list[str] = []
+
+    def encoding_of(self, form: str) -> str | None:
+        """The encoding to read a form with; None: the file's own (a SAS7BDAT header records
+        it), which a SAS or XPT file gets unless its form or the study declares one."""
+        spec = self.forms[form]
+        if spec.encoding:
+            return spec.encoding
+        fmt = spec.file_format
+        if fmt == "csv" or (fmt in ENCODED_FORMATS and "encoding" in self.model_fields_set):
+            return self.encoding
+        return None
 
 
 class StudyInfo(_Model):

@@ -78,7 +78,7 @@ def build_sdtm_chunked(study: LoadedStudy, raw_dir: Path | None,
     PARALLEL_MIN_RECORDS raw records is cut into at least one chunk per worker."""
     template = Engine(study, raw_dir)
     template.check()  # the whole spec (and the codelists it uses), before any raw data is read
-    forms = {name: read_form(template._form_path(name), template._encoding(name))
+    forms = {name: read_form(template._form_path(name), **template._read_options(name))
              for name in _used_forms(study)}
     duplicates = {name: duplicate_keys(name, frame, study.spec.raw.forms[name].keys)
                   for name, frame in forms.items()}
@@ -180,7 +180,7 @@ def chunk_refusal(study: LoadedStudy, engine: Engine) -> str | None:
         return "there is no DM domain to give each subject its USUBJID"
 
     def holds_subjects(form: str) -> bool:
-        header = read_header(engine._form_path(form), engine._encoding(form))
+        header = read_header(engine._form_path(form), **engine._read_options(form))
         return set(subject) <= set(header)
 
     for ld in study.domains:

@@ -137,7 +137,6 @@ class Engine:
         self.study = study
         raw = study.spec.raw
         self.raw_dir = Path(raw_dir) if raw_dir else (study.dir / raw.dir)
-        self.encoding = raw.encoding
         self.defects = DefectLog()
         self._given = dict(forms or {})
         self._forms: dict[str, pd.DataFrame] = {}
@@ -158,8 +157,11 @@ class Engine:
                             file=str(self.study.file))
         return self.raw_dir / forms[form].file
 
-    def _encoding(self, form: str) -> str:
-        return self.study.spec.raw.forms[form].encoding or self.encoding
+    def _read_options(self, form: str) -> dict[str, Any]:
+        """How read_form/read_header read a form: its format, encoding and sheet."""
+        raw = self.study.spec.raw
+        spec = raw.forms[form]
+        return {"fmt": spec.file_format, "sheet": spec.sheet, "encoding": raw.encoding_of(form)}
 
     def _tables(self, ld: LoadedDomain) -> dict[str, list[dict[str, Any]]]:
         return {**self.study.spec.tables, **ld.spec.tables}
@@ -263,7 +265,7 @@ class Engine:
                                   f"the study", name, path)
 
     def _columns_after_steps(self, ld: LoadedDomain) -> list[str]:
-        cols = read_header(self._form_path(ld.spec.source), self._encoding(ld.spec.source))
+        cols = read_header(self._form_path(ld.spec.source), **self._read_options(ld.spec.source))
         for i, step in enumerate(ld.spec.steps):
             path = ("steps", i)
             if step.filter is not None:
@@ -274,7 +276,7 @@ class Engine:
             elif step.join is not None:
                 j = step.join
                 if j.form:
-                    right = read_header(self._form_path(j.form), self._encoding(j.form))
+                    right = read_header(self._form_path(j.form), **self._read_options(j.form))
                 else:
                     if j.domain not in self._work:
                         raise _spec_error(ld, f"join to unknown domain {j.domain}", path=path)
@@ -549,7 +551,7 @@ class Engine:
                 self._forms[name] = self._given[name]
             else:
                 form = self.study.spec.raw.forms[name]
-                frame = read_form(self._form_path(name), self._encoding(name))
+                frame = read_form(self._form_path(name), **self._read_options(name))
                 self.keyed += [KeyedDefect(self._phase, (row, 0), d)
                                for row, d in duplicate_keys(name, frame, form.keys)]
                 self._forms[name] = frame
