@@ -77,8 +77,9 @@ def test_agreement_with_the_published_pilot_sdtm(pilot_out: Path) -> None:
                                          "VSSTRESN": 5007, "VSBLFL": 11}, ["VSSTAT"], []),
         # derived from VS: every visit with vital signs, dated as the pilot dates it; the 818
         # published visits without vital signs (telephone visits, ECG removal, AE follow-up)
-        # come from domains the extracts do not include, and VISITDY from a TV not declared
-        "SV": (2741, 3559, 2741, 7, {}, ["VISITDY"], []),
+        # come from domains the extracts do not include, and VISITDY from a TV not declared;
+        # the published SV has no study days
+        "SV": (2741, 3559, 2741, 7, {}, ["VISITDY"], ["SVSTDY", "SVENDY"]),
     }
 
 
