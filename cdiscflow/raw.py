@@ -146,9 +146,19 @@ def _read_csv(path: Path, encoding: str) -> pd.DataFrame:
     for col in frame.columns:
         frame[col] = frame[col].str.strip().replace("", pd.NA)
     frame[SOURCE_FILE] = path.name
-    # line numbers as in the file: the header is line 1 (no field spans lines in EDC exports)
-    frame[SOURCE_ROW] = pd.RangeIndex(2, len(frame) + 2)
+    frame[SOURCE_ROW] = _record_lines(text, len(frame))
     return frame
+
+
+def _record_lines(text: str, n_records: int) -> np.ndarray:
+    """The line number of each record: the header is line 1, and the empty lines pyarrow skips
+    are counted, so lineage and defects point at the record's real line (no field spans lines
+    in EDC exports)."""
+    if "\n\n" not in text and "\n\r\n" not in text:
+        return np.arange(2, n_records + 2, dtype=np.int64)
+    lines = text.splitlines()
+    numbers = [i for i, line in enumerate(lines[1:], start=2) if line != ""]
+    return np.asarray(numbers[:n_records], dtype=np.int64)
 
 
 # ---- every format: one dispatch, one check of the names, one conversion to text ----------

@@ -246,9 +246,7 @@ class MapSource(_Model):
     @classmethod
     def _null_other(cls, data: Any) -> Any:
         # `other: null` is a real choice (any other value gives blank, without an error)
-        if isinstance(data, dict) and "other" in data and data["other"] is None:
-            data = {**data, "other": _NULL}
-        return data
+        return _null_kept(data, "other")
 
 
 class LookupSource(_Model):
@@ -375,9 +373,7 @@ class VariableSpec(_Model):
     @classmethod
     def _constant_null(cls, data: Any) -> Any:
         # `constant: null` is a real choice (an expected variable left empty): keep it visible
-        if isinstance(data, dict) and "constant" in data and data["constant"] is None:
-            data = {**data, "constant": _NULL}
-        return data
+        return _null_kept(data, "constant")
 
     @model_validator(mode="after")
     def _one_source(self) -> VariableSpec:
@@ -403,6 +399,14 @@ class _Null:
 
 _NULL = _Null()
 NULL = _NULL
+
+
+def _null_kept(data: Any, key: str) -> Any:
+    """``key: null`` written in a spec, marked as NULL (pydantic reads a plain None as 'not
+    given')."""
+    if isinstance(data, dict) and key in data and data[key] is None:
+        return {**data, key: _NULL}
+    return data
 SOURCE_KINDS = ("field", "constant", "ct", "map", "lookup", "date", "text", "derive")
 
 

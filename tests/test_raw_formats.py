@@ -430,3 +430,14 @@ def test_a_corrupt_raw_file_is_exit_2_without_traceback(tmp_path):
     assert result.exit_code == 2
     assert "adverse_events.parquet: cannot be read as Parquet (pyarrow)" in result.output
     assert "Traceback" not in result.output
+
+
+def test_csv_line_numbers_count_the_empty_lines_pyarrow_skips(tmp_path: Path) -> None:
+    # lineage and defects must name the record's real line, blank lines in the export or not
+    path = tmp_path / "form.csv"
+    path.write_text("A,B\n1,2\n\n3,4\n\n\n5,6\n")
+    frame = read_form(path)
+    assert frame["A"].tolist() == ["1", "3", "5"]
+    assert frame["__row"].tolist() == [2, 4, 7]
+    path.write_bytes(b"A,B\r\n1,2\r\n\r\n3,4\r\n")
+    assert read_form(path)["__row"].tolist() == [2, 4]
