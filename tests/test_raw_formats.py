@@ -441,3 +441,18 @@ def test_csv_line_numbers_count_the_empty_lines_pyarrow_skips(tmp_path: Path) ->
     assert frame["__row"].tolist() == [2, 4, 7]
     path.write_bytes(b"A,B\r\n1,2\r\n\r\n3,4\r\n")
     assert read_form(path)["__row"].tolist() == [2, 4]
+
+
+def test_a_real_sas7bdat_file_reads_to_the_documented_text() -> None:
+    path = Path(__file__).parent / "data" / "typed.sas7bdat"
+    assert read_header(path) == ["SUBJID", "AGE", "VISDT", "VISDTM", "NOTE"]
+    frame = read_form(path)
+    assert {c: [None if pd.isna(v) else v for v in frame[c]] for c in frame.columns} == {
+        "SUBJID": ["001", "002", "003"],
+        "AGE": ["34", None, "2.5"],
+        "VISDT": ["2014-01-02", None, "1959-12-31"],
+        "VISDTM": ["2014-01-02T10:05:00", None, "2020-02-29T23:59:59"],
+        "NOTE": ["a", None, "padded"],
+        SOURCE_FILE: ["typed.sas7bdat"] * 3,
+        SOURCE_ROW: [1, 2, 3],
+    }
