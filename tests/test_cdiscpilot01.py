@@ -101,3 +101,16 @@ def test_validation_findings(pilot_out: Path) -> None:
     # the one-baseline-per-test rule counts as more than one: the published VS has the same
     assert errors == {"CF.BASELINE_ONCE"}
     assert report["errors"] == 1524
+
+
+def test_chunks_of_whole_subjects_give_the_same_bytes(pilot_out: Path, tmp_path: Path) -> None:
+    # PATNUM is the subject on every form and the forms join DM on it: chunking applies
+    out = tmp_path / "chunked"
+    result = CliRunner().invoke(main, ["run", str(PILOT), "--out", str(out), "--no-adam",
+                                       "--chunk-records", "3000", "--workers", "1"])
+    assert result.exit_code == 1, result.output
+    assert "subject chunk 6/6" in result.output
+    whole = sorted(p.relative_to(pilot_out) for p in pilot_out.rglob("*") if p.is_file())
+    assert sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file()) == whole
+    for rel in whole:
+        assert (out / rel).read_bytes() == (pilot_out / rel).read_bytes(), rel
