@@ -9,6 +9,7 @@ whose description is the derivation's docstring and the parameters the mapping g
 from __future__ import annotations
 
 import inspect
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,7 @@ from cdiscflow.define.model import (
     numeric_shape,
 )
 from cdiscflow.sdtm.derivations import REGISTRY
+from cdiscflow.sdtm.engine import describe_condition
 from cdiscflow.sdtm.trial_design import (
     DESIGN_DATASETS,
     DESIGN_KEYS,
@@ -207,7 +209,16 @@ def _origin(study: LoadedStudy, ld: LoadedDomain | None, dataset: str, name: str
                       description="See the value-level metadata by QNAM."), None, None
     if ld is None or name not in ld.spec.variables:
         return Origin("Not Available"), None, None
-    return _spec_origin(study, ld, dataset, name, ld.spec.variables[name])
+    var = ld.spec.variables[name]
+    origin, method, extra = _spec_origin(study, ld, dataset, name, var)
+    if var.where is not None:
+        # the condition belongs in what a reviewer reads of the variable's origin or method
+        kept = f" Kept only where {describe_condition(var.where)}; blank elsewhere."
+        if method is not None:
+            method = replace(method, description=method.description + kept)
+        else:
+            origin = replace(origin, description=(origin.description or "").strip() + kept)
+    return origin, method, extra
 
 
 def _spec_origin(study: LoadedStudy, ld: LoadedDomain, dataset: str, name: str,

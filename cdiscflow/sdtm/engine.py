@@ -1073,7 +1073,7 @@ def _source_column(var: VariableSpec | None) -> str | None:
 def step_reason(step: Any) -> str:
     """What the reconciliation says of the raw records a step removed."""
     if step.filter is not None:
-        return _describe(step.filter)
+        return describe_condition(step.filter)
     if step.join is not None:
         return f"no match in {step.join.form or step.join.domain} on {', '.join(step.join.pairs)}"
     return ""
@@ -1162,13 +1162,14 @@ def _evaluate(cond: Any, frame: pd.DataFrame) -> pd.Series:
     return (~col.isin([str(v) for v in cond.not_in])).astype("boolean")
 
 
-def _describe(cond: Any) -> str:
+def describe_condition(cond: Any) -> str:
+    """A condition in words, for the run report and define.xml (`KEEP = Y`)."""
     if cond.all is not None:
-        return "all of (" + "; ".join(_describe(c) for c in cond.all) + ")"
+        return "all of (" + "; ".join(describe_condition(c) for c in cond.all) + ")"
     if cond.any is not None:
-        return "any of (" + "; ".join(_describe(c) for c in cond.any) + ")"
+        return "any of (" + "; ".join(describe_condition(c) for c in cond.any) + ")"
     if cond.not_ is not None:
-        return f"not ({_describe(cond.not_)})"
+        return f"not ({describe_condition(cond.not_)})"
     if cond.is_null is not None:
         return f"{cond.column} is {'' if cond.is_null else 'not '}blank"
     if cond.equals is not None:
