@@ -56,6 +56,10 @@ class Layout:
     def __post_init__(self) -> None:
         if self.kind not in LAYOUTS:
             raise ValueError(f"layout {self.kind!r} is not one of {LAYOUTS}")
+        # the study id names a folder: never a path out of root (spec.StudyInfo refuses one
+        # on load; this guards every other caller)
+        if Path(self.studyid).name != self.studyid or self.studyid in (".", ".."):
+            raise ValueError(f"study id {self.studyid!r} is not a plain folder name")
 
     @property
     def _study(self) -> Path:

@@ -28,6 +28,7 @@ from cdiscflow.sdtm.trial_design import (
 )
 from cdiscflow.sdtm.ts import build_ts, has_ts
 from cdiscflow.spec import LoadedStudy, load_study
+from cdiscflow.studypaths import check_out_dir, raw_file, raw_folder
 from cdiscflow.validators import ValidationResult, validate_run
 from cdiscflow.xpt import XptError
 
@@ -53,10 +54,11 @@ def build_sdtm(study: LoadedStudy, raw_dir: Path | None, progress: Progress | No
 
 
 def _inputs(study: LoadedStudy, raw_dir: Path | None) -> dict[str, dict[str, Path]]:
-    raw = Path(raw_dir) if raw_dir else study.dir / study.spec.raw.dir
+    raw = raw_folder(study, raw_dir)
     specs = {p.relative_to(study.dir).as_posix(): p for p in study.dir.rglob("*.yaml")
              if p.is_file()}
-    return {"spec": specs, "raw": {f.file: raw / f.file for f in study.spec.raw.forms.values()}}
+    return {"spec": specs, "raw": {f.file: raw_file(raw, study, name)
+                                   for name, f in study.spec.raw.forms.items()}}
 
 
 def run_study(study_dir: Path, raw_dir: Path | None, out_dir: Path,
@@ -75,6 +77,9 @@ def run_study(study_dir: Path, raw_dir: Path | None, out_dir: Path,
     ADaM out (SDTM, define.xml and validation only).
     """
     study = load_study(study_dir)
+    # the run reads only inside the study's folders and never writes over them
+    inputs = _inputs(study, raw_dir)
+    check_out_dir(out_dir, study, raw_folder(study, raw_dir), list(inputs["spec"].values()))
     # the ADaM spec files too are checked before any data
     adam = load_adam(study.dir) if with_adam else None
     spec_lengths(study)  # a missing `length:` is a spec error, reported before any data
@@ -117,7 +122,7 @@ def run_study(study_dir: Path, raw_dir: Path | None, out_dir: Path,
                                       after_write=start_validation)
             describe_adam_folder(study, written, formats)  # its define.xml (and JSON)
         result = validation_job.pop().result() if validation_job else validation()
-        write_manifest(out, _inputs(study, raw_dir))
+        write_manifest(out, inputs)
         publish(out, out_dir)
     except BaseException:
         for job in validation_job:

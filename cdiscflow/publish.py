@@ -59,6 +59,7 @@ def publish(staging: Path, out: Path) -> None:
         raise CdiscflowError(f"{out}: the output folder is a symbolic link; refusing to write "
                              f"through it")
     out.mkdir(parents=True, exist_ok=True)
+    _check_replaceable(staging, out)
     for entry in sorted(staging.iterdir()):
         target = out / entry.name
         if target.is_symlink():
@@ -74,6 +75,35 @@ def publish(staging: Path, out: Path) -> None:
         else:
             os.replace(entry, target)
     staging.rmdir()
+
+
+def _check_replaceable(staging: Path, out: Path) -> None:
+    """Refuse to replace anything in ``out`` that no earlier run wrote: every file below a
+    folder or file about to be replaced must be listed in the previous run's manifest (a
+    user's own file there is never deleted by a run)."""
+    previous = out / MANIFEST
+    try:
+        known = set(json.loads(previous.read_text(encoding="utf-8"))["outputs"])
+    except FileNotFoundError:
+        known = set()
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CdiscflowError(f"{previous}: not a cdiscflow manifest ({exc}); refusing to "
+                             f"replace the output in {out}") from None
+    known.add(MANIFEST)
+    for entry in sorted(staging.iterdir()):
+        target = out / entry.name
+        if target.is_symlink() or not target.exists():
+            continue
+        files = [target] if not target.is_dir() else sorted(
+            p for p in target.rglob("*") if not p.is_dir())
+        foreign = [p.relative_to(out).as_posix() for p in files
+                   if p.relative_to(out).as_posix() not in known]
+        if foreign:
+            listed = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more"
+                                               if len(foreign) > 3 else "")
+            raise CdiscflowError(f"{out}: {listed} was not written by a cdiscflow run (not in "
+                                 f"{MANIFEST}); a run replaces {target.name}/ whole, so it "
+                                 f"refuses to: move the file(s) or choose another --out")
 
 
 def discard(staging: Path) -> None:

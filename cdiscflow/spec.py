@@ -94,12 +94,26 @@ class RawSpec(_Model):
         return None
 
 
+# a study id is written into a folder name (m5/datasets/<studyid>): no separators, no control
+# characters, not a relative-path word, no outer blanks
+_NOT_IN_NAME = re.compile(r"[/\\:\x00-\x1f\x7f]")
+
+
 class StudyInfo(_Model):
-    studyid: str
+    studyid: str = Field(min_length=1)
     title: str | None = None
     sponsor: str | None = None
     # the date written into XPT headers: fixed per study so output is byte-identical across runs
     created: dt.datetime = dt.datetime(2000, 1, 1)
+
+    @model_validator(mode="after")
+    def _plain_name(self) -> StudyInfo:
+        sid = self.studyid
+        if sid.strip() != sid or sid in (".", "..") or _NOT_IN_NAME.search(sid):
+            raise ValueError(f"studyid {sid!r} must be a plain name (it names the package "
+                             f"folder m5/datasets/<studyid>): no '/', '\\', ':', control "
+                             f"characters, outer blanks, '.' or '..'")
+        return self
 
 
 # FDA Technical Conformance Guide: a dataset file may be at most 5 GB (decimal gigabytes)

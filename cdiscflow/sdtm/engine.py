@@ -41,6 +41,7 @@ from cdiscflow.standards import (
     sdtm_variables,
 )
 from cdiscflow.standards.ct import Codelist
+from cdiscflow.studypaths import raw_file, raw_folder
 from cdiscflow.textops import (
     coerce_numbers,
     format_numbers,
@@ -135,8 +136,8 @@ class Engine:
                  forms: dict[str, pd.DataFrame] | None = None) -> None:
         """``forms``: raw forms already read and key-checked (one subject chunk's records)."""
         self.study = study
-        raw = study.spec.raw
-        self.raw_dir = Path(raw_dir) if raw_dir else (study.dir / raw.dir)
+        # the one folder raw files are read from (cdiscflow/studypaths.py)
+        self.raw_dir = raw_folder(study, Path(raw_dir) if raw_dir else None)
         self.defects = DefectLog()
         self._given = dict(forms or {})
         self._forms: dict[str, pd.DataFrame] = {}
@@ -155,7 +156,7 @@ class Engine:
         if form not in forms:
             raise SpecError(f"unknown raw form {form!r} (declared: {', '.join(forms)})",
                             file=str(self.study.file))
-        return self.raw_dir / forms[form].file
+        return raw_file(self.raw_dir, self.study, form)
 
     def _read_options(self, form: str) -> dict[str, Any]:
         """How read_form/read_header read a form: its format, encoding and sheet."""
