@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from cdiscflow.errors import SpecError
+from cdiscflow.expr import Expression, ExprSyntaxError
 from cdiscflow.yamlio import Lines, line_of, load_yaml
 
 
@@ -196,6 +197,55 @@ class Condition(_Model):
             raise ValueError("a test (equals, in, ...) needs a column")
         return self
 
+    def text(self) -> str:
+        """The condition in the expression language (its keys are aliases of it)."""
+        if self.all is not None:
+            return " and ".join(f"({c.text()})" for c in self.all)
+        if self.any is not None:
+            return " or ".join(f"({c.text()})" for c in self.any)
+        if self.not_ is not None:
+            return f"not ({self.not_.text()})"
+        col = quote_name(self.column or "")
+        if self.is_null is not None:
+            return f"{col} is {'' if self.is_null else 'not '}missing"
+        if self.equals is not None:
+            return f"{col} = {quote_text(self.equals)}"
+        if self.not_equals is not None:
+            return f"{col} != {quote_text(self.not_equals)}"
+        listed = ", ".join(quote_text(v) for v in (self.in_ or self.not_in or []))
+        return f"{col} {'in' if self.in_ is not None else 'not in'} ({listed})"
+
+
+def quote_name(name: str) -> str:
+    """A column name as an expression writes it (backticks around an unusual one)."""
+    plain = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) is not None
+    return name if plain and name.lower() not in _KEYWORDS else f"`{name}`"
+
+
+def quote_text(value: Any) -> str:
+    """A literal compared as text, as the old condition keys compared every value."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+_KEYWORDS = {"and", "or", "not", "in", "is", "null", "missing", "case", "when", "then", "else",
+             "end", "true", "false"}
+
+
+def expression(value: Condition | str, what: str = "expression") -> Expression:
+    """A condition or value as a parsed expression (the old condition keys as aliases)."""
+    text = value.text() if isinstance(value, Condition) else value
+    try:
+        return Expression.parse(text)
+    except ExprSyntaxError as exc:
+        raise ValueError(f"{what}: {exc}") from None
+
+
+def _parsed_text(value: Any) -> Any:
+    """An expression written as text is parsed on load: a syntax error names its position."""
+    if isinstance(value, str):
+        expression(value)
+    return value
+
 
 class JoinStep(_Model):
     form: str | None = None
@@ -230,7 +280,7 @@ class StackStep(_Model):
 
 
 class Step(_Model):
-    filter: Condition | None = None
+    filter: str | Condition | None = None  # an expression, or the condition keys
     join: JoinStep | None = None
     stack: StackStep | None = None
 
@@ -238,6 +288,7 @@ class Step(_Model):
     def _one_kind(self) -> Step:
         if sum(x is not None for x in (self.filter, self.join, self.stack)) != 1:
             raise ValueError("a step is exactly one of filter, join, stack")
+        _parsed_text(self.filter)
         return self
 
 
@@ -367,6 +418,7 @@ class SuppSpec(_Model):
 class VariableSpec(_Model):
     field: str | None = None
     constant: Any = None
+    expr: str | None = None  # a value computed by the expression language
     ct: CtSource | None = None
     map: MapSource | None = None
     lookup: LookupSource | None = None
@@ -381,7 +433,7 @@ class VariableSpec(_Model):
     # XPT byte length, used when the study sets submission.length_source: spec
     length: int | None = Field(default=None, ge=1, le=200)
     # the value is kept on the records that satisfy this condition and blank on the others
-    where: Condition | None = None
+    where: str | Condition | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -397,6 +449,9 @@ class VariableSpec(_Model):
                              f"found {', '.join(kinds) or 'none'}")
         if self.temp and self.supp:
             raise ValueError("a variable is temp or supp, not both")
+        _parsed_text(self.where)
+        if self.expr is not None:
+            expression(self.expr)
         return self
 
     @property
@@ -421,7 +476,7 @@ def _null_kept(data: Any, key: str) -> Any:
     if isinstance(data, dict) and key in data and data[key] is None:
         return {**data, key: _NULL}
     return data
-SOURCE_KINDS = ("field", "constant", "ct", "map", "lookup", "date", "text", "derive")
+SOURCE_KINDS = ("field", "constant", "expr", "ct", "map", "lookup", "date", "text", "derive")
 
 
 class DomainSpec(_Model):

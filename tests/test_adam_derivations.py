@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cdiscflow.adam.conditions import VarRef, Where, evaluate
+from cdiscflow.adam.conditions import VarRef, WhereKeys, evaluate
 from cdiscflow.adam.derivations import (
     DerivationError,
     combine_supp,
@@ -60,26 +60,30 @@ def values(df: pd.DataFrame, col: str) -> list:
 
 def test_conditions_tests_and_missing_values() -> None:
     df = pd.DataFrame({"A": ["X", "Y", None], "N": [1.0, 5.0, NA], "M": [2.0, 2.0, 2.0]})
-    assert evaluate(Where(var="A", eq="X"), df).tolist() == [True, False, False]
-    # a missing value is neither equal nor unequal, as in SAS/R filters
-    assert evaluate(Where(var="A", ne="X"), df).tolist() == [False, True, False]
-    assert evaluate(Where.model_validate({"var": "A", "in": ["X", "Y"]}), df).tolist() == \
+    assert evaluate(WhereKeys(var="A", eq="X"), df).tolist() == [True, False, False]
+    # the one blank rule (cdiscflow/expr/evaluate.py): a missing value equals nothing and
+    # differs from every value, as in SAS
+    assert evaluate(WhereKeys(var="A", ne="X"), df).tolist() == [False, True, True]
+    assert evaluate(WhereKeys.model_validate({"var": "A", "in": ["X", "Y"]}), df).tolist() == \
         [True, True, False]
-    assert evaluate(Where(var="A", not_in=["X"]), df).tolist() == [False, True, False]
-    assert evaluate(Where(var="A", is_null=True), df).tolist() == [False, False, True]
-    assert evaluate(Where(var="N", ge=5), df).tolist() == [False, True, False]
-    assert evaluate(Where(var="N", lt=VarRef(var="M", plus=1)), df).tolist() == \
+    assert evaluate(WhereKeys(var="A", not_in=["X"]), df).tolist() == [False, True, True]
+    # the keys are aliases of an expression, which may be written instead
+    assert evaluate("A != 'X' and not is_missing(A)", df).tolist() == [False, True, False]
+    assert evaluate("N >= M + 3 or A = 'X'", df).tolist() == [True, True, False]
+    assert evaluate(WhereKeys(var="A", is_null=True), df).tolist() == [False, False, True]
+    assert evaluate(WhereKeys(var="N", ge=5), df).tolist() == [False, True, False]
+    assert evaluate(WhereKeys(var="N", lt=VarRef(var="M", plus=1)), df).tolist() == \
         [True, False, False]
-    combo = Where.model_validate({"any": [{"var": "N", "gt": 4}, {"not": {"var": "A",
+    combo = WhereKeys.model_validate({"any": [{"var": "N", "gt": 4}, {"not": {"var": "A",
                                                                           "eq": "X"}}]})
     assert evaluate(combo, df).tolist() == [False, True, True]
 
 
 def test_condition_needs_exactly_one_test() -> None:
     with pytest.raises(ValueError, match="exactly one"):
-        Where.model_validate({"var": "A", "eq": 1, "ne": 2})
+        WhereKeys.model_validate({"var": "A", "eq": 1, "ne": 2})
     with pytest.raises(ValueError, match="unknown|Extra"):
-        Where.model_validate({"var": "A", "equals": 1})
+        WhereKeys.model_validate({"var": "A", "equals": 1})
 
 
 # --- combine_supp and merges -----------------------------------------------------------------
@@ -108,9 +112,9 @@ def test_derive_vars_merged_first_last_filter() -> None:
         S2      2021-04-08  1.0
         """)
     first = derive_vars_merged(df, ex, ["USUBJID"], {"TRTSDTC": "EXSTDTC"},
-                               Where(var="EXDOSE", gt=0), ["EXSTDTC"], "first")
+                               WhereKeys(var="EXDOSE", gt=0), ["EXSTDTC"], "first")
     last = derive_vars_merged(first, ex, ["USUBJID"], {"TRTEDTC": "EXSTDTC"},
-                              Where(var="EXDOSE", gt=0), ["EXSTDTC"], "last")
+                              WhereKeys(var="EXDOSE", gt=0), ["EXSTDTC"], "last")
     assert values(last, "TRTSDTC") == ["2021-03-10", "2021-04-08", None]
     assert values(last, "TRTEDTC") == ["2021-03-17", "2021-04-08", None]
     with pytest.raises(DerivationError, match="more than one record"):
@@ -132,12 +136,12 @@ def test_derive_var_merged_exist_flag_and_summary() -> None:
         S2      CONMED 1
         """)
     flagged = derive_var_merged_exist_flag(df, cm, ["USUBJID"], "RESCUEFL",
-                                           Where(var="CMCAT", eq="RESCUE"))
+                                           WhereKeys(var="CMCAT", eq="RESCUE"))
     assert values(flagged, "RESCUEFL") == ["Y", "N", "N"]
     counted = derive_var_merged_summary(df, cm, ["USUBJID"], "NCM", "count")
     assert values(counted, "NCM") == [2.0, 1.0, 0.0]
     summed = derive_var_merged_summary(df, cm, ["USUBJID"], "TOT", "sum", "CMDOSE",
-                                       Where(var="CMCAT", eq="CONMED"))
+                                       WhereKeys(var="CMCAT", eq="CONMED"))
     assert values(summed, "TOT") == [5.0, 1.0, None]
 
 
@@ -243,7 +247,7 @@ def test_derive_var_extreme_flag_with_filter() -> None:
         """)
     df["ASTDT"] = df["ASTDT"].astype(float)
     out = derive_var_extreme_flag(df, ["USUBJID", "AEDECOD"], ["ASTDT"], "AOCCPFL", "first",
-                                  Where(var="TRTEMFL", eq="Y"))
+                                  WhereKeys(var="TRTEMFL", eq="Y"))
     assert values(out, "AOCCPFL") == [None, "Y", None, "Y", None]
     last = derive_var_extreme_flag(df, ["USUBJID"], ["ASTDT"], "LASTFL", "last",
                                    false_value="N")
@@ -273,12 +277,12 @@ def test_derive_var_base_chg_ratio() -> None:
 def test_derive_vars_cat_and_flag() -> None:
     df = pd.DataFrame({"AGE": [30.0, 45.0, 50.0, NA], "TRTEDT": [100.0] * 4,
                        "ASTDT": [95.0, 130.0, 131.0, NA]})
-    cat = derive_vars_cat(df, "AGEGR1", [(Where(var="AGE", lt=45), "<45", 1),
-                                         (Where(var="AGE", ge=45), ">=45", 2)], "AGEGR1N")
+    cat = derive_vars_cat(df, "AGEGR1", [(WhereKeys(var="AGE", lt=45), "<45", 1),
+                                         (WhereKeys(var="AGE", ge=45), ">=45", 2)], "AGEGR1N")
     assert values(cat, "AGEGR1") == ["<45", ">=45", ">=45", None]
     assert values(cat, "AGEGR1N") == [1.0, 2.0, 2.0, None]
     # within one month of the last dose: a comparison with another variable plus days
-    flag = derive_var_flag(df, "INWINFL", Where(var="ASTDT", le=VarRef(var="TRTEDT", plus=30)),
+    flag = derive_var_flag(df, "INWINFL", WhereKeys(var="ASTDT", le=VarRef(var="TRTEDT", plus=30)),
                            false_value="N")
     assert values(flag, "INWINFL") == ["Y", "Y", "N", "N"]
 

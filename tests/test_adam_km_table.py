@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cdiscflow.adam.conditions import Where
+from cdiscflow.adam.conditions import WhereKeys
 from cdiscflow.adam.derivations import DerivationError
 from cdiscflow.adam.km_table import km_estimates, write_km_estimates
 
@@ -25,7 +25,7 @@ TTE = pd.DataFrame({
 
 def test_estimates_by_group_in_declared_order() -> None:
     est, tables = km_estimates(TTE, ["OS"], "TRTP", [1, 5], group_order="TRTPN",
-                               where=Where.model_validate({"var": "FL", "eq": "Y"}))
+                               where=WhereKeys.model_validate({"var": "FL", "eq": "Y"}))
     assert est["GROUP"].tolist() == ["Y", "Y", "X", "X"]
     assert est[["N", "EVENTS", "CENSORED"]].iloc[0].tolist() == [2, 1, 1]
     # X: S(5) = 3/4 * 1/2 (at 5, two at risk after the censoring at 3)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cdiscflow.adam.conditions import Where
+from cdiscflow.adam.conditions import WhereKeys
 from cdiscflow.adam.derivations import DerivationError
 from cdiscflow.adam.response import (
     ResponseRule,
@@ -25,9 +25,9 @@ from cdiscflow.adam.response import (
 T0 = 20000.0  # first dose (SAS date); study day n is T0 + n - 1
 
 
-def w(text: str) -> Where:
+def w(text: str) -> WhereKeys:
     """Where from compact YAML-like dicts written in the tests."""
-    return Where.model_validate(text)
+    return WhereKeys.model_validate(text)
 
 
 PLAT = w({"var": "PARAMCD", "eq": "PLAT"})

@@ -8,7 +8,7 @@ import math
 import pandas as pd
 import pytest
 
-from cdiscflow.adam.conditions import Where
+from cdiscflow.adam.conditions import WhereKeys
 from cdiscflow.adam.derivations import DerivationError
 from cdiscflow.adam.spec import STEP_KINDS, FilterRecords, ParamTteSources
 from cdiscflow.adam.tte import TteSource, derive_param_tte_sources, filter_records
@@ -72,7 +72,7 @@ def test_needs_an_event_source_and_the_date_variable() -> None:
 
 def test_filter_records() -> None:
     df = pd.DataFrame({"PARAMCD": [None, "OS", "FFS"], "V": [1, 2, 3]})
-    out = filter_records(df, Where.model_validate({"var": "PARAMCD", "is_null": False}))
+    out = filter_records(df, WhereKeys.model_validate({"var": "PARAMCD", "is_null": False}))
     assert out["V"].tolist() == [2, 3] and out.index.tolist() == [0, 1]
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cdiscflow.adam.conditions import Where, evaluate, plain_text
+from cdiscflow.adam.conditions import WhereKeys, evaluate, plain_text
 from cdiscflow.adam.dates import impute_date, impute_datetime, sas_day
 from cdiscflow.adam.derivations import combine_supp, derive_var_obs_number
 from cdiscflow.adam.engine import _text_column, build_dataset
@@ -90,7 +90,7 @@ def _assessments(rows: list[tuple[str, float, str]]) -> pd.DataFrame:
 
 
 SUBJECTS = pd.DataFrame({"USUBJID": ["A", "B", "C", "D"]})
-RSPPLT = Where.model_validate({"var": "PARAMCD", "eq": "RSPPLT"})
+RSPPLT = WhereKeys.model_validate({"var": "PARAMCD", "eq": "RSPPLT"})
 
 
 def test_response_duration_sums_episodes_in_date_order() -> None:
@@ -150,13 +150,14 @@ def test_conditions_on_plain_and_other_text() -> None:
                           "NA": pd.Series(["Y", pd.NA, None, "", "N"], dtype=object)})
     for var in ("X", "Z", "NA"):
         test = {"var": var}
-        assert list(evaluate(Where.model_validate({**test, "eq": "Y"}), frame)) == [
+        assert list(evaluate(WhereKeys.model_validate({**test, "eq": "Y"}), frame)) == [
             True, False, False, False, False]
-        assert list(evaluate(Where.model_validate({**test, "in": ["Y", "N"]}), frame)) == [
+        assert list(evaluate(WhereKeys.model_validate({**test, "in": ["Y", "N"]}), frame)) == [
             True, False, False, False, True]
-        assert list(evaluate(Where.model_validate({**test, "ne": "Y"}), frame)) == [
-            False, False, var == "Z", False, True]
-        assert list(evaluate(Where.model_validate({**test, "is_null": True}), frame)) == [
+        # the one blank rule: a missing value differs from "Y"
+        assert list(evaluate(WhereKeys.model_validate({**test, "ne": "Y"}), frame)) == [
+            False, True, True, True, True]
+        assert list(evaluate(WhereKeys.model_validate({**test, "is_null": True}), frame)) == [
             False, True, var != "Z", True, False]
 
 

@@ -119,4 +119,4 @@ def test_chunks_of_whole_subjects_give_the_same_bytes(pilot_out: Path, tmp_path:
 def test_define_xml_says_where_a_value_is_kept(pilot_out: Path) -> None:
     define = next(pilot_out.rglob("tabulations/sdtm/define.xml")).read_text()
     # VSBLFL's method (baseline_flag) ends with its where condition
-    assert "Kept only where VSTESTCD != HEIGHT; blank elsewhere." in define
+    assert "Kept only where VSTESTCD is not 'HEIGHT'; blank elsewhere." in define

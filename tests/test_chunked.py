@@ -102,7 +102,7 @@ def test_defects_and_reconciliation_chunked_equal_whole(tmp_path):
     report = json.loads((tmp_path / "chunked" / "report" / "run.json").read_text())
     lb = report["domains"]["LB"]
     assert lb["raw_records"] == 7 and lb["rejected"] == {"no match in DM on SUBJID": 1}
-    assert report["domains"]["AE"]["filtered"] == {"KEEP = Y": 2}
+    assert report["domains"]["AE"]["filtered"] == {"KEEP = 'Y'": 2}
     rejected = [d for d in chunked.defects.defects if d.domain == "LB" and d.row == 6]
     assert [d.value for d in rejected] == ["009"]
     dup = [d for d in chunked.defects.defects if d.message.startswith("duplicate key")]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from cdiscflow.adam.competing import cumulative_incidence, incidence_at
-from cdiscflow.adam.conditions import Where
+from cdiscflow.adam.conditions import WhereKeys
 from cdiscflow.adam.survival import kaplan_meier, survival_at
 
 # Ten subjects, cause 1 (e.g. relapse), cause 2 (competing death), 0 censored; a tie of one
@@ -103,7 +103,7 @@ def test_incidence_estimates_from_an_adtte_frame() -> None:
     tte = pd.DataFrame({"PARAMCD": "REL", "AVAL": TIME, "CNSR": cnsr,
                         "ARM": ["A"] * 5 + ["B"] * 5, "SAFFL": "Y"})
     est = incidence_estimates(tte, ["REL"], [4, 9], competing_cnsr=[2],
-                              where=Where(var="SAFFL", eq="Y"))
+                              where=WhereKeys(var="SAFFL", eq="Y"))
     assert est[["N", "EVENTS", "COMPETING", "CENSORED", "TIME"]].values.tolist() == [
         [10, 4, 3, 3, 4.0], [10, 4, 3, 3, 9.0]]
     assert est["INCIDENCE"].tolist() == pytest.approx([0.1 + 8 / 70, 101 / 210], abs=1e-15)

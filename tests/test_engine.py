@@ -56,7 +56,7 @@ def test_reconciliation_accounts_for_every_raw_record(built):
     assert lb.cells_not_done == 3
     assert lb.balanced
     ae = results["AE"].recon
-    assert ae.filtered == {"KEEP = Y": 1}
+    assert ae.filtered == {"KEEP = 'Y'": 1}
     assert (ae.raw_records, ae.records_out) == (4, 3)
     assert ae.balanced
 

@@ -134,7 +134,8 @@ def test_date_formats_partial_allowed(fmt: str, ok: bool) -> None:
     ("SITEID: {text: {field: PATNUM, coalesce: [A, B]}}", "exactly one of field, template"),
     ("SITEID: {text: {template: '{NOPE}-x'}}", "text column 'NOPE' is neither a raw column"),
     ("SITEID: {date: {date: ICDAT, format: [MM/DD/YYYY, DD/YYYY]}}", "date format 'DD/YYYY'"),
-    ("SITEID: {field: PATNUM, where: {column: NOPE, equals: x}}", "where column 'NOPE'"),
+    ("SITEID: {field: PATNUM, where: {column: NOPE, equals: x}}",
+     "where: 'NOPE' is not a column here at position 1"),
 ])
 def test_spec_mistakes_name_file_domain_variable(tmp_path: Path, variable: str,
                                                  message: str) -> None:

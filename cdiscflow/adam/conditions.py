@@ -1,17 +1,23 @@
-"""Record conditions of the ADaM spec (``where:``), evaluated on a frame to a boolean mask.
+"""Record conditions of the ADaM spec (``where:``, ``filter:``, ``condition:`` ...), evaluated
+on a frame to a boolean mask by the expression language (cdiscflow/expr), the same one SDTM
+mapping files use.
 
-A condition is data, never code: one test on one variable, or all/any/not of conditions. A
-comparison's right side is a literal or another variable, optionally shifted (``plus``), which is
-how "on or before the last dose + 30 days" is said.
+A condition is written as an expression (``"AVISITN > 0 and ANL01FL = 'Y'"``), or with the
+older condition keys, read as aliases of it: one test on one variable (``eq``, ``ne``, ``in``,
+``not_in``, ``ge``, ``gt``, ``le``, ``lt``, ``is_null``), or all/any/not of conditions. A
+comparison's right side may be another variable shifted by ``plus`` ("on or before the last dose
++ 30 days"). Missing values follow the one rule of cdiscflow/expr/evaluate.py.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from cdiscflow.expr import Expression, ExprSyntaxError
 
 
 class _Model(BaseModel):
@@ -28,7 +34,25 @@ class VarRef(_Model):
 Operand = VarRef | float | int | str
 
 
-class Where(_Model):
+def _name(name: str) -> str:
+    from cdiscflow.spec import quote_name  # one quoting rule for both dialects
+
+    return quote_name(name)
+
+
+def _literal(value: Any) -> str:
+    from cdiscflow.spec import quote_text
+
+    return quote_text(value)
+
+
+def _number(value: Any) -> str:
+    return repr(float(value)) if not float(value).is_integer() else str(int(value))
+
+
+class WhereKeys(_Model):
+    """The condition keys (aliases of an expression)."""
+
     var: str | None = None
     eq: Any = None
     ne: Any = None
@@ -44,7 +68,7 @@ class Where(_Model):
     not_: Where | None = Field(default=None, alias="not")
 
     @model_validator(mode="after")
-    def _one_test(self) -> Where:
+    def _one_test(self) -> WhereKeys:
         combos = [self.all, self.any, self.not_]
         tests = [self.eq, self.ne, self.in_, self.not_in, self.ge, self.gt, self.le, self.lt,
                  self.is_null]
@@ -56,72 +80,76 @@ class Where(_Model):
             raise ValueError("a test (eq, ge, ...) needs a var")
         return self
 
-    def variables(self) -> set[str]:
-        """Every variable the condition reads (to check a spec before running it)."""
-        out = {self.var} if self.var else set()
-        for op in (self.ge, self.gt, self.le, self.lt):
-            if isinstance(op, VarRef):
-                out.add(op.var)
-        for sub in (self.all or []) + (self.any or []) + ([self.not_] if self.not_ else []):
-            out |= sub.variables()
-        return out
+    def text(self) -> str:
+        """The same condition in the expression language."""
+        if self.all is not None:
+            return " and ".join(f"({text_of(c)})" for c in self.all)
+        if self.any is not None:
+            return " or ".join(f"({text_of(c)})" for c in self.any)
+        if self.not_ is not None:
+            return f"not ({text_of(self.not_)})"
+        col = _name(self.var or "")
+        if self.is_null is not None:
+            return f"{col} is {'' if self.is_null else 'not '}missing"
+        for key, op in (("eq", "="), ("ne", "!=")):
+            value = getattr(self, key)
+            if value is not None:
+                # a number compares as a number (13 is 13.0), other values as text
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    return f"to_number({col}) {op} {_number(value)}"
+                return f"{col} {op} {_literal(value)}"
+        if self.in_ is not None or self.not_in is not None:
+            listed = ", ".join(_literal(v) for v in (self.in_ or self.not_in or []))
+            return f"{col} {'in' if self.in_ is not None else 'not in'} ({listed})"
+        for key, op in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
+            right = getattr(self, key)
+            if right is None:
+                continue
+            if isinstance(right, VarRef):
+                shift = f" + {_number(right.plus)}" if right.plus else ""
+                return f"to_number({col}) {op} to_number({_name(right.var)}){shift}"
+            if isinstance(right, str):
+                return f"{col} {op} {_literal(right)}"
+            return f"to_number({col}) {op} {_number(right)}"
+        raise AssertionError("unreachable: validated to one test")
 
 
-def _operand(df: pd.DataFrame, op: Operand) -> Any:
-    if isinstance(op, VarRef):
-        return pd.to_numeric(df[op.var], errors="coerce") + op.plus
-    return op
+def _checked(text: str) -> str:
+    condition(text)  # parsed on load: a syntax error names its position
+    return text
 
 
-def _column(df: pd.DataFrame, var: str) -> pd.Series:
-    if var not in df.columns:
-        raise KeyError(var)
-    return df[var]
+# a condition: an expression, or the condition keys
+Where = Annotated[str, AfterValidator(_checked)] | WhereKeys
+WhereKeys.model_rebuild()
+
+
+def text_of(where: Where) -> str:
+    return where.text() if isinstance(where, WhereKeys) else where
+
+
+def condition(where: Where) -> Expression:
+    """A condition as a parsed expression; ValueError names the position of a mistake."""
+    try:
+        return Expression.parse(text_of(where))
+    except ExprSyntaxError as exc:
+        raise ValueError(f"condition: {exc}") from None
+
+
+def variables(where: Where) -> list[str]:
+    """Every variable the condition reads (to check a spec before running it)."""
+    return condition(where).names
 
 
 def evaluate(where: Where | None, df: pd.DataFrame) -> pd.Series:
-    """Boolean mask of the records meeting ``where`` (all records for None). A missing value
-    never meets a comparison, as in SAS/R filters."""
+    """Boolean mask of the records meeting ``where`` (all records for None)."""
     if where is None:
         return pd.Series(True, index=df.index)
-    if where.all is not None:
-        mask = pd.Series(True, index=df.index)
-        for sub in where.all:
-            mask &= evaluate(sub, df)
-        return mask
-    if where.any is not None:
-        mask = pd.Series(False, index=df.index)
-        for sub in where.any:
-            mask |= evaluate(sub, df)
-        return mask
-    if where.not_ is not None:
-        return ~evaluate(where.not_, df)
-    assert where.var is not None
-    col = _column(df, where.var)
-    if where.is_null is not None:
-        return _missing(col) if where.is_null else ~_missing(col)
-    if where.eq is not None:
-        return _text_in(col, [where.eq]) if not isinstance(where.eq, int | float) \
-            else _num(col) == where.eq
-    if where.ne is not None:
-        eq = _text_in(col, [where.ne]) if not isinstance(where.ne, int | float) \
-            else (_num(col) == where.ne).fillna(False).astype(bool)
-        return ~eq & ~_missing(col)
-    if where.in_ is not None:
-        return _text_in(col, where.in_)
-    if where.not_in is not None:
-        return ~_text_in(col, where.not_in) & ~_missing(col)
-    values = _num(col)
-    for name, fn in (("ge", np.greater_equal), ("gt", np.greater), ("le", np.less_equal),
-                     ("lt", np.less)):
-        op = getattr(where, name)
-        if op is not None:
-            right = _operand(df, op)
-            result = fn(values, right)
-            return pd.Series(np.asarray(result, dtype=bool), index=df.index) & values.notna() & (
-                pd.Series(True, index=df.index) if not isinstance(right, pd.Series)
-                else right.notna())
-    raise AssertionError("unreachable: validated to one test")
+    expr = condition(where)
+    missing = [n for n in expr.names if n not in df.columns]
+    if missing:
+        raise KeyError(missing[0])
+    return expr.mask(df)
 
 
 def plain_text(col: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
@@ -139,41 +167,3 @@ def plain_text(col: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
     return values, pd.isna(values)
 
 
-def _text_in(col: pd.Series, literals: list[Any]) -> pd.Series:
-    """Records whose value, as text, is one of ``literals`` (as text); never a missing one."""
-    texts = [str(v) for v in literals]
-    plain = plain_text(col)
-    if plain is not None:
-        values, missing = plain
-        if len(texts) == 1:
-            found = _equals(values, missing, texts[0])
-        else:
-            found = pd.Series(values, copy=False).isin(texts).to_numpy(dtype=bool)
-        return pd.Series(found, index=col.index)
-    return col.astype("string").isin(texts).fillna(False).astype(bool)
-
-
-def _equals(values: np.ndarray, missing: np.ndarray, text: str) -> np.ndarray:
-    """Which of a plain text column's values are ``text`` (the missing ones are not; pd.NA
-    has no truth value, so it is left out of the comparison)."""
-    if not missing.any():
-        return values == text
-    found = np.zeros(len(values), dtype=bool)
-    found[~missing] = values[~missing] == text
-    return found
-
-
-def _missing(col: pd.Series) -> pd.Series:
-    """Missing or empty text. A number is never empty text, so a numeric column needs no
-    conversion to text (which formats every value: slow on a million records)."""
-    if pd.api.types.is_numeric_dtype(col.dtype):
-        return col.isna()
-    plain = plain_text(col)
-    if plain is not None:
-        values, missing = plain
-        return pd.Series(missing | _equals(values, missing, ""), index=col.index)
-    return col.isna() | (col.astype("string").fillna("") == "")
-
-
-def _num(col: pd.Series) -> pd.Series:
-    return pd.to_numeric(col, errors="coerce").astype(float)

@@ -66,7 +66,7 @@ def derive_param_tte_sources(df: pd.DataFrame, subjects: pd.DataFrame, by_vars: 
                      ignore_index=True)
     pool["_KIND"] = pool["_KIND"].astype(object)
     chosen = derive_param_tte(pool, subjects, by_vars, start_date,
-                              Where(var="_KIND", eq="E"), Where(var="_KIND", eq="C"),
+                              "_KIND = 'E'", "_KIND = 'C'",
                               set_values_to, unit)
     new = chosen.iloc[len(pool):].drop(columns=["_KIND", "_SRC"], errors="ignore")
     new = new.reset_index(drop=True)

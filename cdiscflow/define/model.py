@@ -85,6 +85,7 @@ class Method:
     name: str
     description: str
     type: str = "Computation"
+    expression: str | None = None  # the expression computing it, as FormalExpression
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from cdiscflow.sdtm.trial_design import (
     derive_subject_elements,
     derive_subject_visits,
 )
-from cdiscflow.spec import NULL, LoadedDomain, LoadedStudy, TextSource, VariableSpec
+from cdiscflow.spec import NULL, LoadedDomain, LoadedStudy, TextSource, VariableSpec, expression
 from cdiscflow.standards import (
     CT_VERSION,
     SDTMIG_VERSION,
@@ -252,6 +252,11 @@ def _spec_origin(study: LoadedStudy, ld: LoadedDomain, dataset: str, name: str,
         text = ("Expected variable left empty: not collected." if var.constant is NULL
                 else f"Assigned the value {var.constant}.")
         return Origin("Assigned", description=text), None, None
+    if kind == "expr":
+        expr = expression(var.expr)
+        return Origin("Derived"), Method(
+            method_oid(dataset, name), f"Algorithm to derive {dataset}.{name}",
+            f"{expr.words()}.", expression=expr.text), None
     if kind == "lookup":
         lk = var.lookup
         match = ", ".join(f"{k} = {v}" for k, v in lk.match.items())

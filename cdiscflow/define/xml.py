@@ -123,10 +123,17 @@ def build_define(define: Define) -> etree._Element:
     for m in define.methods():
         el = etree.SubElement(mdv, _o("MethodDef"), OID=m.oid, Name=m.name, Type=m.type)
         _text(el, _o("Description"), m.description)
+        if m.expression is not None:
+            # the exact computation, in the language it was written in (Define-XML 2.1 5.3.8)
+            formal = etree.SubElement(el, _o("FormalExpression"), Context=EXPRESSION_CONTEXT)
+            formal.text = m.expression
     for text, oid in comments.texts.items():
         el = etree.SubElement(mdv, _d("CommentDef"), OID=oid)
         _text(el, _o("Description"), text)
     return root
+
+
+EXPRESSION_CONTEXT = "cdiscflow expression language (docs/mapping-language.md)"
 
 
 def _value_lists(mdv: etree._Element, define: Define, comments: _Comments) -> None:

@@ -20,12 +20,13 @@ import numpy as np
 import pandas as pd
 
 from cdiscflow.errors import Defect, DefectLog, RawDataError, SpecError
+from cdiscflow.expr import ANY, BOOL, DATE, NUMBER, TEXT, Expression, ExprSyntaxError
 from cdiscflow.raw import SOURCE_FILE, SOURCE_ROW, read_form, read_header
 from cdiscflow.sdtm import dates, textsource
 from cdiscflow.sdtm.defect_order import KeyedDefect, ordered_defects
 from cdiscflow.sdtm.derivations import REGISTRY, qualified
 from cdiscflow.sdtm.derivations.findings import format_number, split_result
-from cdiscflow.spec import NULL, LoadedDomain, LoadedStudy, VariableSpec
+from cdiscflow.spec import NULL, Condition, LoadedDomain, LoadedStudy, VariableSpec, expression
 from cdiscflow.standards import (
     SDTM_MODEL_VERSION,
     SDTMIG_VERSION,
@@ -270,10 +271,8 @@ class Engine:
         for i, step in enumerate(ld.spec.steps):
             path = ("steps", i)
             if step.filter is not None:
-                for col in _condition_columns(step.filter):
-                    if col not in cols:
-                        raise _spec_error(ld, f"filter column {col!r} is not a column here "
-                                          f"(have: {', '.join(cols)})", path=path)
+                self._check_expression(ld, condition_of(step.filter), set(cols), "filter",
+                                       None, path, want=BOOL)
             elif step.join is not None:
                 j = step.join
                 if j.form:
@@ -319,11 +318,17 @@ class Engine:
                                   f"defined above", name, path)
 
         if var.where is not None:
-            for col in _condition_columns(var.where):
-                need(col, "where column")
+            self._check_expression(ld, condition_of(var.where), available, "where", name,
+                                   path, want=BOOL)
         kind = var.kind
         if kind == "field":
             need(var.field, "source field")
+        elif kind == "expr":
+            got = self._check_expression(ld, expression(var.expr), available, "expr", name,
+                                         path)
+            if self._type_of(ld, name, var) == "Num" and got not in (NUMBER, ANY):
+                raise _spec_error(ld, f"expr gives {got}, but {name} is Num; convert it with "
+                                  f"to_number(...)", name, path)
         elif kind == "ct":
             need(var.ct.field, "source field")
             cl = find_codelist(var.ct.codelist)
@@ -367,6 +372,36 @@ class Engine:
                 need(col, "text column")
         elif kind == "derive":
             self._check_derive(ld, name, var, available, path)
+
+    def _column_types(self, ld: LoadedDomain, available: set[str]) -> dict[str, str]:
+        """The expression type of each column a variable may read: raw fields are text;
+        variables (of this domain, or joined from another) have their SDTM type."""
+        joined = {c: j.domain for s in ld.spec.steps if (j := s.join) is not None and j.domain
+                  for c in j.columns}
+        types = {}
+        for col in available:
+            owner = ld if col in ld.spec.variables else (
+                self._work[joined[col]].loaded if col in joined else None)
+            if owner is None:
+                types[col] = TEXT
+                continue
+            kind = self._type_of(owner, col, owner.spec.variables[col])
+            types[col] = NUMBER if kind == "Num" else DATE if col.endswith("DTC") else TEXT
+        return types
+
+    def _check_expression(self, ld: LoadedDomain, expr: Expression, available: set[str],
+                          what: str, name: str | None, path: tuple[Any, ...],
+                          want: str | None = None) -> str:
+        """The type of an expression of this mapping; a spec error names file, line,
+        variable and the position of the mistake."""
+        try:
+            got = expr.check(self._column_types(ld, available))
+        except ExprSyntaxError as exc:
+            raise _spec_error(ld, f"{what}: {exc}", name, path) from None
+        if want is not None and got not in (want, ANY):
+            raise _spec_error(ld, f"{what}: {expr.text!r} gives {got}, not a condition", name,
+                              path)
+        return got
 
     def _check_derive(self, ld: LoadedDomain, name: str, var: VariableSpec,
                       available: set[str], path: tuple[Any, ...]) -> None:
@@ -567,8 +602,7 @@ class Engine:
             present = frame[SOURCE_ROW].nunique()
             reason = step_reason(step)
             if step.filter is not None:
-                keep = _evaluate(step.filter, frame).fillna(False).astype(bool)
-                frame = frame[keep]
+                frame = frame[condition_of(step.filter).mask(frame).to_numpy()]
                 bucket = recon.filtered
             elif step.join is not None:
                 frame = self._join(ld, frame, step.join)
@@ -673,6 +707,8 @@ class Engine:
         elif kind == "constant":
             values = pd.Series(pd.NA if var.constant is NULL else var.constant,
                                index=frame.index)
+        elif kind == "expr":
+            values = self._expr(ld, frame, name, var)
         elif kind == "ct":
             values = self._ct(ld, frame, name, var)
         elif kind == "map":
@@ -780,6 +816,22 @@ class Engine:
             else:
                 for idx in rows:
                     self._defect(ld, frame, idx, name, v, _ct_miss(cl, 1, False))
+        return values
+
+    def _expr(self, ld: LoadedDomain, frame: pd.DataFrame, name: str, var: VariableSpec
+              ) -> pd.Series:
+        expr = expression(var.expr)
+        values, _, problems = expr.evaluate(frame)
+        # a value the where condition blanks is not a defect (to_number of a text answer
+        # outside `where: is_numeric(...)`)
+        keep = (condition_of(var.where).mask(frame).to_numpy() if var.where is not None
+                else None)
+        column = "+".join(n for n in expr.names if n in frame.columns)
+        for problem in problems:
+            rows = problem.rows if keep is None else problem.rows & keep
+            for idx in frame.index[rows]:
+                shown = frame.at[idx, column] if column in frame.columns else None
+                self._defect(ld, frame, idx, name, shown, problem.message, column=column)
         return values
 
     def _map(self, ld: LoadedDomain, frame: pd.DataFrame, name: str, var: VariableSpec
@@ -1020,7 +1072,7 @@ def _kept_where(frame: pd.DataFrame, name: str, var: VariableSpec) -> pd.DataFra
     """The variable blanked on the records that do not satisfy its ``where`` condition."""
     if var.where is None:
         return frame
-    keep = _evaluate(var.where, frame).fillna(False).astype(bool)
+    keep = condition_of(var.where).mask(frame)
     if keep.all():
         return frame
     out = frame.copy(deep=False)
@@ -1074,7 +1126,8 @@ def _source_column(var: VariableSpec | None) -> str | None:
 def step_reason(step: Any) -> str:
     """What the reconciliation says of the raw records a step removed."""
     if step.filter is not None:
-        return describe_condition(step.filter)
+        # the condition as written in the expression language: what a programmer searches for
+        return condition_of(step.filter).text
     if step.join is not None:
         return f"no match in {step.join.form or step.join.domain} on {', '.join(step.join.pairs)}"
     return ""
@@ -1131,55 +1184,14 @@ def _foreign_refs(var: VariableSpec) -> set[tuple[str, str]]:
     return refs
 
 
-def _condition_columns(cond: Any) -> list[str]:
-    cols = [cond.column] if cond.column else []
-    for sub in (cond.all or []) + (cond.any or []) + ([cond.not_] if cond.not_ else []):
-        cols += _condition_columns(sub)
-    return cols
+def condition_of(cond: Condition | str) -> Expression:
+    """A filter or where condition as an expression (the condition keys are its aliases)."""
+    return expression(cond, "condition")
 
 
-def _evaluate(cond: Any, frame: pd.DataFrame) -> pd.Series:
-    if cond.all is not None:
-        result = pd.Series(True, index=frame.index, dtype="boolean")
-        for sub in cond.all:
-            result &= _evaluate(sub, frame)
-        return result
-    if cond.any is not None:
-        result = pd.Series(False, index=frame.index, dtype="boolean")
-        for sub in cond.any:
-            result |= _evaluate(sub, frame)
-        return result
-    if cond.not_ is not None:
-        return ~_evaluate(cond.not_, frame).fillna(False)
-    col = frame[cond.column].astype("string")
-    if cond.is_null is not None:
-        return (col.isna() == cond.is_null).astype("boolean")
-    if cond.equals is not None:
-        return (col == str(cond.equals)).fillna(False).astype("boolean")
-    if cond.not_equals is not None:
-        return (col != str(cond.not_equals)).fillna(True).astype("boolean")
-    if cond.in_ is not None:
-        return col.isin([str(v) for v in cond.in_]).astype("boolean")
-    return (~col.isin([str(v) for v in cond.not_in])).astype("boolean")
-
-
-def describe_condition(cond: Any) -> str:
-    """A condition in words, for the run report and define.xml (`KEEP = Y`)."""
-    if cond.all is not None:
-        return "all of (" + "; ".join(describe_condition(c) for c in cond.all) + ")"
-    if cond.any is not None:
-        return "any of (" + "; ".join(describe_condition(c) for c in cond.any) + ")"
-    if cond.not_ is not None:
-        return f"not ({describe_condition(cond.not_)})"
-    if cond.is_null is not None:
-        return f"{cond.column} is {'' if cond.is_null else 'not '}blank"
-    if cond.equals is not None:
-        return f"{cond.column} = {cond.equals}"
-    if cond.not_equals is not None:
-        return f"{cond.column} != {cond.not_equals}"
-    if cond.in_ is not None:
-        return f"{cond.column} in {cond.in_}"
-    return f"{cond.column} not in {cond.not_in}"
+def describe_condition(cond: Condition | str) -> str:
+    """A condition in words, for the run report and define.xml (`KEEP is 'Y'`)."""
+    return condition_of(cond).words()
 
 
 __all__ = ["DomainResult", "Engine", "Reconciliation", "split_result"]
