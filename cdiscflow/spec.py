@@ -536,10 +536,29 @@ def _validated(model: type[_Model], data: Any, file: Path, lines: Lines, domain:
         where = ".".join(str(p) for p in loc) or "(top level)"
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            msg = "unknown key"
+            msg = "unknown key" + _did_you_mean(str(loc[-1]) if loc else "")
         raise SpecError(f"{where}: {msg}", file=str(file), domain=domain,
                         variable=variable if isinstance(variable, str) else None,
                         line=line_of(lines, loc)) from None
+
+
+def _keys() -> set[str]:
+    """Every key the spec models know (field names and their aliases)."""
+    known: set[str] = set()
+    todo: list[type[BaseModel]] = [_Model]
+    while todo:
+        model = todo.pop()
+        todo.extend(model.__subclasses__())
+        for name, info in model.model_fields.items():
+            known.add(info.alias or name)
+    return known
+
+
+def _did_you_mean(key: str) -> str:
+    """' (did you mean field?)' for a misspelt key (``feild``), or ''."""
+    from cdiscflow.expr import suggestion
+
+    return suggestion(key, _keys() - {"model_config"})
 
 
 STUDY_FILE = "study.yaml"

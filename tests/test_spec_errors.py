@@ -63,6 +63,15 @@ def test_unknown_key_is_rejected_with_its_line(tmp_path):
         check(tmp_path, {"ae.yaml": ae})
     assert exc.value.line == 10
     assert exc.value.variable == "AETERM"
+    assert exc.value.message == "variables.AETERM.lenght: unknown key (did you mean length?)"
+
+
+def test_a_misspelt_source_key_gets_a_suggestion(tmp_path):
+    ae = with_lines(MINI_DOMAINS["ae.yaml"], "  AETERM: {field: AETERM}",
+                    "  AETERM: {feild: AETERM}")
+    with pytest.raises(SpecError) as exc:
+        check(tmp_path, {"ae.yaml": ae})
+    assert "unknown key (did you mean field?)" in exc.value.message
 
 
 def test_required_variables_must_be_mapped(tmp_path):
