@@ -182,19 +182,39 @@ def read_header(path: Path, encoding: str | None = None, *, fmt: str | None = No
 
 
 def read_form(path: Path, encoding: str | None = None, *, fmt: str | None = None,
-              sheet: str | None = None) -> pd.DataFrame:
+              sheet: str | None = None, missing: Sequence[str] = ()) -> pd.DataFrame:
     """A raw form as text columns (blank = missing, trimmed) plus its file name and positions.
 
     CSV: nothing is converted, so '007' stays '007' and '<5' stays '<5'. Other formats: typed
     values become text by the rules of ``_arrow_text`` (docs/mapping-language.md, section 2).
+    ``missing``: the form's own tokens for "no value" (NA, ND, UNK), read as blanks.
     """
     path = Path(path)
     fmt = _format(path, fmt)
     if fmt == "csv":
-        return _read_csv(path, encoding or "utf-8")
-    names = read_header(path, encoding, fmt=fmt, sheet=sheet)
-    columns, rows = _READERS[fmt].data(path, encoding, sheet, len(names))
-    return _text_frame(path, fmt, names, columns, rows)
+        frame = _read_csv(path, encoding or "utf-8")
+    else:
+        names = read_header(path, encoding, fmt=fmt, sheet=sheet)
+        columns, rows = _READERS[fmt].data(path, encoding, sheet, len(names))
+        frame = _text_frame(path, fmt, names, columns, rows)
+    return blank_tokens(frame, missing)
+
+
+def blank_tokens(frame: pd.DataFrame, tokens: Sequence[str]) -> pd.DataFrame:
+    """The frame with every value that is exactly one of ``tokens`` made missing (a form's
+    own spelling of "no value": a CRF that writes NA or ND in empty fields)."""
+    if not tokens:
+        return frame
+    choices = pa.array(list(tokens), type=pa.large_string())
+    for col in frame.columns:
+        if col in (SOURCE_FILE, SOURCE_ROW):
+            continue
+        data = arrow(frame[col])
+        hit = pc.fill_null(pc.is_in(data, value_set=choices), False)
+        if pc.any(hit).as_py():
+            frame[col] = text_series(pc.if_else(hit, pa.scalar(None, data.type), data),
+                                     frame.index)
+    return frame
 
 
 def _format(path: Path, fmt: str | None) -> str:

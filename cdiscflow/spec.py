@@ -46,6 +46,8 @@ class FormSpec(_Model):
     encoding: str | None = None  # overrides raw.encoding for this file
     format: RawFormat | None = None  # default: from the file's extension
     sheet: str | None = None  # Excel only: the worksheet (default: the first)
+    # the form's own spellings of "no value" (NA, ND, UNK): read as blanks
+    missing: list[str] = []
 
     @model_validator(mode="after")
     def _inside_raw_dir(self) -> FormSpec:

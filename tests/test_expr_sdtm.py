@@ -167,3 +167,18 @@ def test_define_xml_has_the_expression_in_words_and_as_formal_expression(tmp_pat
     dose = tree.find(".//o:MethodDef[@OID='MT.CM.CMDOSE']", ns)
     assert dose.findtext("o:Description/o:TranslatedText", namespaces=ns) == \
         "DOS as a number. Kept only where DOS is a number; blank elsewhere."
+
+
+def test_a_forms_missing_tokens_are_blanks(tmp_path):
+    study = _study(tmp_path)
+    raw = study / "raw" / "meds.csv"
+    raw.write_text(raw.read_text().replace("2,ibuprofen,abc,", "2,ibuprofen,ND,")
+                   .replace("1,aspirin,100,ASPIRIN", "1,aspirin,NA,ASPIRIN"))
+    text = (study / "study.yaml").read_text().replace(
+        "meds: {file: meds.csv}", "meds: {file: meds.csv, missing: [NA, ND]}")
+    (study / "study.yaml").write_text(text)
+    engine = Engine(load_study(study))
+    cm = engine.run()["CM"].data
+    assert _col(cm, "CMDOSTXT") == [None, "see notes", None]
+    assert _col(cm, "CMDOSE") == [None, None, None]
+    assert engine.defects.defects == []

@@ -78,7 +78,8 @@ def build_sdtm_chunked(study: LoadedStudy, raw_dir: Path | None,
     PARALLEL_MIN_RECORDS raw records is cut into at least one chunk per worker."""
     template = Engine(study, raw_dir)
     template.check()  # the whole spec (and the codelists it uses), before any raw data is read
-    forms = {name: read_form(template._form_path(name), **template._read_options(name))
+    forms = {name: read_form(template._form_path(name), **template._read_options(name),
+                             missing=study.spec.raw.forms[name].missing)
              for name in _used_forms(study)}
     duplicates = {name: duplicate_keys(name, frame, study.spec.raw.forms[name].keys)
                   for name, frame in forms.items()}

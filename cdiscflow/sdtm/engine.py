@@ -587,7 +587,8 @@ class Engine:
                 self._forms[name] = self._given[name]
             else:
                 form = self.study.spec.raw.forms[name]
-                frame = read_form(self._form_path(name), **self._read_options(name))
+                frame = read_form(self._form_path(name), **self._read_options(name),
+                                  missing=form.missing)
                 self.keyed += [KeyedDefect(self._phase, (row, 0), d)
                                for row, d in duplicate_keys(name, frame, form.keys)]
                 self._forms[name] = frame
