@@ -14,7 +14,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from cdiscflow.forked import Forked
-from cdiscflow.validators import findings
+
+# the rule modules beside rules.py register their rules when imported
+from cdiscflow.validators import findings, rules_dm, rules_events, rules_values  # noqa: F401
 from cdiscflow.validators.catalogue import ERROR, RULES, WARNING, Rule
 from cdiscflow.validators.data import Dataset, ValidationInputError, load_folder
 from cdiscflow.validators.rules import Study, run_rules
