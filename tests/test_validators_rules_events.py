@@ -21,6 +21,13 @@ def test_seriousness_criteria_and_aeser() -> None:
     assert result.of_rule("CF.AESER_CRIT")["message"].tolist() == [
         "AESHOSP is Y but AESER is not Y"]
     assert found(result, "CF.AESER_NOCRIT") == [("AE", 3, "S1-002", "AESER", "Y")]
+    assert found(result, "CF.AESER_CRIT_VAR") == []
+    # no criterion variable at all: the criteria were not collected, said once
+    result = run(sdtm(AE=ae().drop(columns="AESHOSP")))
+    assert found(result, "CF.AESER_NOCRIT") == []
+    assert found(result, "CF.AESER_CRIT_VAR") == [("AE", None, "", "AESER", "Y")]
+    assert result.of_rule("CF.AESER_CRIT_VAR")["message"].tolist() == [
+        "AESER is Y on 1 record(s) but no seriousness criterion variable is in AE"]
 
 
 def test_body_system_code_and_soc() -> None:
@@ -36,6 +43,8 @@ def test_body_system_code_and_soc() -> None:
                                                "Immune system disorders")]
     assert result.of_rule("CF.BODSYS_SOC")["message"].tolist() == [
         "AESOC is Skin disorders"]
+    assert found(run(sdtm(AE=ae().drop(columns="AEBDSYCD"))), "CF.BDSYCD") == [
+        ("AE", None, "", "AEBDSYCD", "")]
 
 
 def _died(frame: pd.DataFrame) -> pd.DataFrame:

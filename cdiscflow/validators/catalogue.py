@@ -84,7 +84,9 @@ _ALL = (
     Rule("CF.AESER_NOCRIT", ERROR, "AESER is Y but no seriousness criterion is Y", "SDTM",
          "", "CG0042",
          ("AESCAN", "AESCONG", "AESDISAB", "AESDTH", "AESHOSP", "AESLIFE", "AESOD", "AESMIE")),
-    Rule("CF.BDSYCD", ERROR, "--BODSYS is given but --BDSYCD is missing", "SDTM", "",
+    Rule("CF.AESER_CRIT_VAR", WARNING, "AESER is Y but no seriousness criterion variable is in "
+         "AE (the criteria were not collected)", "SDTM", "", "CG0042"),
+    Rule("CF.BDSYCD", WARNING, "--BODSYS is given but --BDSYCD is missing", "SDTM", "",
          "CG0082"),
     Rule("CF.BODSYS_SOC", WARNING, "--BODSYS differs from the primary --SOC", "SDTM", "",
          "CG0039"),
@@ -103,9 +105,9 @@ _ALL = (
          "CG0529"),
     Rule("CF.ARM_ACTUAL", WARNING, "Planned and actual arm differ with no ACTARMUD and no DV "
          "record to explain it", "SDTM", "", "FB2501, FB2502"),
-    Rule("CF.SUBJID_DUP", ERROR, "SUBJID is not unique within the study", "SDTM", "",
+    Rule("CF.SUBJID_DUP", WARNING, "SUBJID is not unique within the study", "SDTM", "",
          "CG0150"),
-    Rule("CF.DS_TREATED", ERROR, "Subject with an actual arm has no DS record", "SDTM", "",
+    Rule("CF.DS_TREATED", WARNING, "Subject with an actual arm has no DS record", "SDTM", "",
          "CG0540"),
     Rule("CF.SUPPDM_POPFL", WARNING, "Population flag in SUPPDM (population flags belong in "
          "ADaM)", "SDTM", "", "CG0528",
@@ -115,7 +117,7 @@ _ALL = (
          "", "CG0270", ("SSTDTC", "SENDTC", "DCUTDTC")),
     Rule("CF.TS_DURATION", ERROR, "TSVAL is not an ISO 8601 duration for a duration parameter",
          "SDTM", "", "CG0270", ("AGEMIN", "AGEMAX", "LENGTH", "PLNTRDUR", "PTRTDUR")),
-    Rule("CF.TS_REQUIRED", ERROR, "Required trial summary parameter is missing or has no "
+    Rule("CF.TS_REQUIRED", WARNING, "Required trial summary parameter is missing or has no "
          "TSVAL", "SDTM", "", "FB1111", ("INTMODEL", "INTTYPE", "PCLAS")),
     # ---- visits, dates, timing (rules_events.py)
     Rule("CF.VISITNUM_SV", ERROR, "VISITNUM is not one of the subject's visits in SV", "SDTM",

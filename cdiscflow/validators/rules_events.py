@@ -90,13 +90,21 @@ def _dm_text(study: Study, variable: str) -> pd.Series | None:
 # --------------------------------------------------------------------------- adverse events
 
 
-@rule("CF.AESER_CRIT", "CF.AESER_NOCRIT")
+@rule("CF.AESER_CRIT", "CF.AESER_NOCRIT", "CF.AESER_CRIT_VAR")
 def seriousness(study: Study) -> Found:
     ae = study.get("AE")
     if ae is None or "AESER" not in ae.frame.columns:
         return
     aeser = _column_text(ae, "AESER")
     present = [c for c in RULES["CF.AESER_CRIT"].terms if c in ae.frame.columns]
+    if not present:
+        # criteria not collected at all: one finding for the dataset, not one per serious AE
+        serious = int((aeser == "Y").sum())
+        if serious:
+            yield findings.one("AE", "CF.AESER_CRIT_VAR", "AESER", "Y", message=(
+                f"AESER is Y on {serious} record(s) but no seriousness criterion variable "
+                "is in AE"))
+        return
     any_y = np.zeros(len(aeser), dtype=bool)
     named = pd.Series("", index=aeser.index, dtype=object)
     for c in present:
@@ -118,9 +126,15 @@ def body_system(study: Study) -> Found:
         if bodsys not in ds.frame.columns:
             continue
         given = ~_blank(ds, bodsys)
-        yield findings.rows(ds.name, ds.frame, _where(given & _blank(ds, bdsycd)),
-                            "CF.BDSYCD", bdsycd, values=ds.frame[bodsys].iloc[
-                                _where(given & _blank(ds, bdsycd))])
+        if bdsycd not in ds.frame.columns:
+            # the code variable not submitted: one finding, not one per coded record
+            if given.any():
+                yield findings.one(ds.name, "CF.BDSYCD", bdsycd, message=(
+                    f"{bdsycd} is not in the dataset though {bodsys} is given"))
+        else:
+            bad = _where(given & _blank(ds, bdsycd))
+            yield findings.rows(ds.name, ds.frame, bad, "CF.BDSYCD", bdsycd,
+                                values=ds.frame[bodsys].iloc[bad])
         if soc in ds.frame.columns:
             differ = given & ~_blank(ds, soc) & (
                 _column_text(ds, bodsys) != _column_text(ds, soc)).to_numpy(dtype=bool)
