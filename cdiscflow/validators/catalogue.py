@@ -142,6 +142,27 @@ _ALL = (
          "FB1501"),
     Rule("CF.TEXT_200", ERROR, "Text value is longer than 200 bytes (split it into SUPP--)",
          "SDTM", "", ""),
+    # ---- define.xml against the data, when define.xml is in the datasets' folder
+    # (rules_define.py)
+    Rule("CF.DEFINE_XML", ERROR, "define.xml cannot be read", "SDTM, ADaM"),
+    Rule("CF.DEFINE_DATASET", ERROR, "Dataset is in the folder but not in define.xml, or the "
+         "reverse", "SDTM, ADaM"),
+    Rule("CF.DEFINE_VARIABLE", ERROR, "Variable is in the dataset but not in define.xml, or "
+         "the reverse", "SDTM, ADaM"),
+    Rule("CF.DEFINE_TYPE", ERROR, "define.xml DataType does not fit the variable's type",
+         "SDTM, ADaM"),
+    Rule("CF.DEFINE_LENGTH", WARNING, "define.xml Length differs from the dataset's",
+         "SDTM, ADaM"),
+    Rule("CF.DEFINE_LABEL", WARNING, "define.xml label differs from the dataset's",
+         "SDTM, ADaM"),
+    Rule("CF.DEFINE_ORDER", WARNING, "Variable order differs from define.xml OrderNumber",
+         "SDTM, ADaM"),
+    Rule("CF.DEFINE_ROLE", WARNING, "define.xml Role differs from the SDTMIG role", "SDTM"),
+    Rule("CF.DEFINE_CT", ERROR, "Value is not in the define.xml codelist of the variable (or "
+         "of its value-level item)", "SDTM, ADaM"),
+    Rule("CF.DEFINE_WHERE", ERROR, "define.xml where clause selects no record", "SDTM, ADaM"),
+    Rule("CF.DEFINE_CT_VERSION", ERROR, "define.xml names a controlled terminology version "
+         "cdiscflow does not ship", "SDTM, ADaM"),
     # ---- ADaM
     Rule("CF.ADSL_ONE", ERROR, "ADSL has more than one record for the subject", "ADaM",
          "AD0054"),
