@@ -79,8 +79,25 @@ def test_pilot_findings_are_the_real_ones(pilot) -> None:
         ("VS", "CF.EXP_VAR", "VSLOBXFL"): 1,
         # VS flags a baseline per planned time point (VSTPT) for the same test and position
         ("VS", "CF.BASELINE_ONCE", "VSBLFL"): 1518,
+        # 32 AEs with a seriousness criterion Y (mostly AESHOSP) but AESER N, among them
+        # 01-701-1211's fatal AE (AESDTH Y)
+        ("AE", "CF.AESER_CRIT", "AESER"): 32,
+        # the pilot coded AEBODSYS but has no AEBDSYCD variable
+        ("AE", "CF.BDSYCD", "AEBDSYCD"): 961,
+        # 01-704-1445: fatal AE ends 2014-10-31, DM.DTHDTC is 2014-11-01
+        ("AE", "CF.FATAL_DTHDTC", "AEENDTC"): 1,
+        # 12 subjects planned on high dose who took the low dose, with nothing saying why
+        # (SDTMIG 3.1.2 had no ACTARMUD)
+        ("DM", "CF.ARM_ACTUAL", "ACTARMCD"): 12,
+        # the 52 screen failures: ARM/ACTARM 'Screen Failure' (SDTMIG 3.4: null with ARMNRS),
+        # and no RFENDTC though ARM is given
+        ("DM", "CF.ARM_NULLTERM", "ACTARM"): 52,
+        ("DM", "CF.ARM_NULLTERM", "ARM"): 52,
+        ("DM", "CF.RFENDTC_ARM", "RFENDTC"): 52,
+        # VSSTAT NOT DONE with no VSREASND variable
+        ("VS", "CF.STAT_REASND", "VSSTAT"): 8,
     }
     first = f[f["rule"] == "CF.BASELINE_ONCE"].head(2)
     assert first[["row", "usubjid", "value"]].values.tolist() == [[8, "01-701-1015", "Y"],
                                                                  [9, "01-701-1015", "Y"]]
-    assert pilot.errors == 1518
+    assert pilot.errors == 1518 + 32 + 961 + 1 + 52 * 3

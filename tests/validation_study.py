@@ -45,7 +45,7 @@ def ae() -> pd.DataFrame:
         "AESOC": ["Nervous system disorders", "Gastrointestinal disorders", "Skin disorders"],
         "AESOCCD": [10029205.0, 10017947.0, 10040785.0],
         "AESER": ["N", "N", "Y"], "AEACN": ["DOSE NOT CHANGED"] * n,
-        "AEREL": ["NOT RELATED"] * n, "EPOCH": ["TREATMENT"] * n,
+        "AEREL": ["NOT RELATED"] * n, "AESHOSP": ["N", "N", "Y"], "EPOCH": ["TREATMENT"] * n,
         "AESTDTC": ["2021-03-11", "2021-03", "2021-03-12T10:00"],
         "AEENDTC": ["2021-03-12", "2021-03-20", "2021-03-12T11:30"],
         "AESTDY": [2.0, np.nan, 1.0], "AEENDY": [3.0, 11.0, 1.0],

@@ -14,7 +14,15 @@ from dataclasses import dataclass
 import pandas as pd
 
 from cdiscflow.forked import Forked
-from cdiscflow.validators import findings
+
+# the rule modules beside rules.py register their rules when imported
+from cdiscflow.validators import (  # noqa: F401
+    findings,
+    rules_define,
+    rules_dm,
+    rules_events,
+    rules_values,
+)
 from cdiscflow.validators.catalogue import ERROR, RULES, WARNING, Rule
 from cdiscflow.validators.data import Dataset, ValidationInputError, load_folder
 from cdiscflow.validators.rules import Study, run_rules
@@ -62,8 +70,10 @@ class ValidationResult:
 _TWO_PROCESS_RECORDS = range(200_000, 3_000_001)
 
 
-def validate(datasets: Iterable[Dataset], source: str = "") -> ValidationResult:
-    """Validate datasets together (cross-dataset rules see all of them)."""
+def validate(datasets: Iterable[Dataset], source: str = "", check_define: bool = True
+             ) -> ValidationResult:
+    """Validate datasets together (cross-dataset rules see all of them). With
+    ``check_define``, datasets read from a folder holding a define.xml are checked against it."""
     by_name: dict[str, Dataset] = {}
     for ds in datasets:
         by_name[ds.name] = ds
@@ -76,7 +86,7 @@ def validate(datasets: Iterable[Dataset], source: str = "") -> ValidationResult:
     records = sum(len(ds.frame) for ds in by_name.values())
     beside = Forked(schemas) if records in _TWO_PROCESS_RECORDS else None
     try:
-        rules = run_rules(Study(by_name))
+        rules = run_rules(Study(by_name, check_define))
     except BaseException:
         if beside is not None:
             beside.cancel()
@@ -109,7 +119,10 @@ def validate_run(folders: Iterable[str | os.PathLike[str]], report_dir: str | os
             root = Path(report_dir).parent
             sources.append(folder.relative_to(root).as_posix() if folder.is_relative_to(root)
                            else str(folder))
-    result = validate(datasets, source=", ".join(sources))
+    # define.xml is written beside the datasets while this runs, so whether it is there yet
+    # depends on timing: it is left to `cdiscflow validate` and `check-package`, and a run's
+    # findings do not depend on which process was quicker
+    result = validate(datasets, source=", ".join(sources), check_define=False)
     report = Path(report_dir)
     write_json(result, report / "validation.json")
     write_html(result, report / "validation.html")

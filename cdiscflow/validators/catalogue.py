@@ -22,6 +22,9 @@ class Rule:
     scope: str  # "SDTM", "ADaM" or "SDTM, ADaM"
     fda: str = ""  # FDA validator / Pinnacle 21 rule id(s)
     cdisc: str = ""  # CDISC conformance rule id(s) (SDTMIG CGnnnn, ADaM check numbers)
+    # the rule's own data: variable names or terms it looks for (not standards metadata,
+    # which comes from cdiscflow/standards/data)
+    terms: tuple[str, ...] = ()
 
 
 _ALL = (
@@ -74,6 +77,92 @@ _ALL = (
     Rule("CF.LABEL", WARNING, "Variable label differs from the IG", "SDTM, ADaM", "AD0018"),
     Rule("CF.LENGTH", WARNING, "Character length is longer than the longest value",
          "SDTM, ADaM", "SD1082", "FDAB018, FDAB019"),
+    # ---- events, deaths (rules_events.py)
+    Rule("CF.AESER_CRIT", ERROR, "A seriousness criterion is Y but AESER is not Y", "SDTM",
+         "", "CG0041",
+         ("AESCAN", "AESCONG", "AESDISAB", "AESDTH", "AESHOSP", "AESLIFE", "AESOD", "AESMIE")),
+    Rule("CF.AESER_NOCRIT", ERROR, "AESER is Y but no seriousness criterion is Y", "SDTM",
+         "", "CG0042",
+         ("AESCAN", "AESCONG", "AESDISAB", "AESDTH", "AESHOSP", "AESLIFE", "AESOD", "AESMIE")),
+    Rule("CF.AESER_CRIT_VAR", WARNING, "AESER is Y but no seriousness criterion variable is in "
+         "AE (the criteria were not collected)", "SDTM", "", "CG0042"),
+    Rule("CF.BDSYCD", WARNING, "--BODSYS is given but --BDSYCD is missing", "SDTM", "",
+         "CG0082"),
+    Rule("CF.BODSYS_SOC", WARNING, "--BODSYS differs from the primary --SOC", "SDTM", "",
+         "CG0039"),
+    Rule("CF.FATAL_DTHDTC", ERROR, "Fatal adverse event's end date is not DM.DTHDTC", "SDTM",
+         "", "FB0612", ("FATAL",)),
+    Rule("CF.DTHFL_EVIDENCE", ERROR,
+         "DTHFL is Y but the subject has no fatal AE and no DS death record", "SDTM", "",
+         "FB0608, FB0609", ("FATAL", "DEATH")),
+    # ---- DM, TS (rules_dm.py)
+    Rule("CF.ARM_NULLTERM", ERROR, "ARM/ACTARM holds a null-arm term; leave it null and give "
+         "ARMNRS", "SDTM", "", "CG0570",
+         ("SCREEN FAILURE", "NOT ASSIGNED", "UNPLANNED TREATMENT", "NOT TREATED")),
+    Rule("CF.ARMNRS", ERROR, "ARMNRS is given though ARMCD and ACTARMCD are both given",
+         "SDTM", "", "CG0520"),
+    Rule("CF.RFENDTC_ARM", ERROR, "RFENDTC is missing though ARM is given", "SDTM", "",
+         "CG0529"),
+    Rule("CF.ARM_ACTUAL", WARNING, "Planned and actual arm differ with no ACTARMUD and no DV "
+         "record to explain it", "SDTM", "", "FB2501, FB2502"),
+    Rule("CF.SUBJID_DUP", WARNING, "SUBJID is not unique within the study", "SDTM", "",
+         "CG0150"),
+    Rule("CF.DS_TREATED", WARNING, "Subject with an actual arm has no DS record", "SDTM", "",
+         "CG0540"),
+    Rule("CF.SUPPDM_POPFL", WARNING, "Population flag in SUPPDM (population flags belong in "
+         "ADaM)", "SDTM", "", "CG0528",
+         ("COMPLT", "FULLSET", "ITT", "PPROT", "SAFETY", "ENRFL", "SAFFL", "EFFFL", "ITTFL",
+          "PPROTFL", "COMPLFL")),
+    Rule("CF.TS_DATE", ERROR, "TSVAL is not an ISO 8601 date for a date parameter", "SDTM",
+         "", "CG0270", ("SSTDTC", "SENDTC", "DCUTDTC")),
+    Rule("CF.TS_DURATION", ERROR, "TSVAL is not an ISO 8601 duration for a duration parameter",
+         "SDTM", "", "CG0270", ("AGEMIN", "AGEMAX", "LENGTH", "PLNTRDUR", "PTRTDUR")),
+    Rule("CF.TS_REQUIRED", WARNING, "Required trial summary parameter is missing or has no "
+         "TSVAL", "SDTM", "", "FB1111", ("INTMODEL", "INTTYPE", "PCLAS")),
+    # ---- visits, dates, timing (rules_events.py)
+    Rule("CF.VISITNUM_SV", ERROR, "VISITNUM is not one of the subject's visits in SV", "SDTM",
+         "", "CG0034"),
+    Rule("CF.MH_PRIOR", WARNING, "Medical history starts or ends on or after DM.RFSTDTC",
+         "SDTM", "", "CG0078, CG0079"),
+    Rule("CF.AFTER_RFPENDTC", ERROR, "Date is after the end of participation (DM.RFPENDTC)",
+         "SDTM", "", "FB3406, FB3407"),
+    Rule("CF.TPT_PAIR", ERROR, "A reference time point is given without its relative timing "
+         "variable, or the reverse", "SDTM", "", "CG0045, CG0058, CG0059, CG0060, CG0062"),
+    Rule("CF.END_NO_START", WARNING, "End date is given but the start date is not", "SDTM"),
+    Rule("CF.DOSU", ERROR, "--DOSU is missing though --DOSE, --DOSTXT or --DOSTOT is given",
+         "SDTM", "", "CG0114"),
+    Rule("CF.DY_VAR", WARNING, "Study day variable is missing though its date variable is "
+         "present", "SDTM", "", "FB3201, FB3203"),
+    # ---- results and text (rules_values.py)
+    Rule("CF.RANGE_CATEG", ERROR, "Reference range given for a result that is not a number",
+         "SDTM", "", "CG0180, CG0181, CG0182, CG0183"),
+    Rule("CF.STAT_REASND", WARNING, "--STAT is NOT DONE but --REASND is not given", "SDTM",
+         "", "FB4202", ("NOT DONE",)),
+    Rule("CF.LEADING_SPACE", WARNING, "Text value starts with a blank", "SDTM, ADaM", "",
+         "FB1501"),
+    Rule("CF.TEXT_200", ERROR, "Text value is longer than 200 bytes (split it into SUPP--)",
+         "SDTM", "", ""),
+    # ---- define.xml against the data, when define.xml is in the datasets' folder
+    # (rules_define.py)
+    Rule("CF.DEFINE_XML", ERROR, "define.xml cannot be read", "SDTM, ADaM"),
+    Rule("CF.DEFINE_DATASET", ERROR, "Dataset is in the folder but not in define.xml, or the "
+         "reverse", "SDTM, ADaM"),
+    Rule("CF.DEFINE_VARIABLE", ERROR, "Variable is in the dataset but not in define.xml, or "
+         "the reverse", "SDTM, ADaM"),
+    Rule("CF.DEFINE_TYPE", ERROR, "define.xml DataType does not fit the variable's type",
+         "SDTM, ADaM"),
+    Rule("CF.DEFINE_LENGTH", WARNING, "define.xml Length differs from the dataset's",
+         "SDTM, ADaM"),
+    Rule("CF.DEFINE_LABEL", WARNING, "define.xml label differs from the dataset's",
+         "SDTM, ADaM"),
+    Rule("CF.DEFINE_ORDER", WARNING, "Variable order differs from define.xml OrderNumber",
+         "SDTM, ADaM"),
+    Rule("CF.DEFINE_ROLE", WARNING, "define.xml Role differs from the SDTMIG role", "SDTM"),
+    Rule("CF.DEFINE_CT", ERROR, "Value is not in the define.xml codelist of the variable (or "
+         "of its value-level item)", "SDTM, ADaM"),
+    Rule("CF.DEFINE_WHERE", ERROR, "define.xml where clause selects no record", "SDTM, ADaM"),
+    Rule("CF.DEFINE_CT_VERSION", ERROR, "define.xml names a controlled terminology version "
+         "cdiscflow does not ship", "SDTM, ADaM"),
     # ---- ADaM
     Rule("CF.ADSL_ONE", ERROR, "ADSL has more than one record for the subject", "ADaM",
          "AD0054"),

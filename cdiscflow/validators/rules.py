@@ -37,6 +37,8 @@ class Study:
     """All datasets of one validation run, by name."""
 
     datasets: dict[str, Dataset]
+    # compare each folder's define.xml with its datasets (rules_define.py)
+    check_define: bool = True
 
     @property
     def sdtm(self) -> list[Dataset]:
