@@ -46,16 +46,16 @@ def _build(node: yaml.Node, path: tuple[Any, ...], lines: Lines, file: str,
     if id(node) in budget.path:
         raise SpecError("not valid YAML: an alias refers to a value that contains it (it would "
                         "never end)", file=file, line=node.start_mark.line + 1)
+    if node.tag not in _SAFE_TAGS:
+        # a spec is data: a tag asking for an object (or anything beyond plain types) is refused
+        raise SpecError(f"not valid YAML: tag {node.tag!r} is not allowed in a spec", file=file,
+                        line=node.start_mark.line + 1)
     if isinstance(node, yaml.CollectionNode):
         budget.path.add(id(node))
         try:
             return _build_collection(node, path, lines, file, budget)
         finally:
             budget.path.discard(id(node))
-    if node.tag not in _SAFE_TAGS:
-        # a spec is data: a tag asking for an object (or anything beyond plain types) is refused
-        raise SpecError(f"not valid YAML: tag {node.tag!r} is not allowed in a spec", file=file,
-                        line=node.start_mark.line + 1)
     _check_plain_scalar(node, file)
     # scalars through the safe constructor: plain types only, never a Python object
     return yaml.SafeLoader("").construct_object(node, deep=True)
