@@ -1,5 +1,5 @@
 """``python -m cdiscflow`` is the ``cdiscflow`` command."""
 
-from cdiscflow.cli import main
+from cdiscflow.launch import start
 
-main()
+start()

@@ -8,11 +8,15 @@ they can be inspected).
 
 from __future__ import annotations
 
+import errno
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from cdiscflow import __version__
@@ -51,7 +55,60 @@ def _formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[st
     return chosen
 
 
-@click.group()
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the process is so that staging folders and forked children are
+    cleaned up on the way out, as for Ctrl-C."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated()
+
+
+def _failure_message(exc: BaseException) -> str:
+    """One line for any failure a command did not word itself (never a traceback)."""
+    if isinstance(exc, KeyboardInterrupt):
+        what = "terminated (SIGTERM)" if isinstance(exc, _Terminated) else "interrupted"
+        return (f"{what}; the output folder holds the last package a run completed, whole, "
+                f"and the unfinished one was removed")
+    if isinstance(exc, CdiscflowError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        reason = exc.strerror or str(exc)
+        if exc.errno == errno.ENOSPC:
+            reason += " (the disk is full: free space and run again)"
+        return f"{where}{reason}; nothing was published"
+    if isinstance(exc, RecursionError):
+        return "an input is nested too deeply to read (recursion limit reached)"
+    if isinstance(exc, MemoryError):
+        return "out of memory; nothing was published"
+    return f"internal error ({type(exc).__name__}: {exc}); nothing was published"
+
+
+class _Guarded(click.Group):
+    """Every command's failures end as one message on stderr and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        previous = signal.getsignal(signal.SIGTERM)
+        in_main = threading.current_thread() is threading.main_thread()
+        if in_main:
+            signal.signal(signal.SIGTERM, _on_sigterm)
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except BaseException as exc:
+            if isinstance(exc, SystemExit):
+                raise
+            Console(stderr=True, width=140).print(
+                f"[bold red]error:[/] {escape(_failure_message(exc))}", highlight=False)
+            sys.exit(EXIT_BAD_INPUT)
+        finally:
+            if in_main:
+                signal.signal(signal.SIGTERM, previous)
+
+
+@click.group(cls=_Guarded)
 @click.version_option(__version__, prog_name="cdiscflow")
 def main() -> None:
     """Raw clinical-trial CRF extracts to CDISC SDTM, as SAS XPORT v5."""

@@ -7,6 +7,7 @@ here without the command line knowing about them.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,8 @@ from cdiscflow.adam.stage import run_adam
 from cdiscflow.errors import CdiscflowError, DefectLog
 from cdiscflow.forked import Forked
 from cdiscflow.output import Layout, describe_adam_folder, spec_lengths, write_results
-from cdiscflow.publish import discard, publish, staging_dir, write_manifest
+from cdiscflow.outswap import OutputLock, clear_debris
+from cdiscflow.publish import check_replaceable, discard, publish, staging_dir, write_manifest
 from cdiscflow.raw import position_word
 from cdiscflow.sdtm.chunked import DEFAULT_CHUNK_RECORDS, ChunkReport, build_sdtm_chunked
 from cdiscflow.sdtm.engine import DomainResult, Progress
@@ -80,6 +82,19 @@ def run_study(study_dir: Path, raw_dir: Path | None, out_dir: Path,
     # the run reads only inside the study's folders and never writes over them
     inputs = _inputs(study, raw_dir)
     check_out_dir(out_dir, study, raw_folder(study, raw_dir), list(inputs["spec"].values()))
+    # one run at a time writes OUT; what runs that died left there is cleared first. The
+    # absolute path without resolving links: a linked OUT is refused, not written through
+    target = Path(os.path.abspath(out_dir))
+    with OutputLock(target):
+        clear_debris(target)
+        return _convert(study, inputs, raw_dir, target, progress, layout, formats,
+                        chunk_records, with_adam, workers)
+
+
+def _convert(study: LoadedStudy, inputs: dict[str, dict[str, Path]], raw_dir: Path | None,
+             out_dir: Path, progress: Progress | None, layout: str, formats: tuple[str, ...],
+             chunk_records: int, with_adam: bool, workers: int | None) -> RunOutcome:
+    check_replaceable(out_dir)  # a file no run wrote in OUT: refused before any work
     # the ADaM spec files too are checked before any data
     adam = load_adam(study.dir) if with_adam else None
     spec_lengths(study)  # a missing `length:` is a spec error, reported before any data

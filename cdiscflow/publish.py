@@ -1,28 +1,31 @@
-"""Publishing a run's output: everything is written to a staging folder first, then each
-top-level folder of it replaces the previous one by a rename, so an interrupted run leaves the
-previous good output in place. A manifest records the SHA-256 of every output file and of every
-input (raw file and spec file) that produced it."""
+"""Publishing a run's output: everything is written to a staging folder first, then the whole
+folder replaces the previous output in one step (cdiscflow.outswap), so an interrupted run
+leaves the previous good output in place. A manifest records the SHA-256 of every output file
+and of every input (raw file and spec file) that produced it."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 from cdiscflow.atomic import write_text_atomic
 from cdiscflow.errors import CdiscflowError
+from cdiscflow.outswap import staging_path, swap_in
 
 MANIFEST = "manifest.json"
+# what the folder-by-folder publishing of earlier versions could leave inside OUT
+_LEGACY_OLD = re.compile(r"(^|/)\.[^/]+\.old-\d+(/|$)")
 
 
 def staging_dir(out: Path) -> Path:
     """A fresh folder beside ``out`` (same file system, so publishing is a rename)."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.parent / f".{out.name}.staging-{os.getpid()}"
+    staging = staging_path(out)
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir()
@@ -53,34 +56,24 @@ def write_manifest(staging: Path, inputs: dict[str, dict[str, Path]]) -> dict[st
 
 
 def publish(staging: Path, out: Path) -> None:
-    """Move each top-level entry of ``staging`` into ``out``, replacing what was there."""
+    """Make ``staging`` the output folder ``out`` in one step (cdiscflow.outswap); call with
+    the output lock held."""
     out = Path(out)
     if out.is_symlink():
         raise CdiscflowError(f"{out}: the output folder is a symbolic link; refusing to write "
                              f"through it")
-    out.mkdir(parents=True, exist_ok=True)
-    _check_replaceable(staging, out)
-    for entry in sorted(staging.iterdir()):
-        target = out / entry.name
-        if target.is_symlink():
-            raise CdiscflowError(f"{target}: is a symbolic link; refusing to replace it")
-        if target.exists():
-            old = out / f".{entry.name}.old-{os.getpid()}"
-            os.replace(target, old)
-            os.replace(entry, target)
-            if old.is_dir():
-                shutil.rmtree(old)
-            else:
-                old.unlink()
-        else:
-            os.replace(entry, target)
-    staging.rmdir()
+    if out.exists() and not out.is_dir():
+        raise CdiscflowError(f"{out}: is not a folder; refusing to replace it")
+    check_replaceable(out)
+    swap_in(staging, out)
 
 
-def _check_replaceable(staging: Path, out: Path) -> None:
-    """Refuse to replace anything in ``out`` that no earlier run wrote: every file below a
-    folder or file about to be replaced must be listed in the previous run's manifest (a
+def check_replaceable(out: Path) -> None:
+    """Refuse to replace anything in ``out`` that no earlier run wrote: the package replaces
+    the whole folder, so every file in it must be listed in the previous run's manifest (a
     user's own file there is never deleted by a run)."""
+    if not out.is_dir():
+        return
     previous = out / MANIFEST
     try:
         known = set(json.loads(previous.read_text(encoding="utf-8"))["outputs"])
@@ -90,20 +83,18 @@ def _check_replaceable(staging: Path, out: Path) -> None:
         raise CdiscflowError(f"{previous}: not a cdiscflow manifest ({exc}); refusing to "
                              f"replace the output in {out}") from None
     known.add(MANIFEST)
-    for entry in sorted(staging.iterdir()):
-        target = out / entry.name
-        if target.is_symlink() or not target.exists():
-            continue
-        files = [target] if not target.is_dir() else sorted(
-            p for p in target.rglob("*") if not p.is_dir())
-        foreign = [p.relative_to(out).as_posix() for p in files
-                   if p.relative_to(out).as_posix() not in known]
-        if foreign:
-            listed = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more"
-                                               if len(foreign) > 3 else "")
-            raise CdiscflowError(f"{out}: {listed} was not written by a cdiscflow run (not in "
-                                 f"{MANIFEST}); a run replaces {target.name}/ whole, so it "
-                                 f"refuses to: move the file(s) or choose another --out")
+    entries = sorted(out.rglob("*"))
+    for p in entries:
+        if p.is_symlink():
+            raise CdiscflowError(f"{p}: is a symbolic link; refusing to replace it")
+    foreign = [p.relative_to(out).as_posix() for p in entries if not p.is_dir()]
+    foreign = [name for name in foreign if name not in known and not _LEGACY_OLD.search(name)]
+    if foreign:
+        listed = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more"
+                                           if len(foreign) > 3 else "")
+        raise CdiscflowError(f"{out}: {listed} was not written by a cdiscflow run (not in "
+                             f"{MANIFEST}); a run replaces the output folder whole, so it "
+                             f"refuses to: move the file(s) or choose another --out")
 
 
 def discard(staging: Path) -> None:

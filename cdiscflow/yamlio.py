@@ -11,17 +11,58 @@ from cdiscflow.errors import SpecError
 
 Lines = dict[tuple[Any, ...], int]
 
+# a spec is a few kB; these bounds stop a hostile or broken file long before it costs memory
+# or time: a document's size, the values it expands to through aliases (a "billion laughs" of
+# nested aliases is a few kB of text), and how deeply it nests
+MAX_SPEC_BYTES = 2_000_000
+MAX_VALUES = 100_000
+MAX_DEPTH = 200
+
+
+class _Budget:
+    """Values built so far, and the nodes on the path being built (an alias of its own
+    ancestor would never end)."""
+
+    def __init__(self) -> None:
+        self.values = 0
+        self.path: set[int] = set()
+
 
 _SAFE_TAGS = {f"tag:yaml.org,2002:{t}" for t in
               ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")}
 
 
-def _build(node: yaml.Node, path: tuple[Any, ...], lines: Lines, file: str) -> Any:
+def _build(node: yaml.Node, path: tuple[Any, ...], lines: Lines, file: str,
+           budget: _Budget) -> Any:
     lines.setdefault(path, node.start_mark.line + 1)
+    budget.values += 1
+    if budget.values > MAX_VALUES:
+        raise SpecError(f"not valid YAML: expands to more than {MAX_VALUES:,} values (aliases "
+                        f"repeating aliases?); a spec is refused beyond that",
+                        file=file, line=node.start_mark.line + 1)
+    if len(path) > MAX_DEPTH:
+        raise SpecError(f"not valid YAML: nested more than {MAX_DEPTH} levels deep", file=file,
+                        line=node.start_mark.line + 1)
+    if id(node) in budget.path:
+        raise SpecError("not valid YAML: an alias refers to a value that contains it (it would "
+                        "never end)", file=file, line=node.start_mark.line + 1)
     if node.tag not in _SAFE_TAGS:
         # a spec is data: a tag asking for an object (or anything beyond plain types) is refused
         raise SpecError(f"not valid YAML: tag {node.tag!r} is not allowed in a spec", file=file,
                         line=node.start_mark.line + 1)
+    if isinstance(node, yaml.CollectionNode):
+        budget.path.add(id(node))
+        try:
+            return _build_collection(node, path, lines, file, budget)
+        finally:
+            budget.path.discard(id(node))
+    _check_plain_scalar(node, file)
+    # scalars through the safe constructor: plain types only, never a Python object
+    return yaml.SafeLoader("").construct_object(node, deep=True)
+
+
+def _build_collection(node: yaml.CollectionNode, path: tuple[Any, ...], lines: Lines,
+                      file: str, budget: _Budget) -> Any:
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
@@ -34,13 +75,9 @@ def _build(node: yaml.Node, path: tuple[Any, ...], lines: Lines, file: str) -> A
                 raise SpecError(f"key {key!r} appears twice", file=file,
                                 line=key_node.start_mark.line + 1)
             lines[(*path, key)] = key_node.start_mark.line + 1
-            out[key] = _build(value_node, (*path, key), lines, file)
+            out[key] = _build(value_node, (*path, key), lines, file, budget)
         return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(v, (*path, i), lines, file) for i, v in enumerate(node.value)]
-    _check_plain_scalar(node, file)
-    # scalars through the safe constructor: plain types only, never a Python object
-    return yaml.SafeLoader("").construct_object(node, deep=True)
+    return [_build(v, (*path, i), lines, file, budget) for i, v in enumerate(node.value)]
 
 
 _BOOL_WORDS = {"true", "false"}
@@ -67,6 +104,12 @@ def load_yaml(path: Path) -> tuple[Any, Lines]:
     """Parse a YAML file with the safe loader; returns the data and the line of each key path."""
     file = str(path)
     try:
+        size = path.stat().st_size
+        if not path.is_file():
+            raise SpecError("not a regular file", file=file)
+        if size > MAX_SPEC_BYTES:
+            raise SpecError(f"{size:,} bytes: larger than a spec may be ({MAX_SPEC_BYTES:,} "
+                            f"bytes)", file=file)
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SpecError("file not found", file=file) from None
@@ -74,6 +117,9 @@ def load_yaml(path: Path) -> tuple[Any, Lines]:
         raise SpecError(f"cannot read: {exc}", file=file) from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:  # PyYAML's parser recurses once per level of nesting
+        raise SpecError(f"not valid YAML: nested more than {MAX_DEPTH} levels deep",
+                        file=file) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise SpecError(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=file,
@@ -82,7 +128,7 @@ def load_yaml(path: Path) -> tuple[Any, Lines]:
         raise SpecError("file is empty", file=file)
     lines: Lines = {}
     try:
-        return _build(node, (), lines, file), lines
+        return _build(node, (), lines, file, _Budget()), lines
     except yaml.YAMLError as exc:
         raise SpecError(f"not valid YAML: {exc}", file=file) from None
 
