@@ -134,7 +134,12 @@ def clean_study(tmp_path: Path) -> Path:
     raw["adverse_events.csv"] = ("SUBJID,AESPID,AETERM,AESTDAT,AESER,KEEP\n"
                                  "001,1,headache,12-MAR-2021,N,Y\n")
     raw["labs.csv"] = "\n".join(MINI_RAW["labs.csv"].splitlines()[:4] + [""])
-    return write_study(tmp_path / "s", raw=raw)
+    # a dose with its unit: validation (CG0114) finds an EXDOSE without EXDOSU
+    domains = dict(MINI_DOMAINS)
+    domains["ex.yaml"] = domains["ex.yaml"].replace(
+        "EXDOSE: {field: EXDOSE}\n",
+        "EXDOSE: {field: EXDOSE}\n          EXDOSU: {constant: mg}\n")
+    return write_study(tmp_path / "s", raw=raw, domains=domains)
 
 
 def test_interrupted_run_leaves_previous_output_intact(tmp_path, monkeypatch):
