@@ -242,6 +242,11 @@ def expression(value: Condition | str, what: str = "expression") -> Expression:
         raise ValueError(f"{what}: {exc}") from None
 
 
+def condition_expression(cond: Condition | str) -> Expression:
+    """A filter or where condition as an expression (the condition keys are its aliases)."""
+    return expression(cond, "condition")
+
+
 def _parsed_text(value: Any) -> Any:
     """An expression written as text is parsed on load: a syntax error names its position."""
     if isinstance(value, str):

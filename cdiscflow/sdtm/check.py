@@ -1,0 +1,193 @@
+"""Checking a study's mapping files before any raw data is read (only the raw files' header
+lines): every domain's class and variables against SDTMIG and the SDTM model, every step and
+source through its own module's check. The mistakes of a run are reported together (up to
+MAX_ERRORS), each naming file, line, domain and variable."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from cdiscflow.errors import SpecError
+from cdiscflow.expr import BOOL
+from cdiscflow.raw import read_header
+from cdiscflow.sdtm.checking import Check
+from cdiscflow.sdtm.context import BuildContext, spec_error
+from cdiscflow.sdtm.sources import SOURCES
+from cdiscflow.sdtm.steps import kind_of
+from cdiscflow.spec import LoadedDomain, VariableSpec, condition_expression
+from cdiscflow.standards import (
+    SDTM_MODEL_VERSION,
+    SDTMIG_VERSION,
+    SPONSOR_FIRST_LETTERS,
+    SponsorDomain,
+    VariableMeta,
+    is_ig_domain,
+    model_classes,
+    register_sponsor_domain,
+    sdtm_dataset,
+    sdtm_variables,
+)
+
+MAX_ERRORS = 50
+
+
+class SpecErrors(SpecError):
+    """Several spec mistakes at once: the first one's place, every one's message."""
+
+    def __init__(self, errors: list[SpecError]) -> None:
+        first = errors[0]
+        self.errors = errors
+        super().__init__(first.message, file=first.file, domain=first.domain,
+                         variable=first.variable, line=first.line)
+
+    def __str__(self) -> str:
+        shown = self.errors[:MAX_ERRORS]
+        more = len(self.errors) - len(shown)
+        lines = [f"{len(self.errors)} mistakes in the mapping files:"]
+        lines += [f"  {SpecError.__str__(e)}" for e in shown]
+        if more:
+            lines.append(f"  ... and {more} more")
+        return "\n".join(lines)
+
+
+class _Collected:
+    """Runs checks, keeping each mistake instead of stopping at the first."""
+
+    def __init__(self) -> None:
+        self.errors: list[SpecError] = []
+
+    def __call__(self, check: Callable[[], Any]) -> Any:
+        try:
+            return check()
+        except SpecError as exc:
+            self.errors.extend(getattr(exc, "errors", [exc]))
+            return None
+
+    def raise_any(self) -> None:
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise SpecErrors(self.errors)
+
+
+def check_study(ctx: BuildContext) -> None:
+    """Check every mapping of the study; SpecError (SpecErrors for several) names them all."""
+    collect = _Collected()
+    for work in ctx._work.values():
+        ld = work.loaded
+        ig = collect(lambda ld=ld: allowed_variables(ld))
+        columns = collect(lambda ld=ld: columns_after_steps(ctx, ld))
+        if ig is None or columns is None:
+            continue  # the variables cannot be checked without the domain's columns
+        defined: set[str] = set()
+        for name, var in ld.spec.variables.items():
+            check = Check(ctx, ld, set(columns) | defined, ("variables", name), name, var)
+            collect(lambda check=check, ig=ig: check_variable(check, ig))
+            defined.add(name)
+        collect(lambda ld=ld, ig=ig, defined=defined: check_domain(ld, ig, defined))
+    collect.raise_any()
+
+
+def check_domain(ld: LoadedDomain, ig: dict[str, VariableMeta], defined: set[str]) -> None:
+    """What a domain as a whole needs: its Req variables, sort keys and SUPP-- pointer."""
+    written = {n for n, v in ld.spec.variables.items() if not (v.temp or v.supp)}
+    missing = [v.name for v in ig.values() if v.core == "Req" and v.name not in written]
+    if missing:
+        raise spec_error(ld, f"required (Req) SDTMIG variables not mapped: "
+                         f"{', '.join(missing)}", path=("variables",))
+    for key in ld.spec.sort:
+        if key not in defined:
+            raise spec_error(ld, f"sort key {key} is not a mapped variable", path=("sort",))
+    if ld.spec.supp_idvar and ld.spec.supp_idvar not in defined:
+        raise spec_error(ld, f"supp_idvar {ld.spec.supp_idvar} is not mapped",
+                         path=("supp_idvar",))
+    has_supp = any(v.supp for v in ld.spec.variables.values())
+    if has_supp and not ld.spec.supp_idvar and ld.spec.domain != "DM":
+        raise spec_error(ld, "SUPP-- records of a domain with several records per subject "
+                         "need supp_idvar (e.g. the --SEQ variable) to point at their parent "
+                         "record", path=("variables",))
+
+
+def _defined_by(domain: str) -> str:
+    """Who defines the domain's variables, for messages: "an SDTMIG" or "an SDTM model"."""
+    return "an SDTMIG" if is_ig_domain(domain) else f"an SDTM v{SDTM_MODEL_VERSION} model"
+
+
+def allowed_variables(ld: LoadedDomain) -> dict[str, VariableMeta]:
+    """The variables the domain may carry, once its class declaration is checked.
+
+    An SDTMIG domain takes its class from the IG; a sponsor-defined one declares it and is
+    registered so every later reader of its metadata (define.xml, validation) knows it.
+    """
+    spec = ld.spec
+    if is_ig_domain(spec.domain):
+        for key, value in (("class", spec.class_), ("label", spec.label),
+                           ("structure", spec.structure)):
+            if value is not None:
+                raise spec_error(
+                    ld, f"{key}: {value!r} is only for sponsor-defined domains; "
+                    f"{spec.domain} is an SDTMIG {SDTMIG_VERSION} domain (class "
+                    f"{sdtm_dataset(spec.domain).cls})", path=(key,))
+    else:
+        register_sponsor_domain(sponsor_domain(ld))
+    return {v.name: v for v in sdtm_variables(spec.domain)}
+
+
+def sponsor_domain(ld: LoadedDomain) -> SponsorDomain:
+    spec = ld.spec
+    code = spec.domain
+    classes = ", ".join(model_classes())
+    if code[0] not in SPONSOR_FIRST_LETTERS:
+        raise spec_error(
+            ld, f"{code} is not an SDTMIG {SDTMIG_VERSION} domain, and a sponsor-defined "
+            f"domain code starts with {', '.join(SPONSOR_FIRST_LETTERS)} (SDTMIG 2.6)",
+            path=("domain",))
+    if spec.class_ is None:
+        raise spec_error(
+            ld, f"{code} is not an SDTMIG {SDTMIG_VERSION} domain: a sponsor-defined domain "
+            f"declares class: (one of {classes}) and label:", path=("domain",))
+    if spec.class_ not in model_classes():
+        raise spec_error(
+            ld, f"class: {spec.class_!r} is not an SDTM v{SDTM_MODEL_VERSION} observation "
+            f"class (one of {classes})", path=("class",))
+    if spec.label is None:
+        raise spec_error(ld, f"sponsor-defined domain {code} needs label: (its dataset label)",
+                         path=("domain",))
+    if len(spec.label.encode()) > 40:
+        raise spec_error(ld, "a dataset label has at most 40 characters", path=("label",))
+    structure = spec.structure or f"One record per {spec.class_.lower()} record per subject"
+    return SponsorDomain(code, spec.class_, spec.label, structure)
+
+
+def check_declaration(c: Check, ig: dict[str, VariableMeta]) -> None:
+    """What a variable is allowed to be, before where its value comes from."""
+    name, var, domain = c.name, c.var, c.ld.spec.domain
+    if name not in ig and not (var.temp or var.supp):
+        raise c.error(f"{name} is not {_defined_by(domain)} variable of {domain}; mark it "
+                      f"supp: (SUPP{domain}) or temp:")
+    if name in ig and var.type and var.type != ig[name].type and not var.temp:
+        raise c.error(f"type {var.type} contradicts SDTMIG, where {name} is {ig[name].type}")
+    if var.supp and len(name) > 8:
+        raise c.error("a SUPP-- QNAM has at most 8 characters")
+    if var.supp and len(var.supp.qlabel.encode()) > 40:
+        raise c.error("a SUPP-- QLABEL has at most 40 characters")
+
+
+def check_variable(c: Check, ig: dict[str, VariableMeta]) -> None:
+    """A variable's declaration, its `where:` and its source, by the source's own check."""
+    var: VariableSpec = c.var
+    check_declaration(c, ig)
+    if var.where is not None:
+        c.expression(condition_expression(var.where), "where", want=BOOL)
+    SOURCES[var.kind].check(c)
+
+
+def columns_after_steps(ctx: BuildContext, ld: LoadedDomain) -> list[str]:
+    """The columns a domain's variables may read: the source form's, as its steps leave them."""
+    source = ld.spec.source
+    cols = read_header(ctx.form_path(source), **ctx.read_options(source))
+    for i, step in enumerate(ld.spec.steps):
+        kind, spec = kind_of(step)
+        cols = kind.columns(Check(ctx, ld, set(cols), ("steps", i)), spec, cols)
+    return cols

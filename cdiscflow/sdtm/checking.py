@@ -1,0 +1,64 @@
+"""What a construct's check is given: the mapping, the variable (or step) being checked, the
+columns that exist at that point, and the means to name a mistake by file, line, domain and
+variable. Every source kind and step checks itself through this one object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cdiscflow.errors import SpecError
+from cdiscflow.expr import ANY, DATE, NUMBER, TEXT, Expression, ExprSyntaxError, suggestion
+from cdiscflow.sdtm.context import BuildContext, spec_error
+from cdiscflow.spec import LoadedDomain, VariableSpec
+
+
+def column_types(ctx: BuildContext, ld: LoadedDomain, available: set[str]) -> dict[str, str]:
+    """The expression type of each column a variable may read: raw fields are text;
+    variables (of this domain, or joined from another) have their SDTM type."""
+    joined = {c: j.domain for s in ld.spec.steps if (j := s.join) is not None and j.domain
+              for c in j.columns}
+    types = {}
+    for col in available:
+        owner = ld if col in ld.spec.variables else (
+            ctx._work[joined[col]].loaded if col in joined else None)
+        if owner is None:
+            types[col] = TEXT
+            continue
+        kind = ctx.type_of(owner, col, owner.spec.variables[col])
+        types[col] = NUMBER if kind == "Num" else DATE if col.endswith("DTC") else TEXT
+    return types
+
+
+@dataclass
+class Check:
+    """One variable (``name``/``var``) or step of a mapping file, being checked."""
+
+    ctx: BuildContext
+    ld: LoadedDomain
+    available: set[str]
+    path: tuple[Any, ...]
+    name: str | None = None
+    var: VariableSpec | None = None
+
+    def error(self, message: str) -> SpecError:
+        return spec_error(self.ld, message, self.name, self.path)
+
+    def need(self, col: str, what: str) -> None:
+        """A column the construct reads must exist at this point."""
+        if col not in self.available:
+            raise self.error(f"{what} {col!r} is neither a raw column nor a variable defined "
+                             f"above{suggestion(col, self.available)}")
+
+    def expression(self, expr: Expression, what: str, want: str | None = None) -> str:
+        """The type of an expression of this mapping; a mistake names its position."""
+        try:
+            got = expr.check(column_types(self.ctx, self.ld, self.available))
+        except ExprSyntaxError as exc:
+            raise self.error(f"{what}: {exc}") from None
+        if want is not None and got not in (want, ANY):
+            raise self.error(f"{what}: {expr.text!r} gives {got}, not a condition")
+        return got
+
+    def tables(self) -> dict[str, list[dict[str, Any]]]:
+        return self.ctx.tables(self.ld)

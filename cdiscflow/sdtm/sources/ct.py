@@ -1,0 +1,79 @@
+"""`ct`: a collected value coded to a CDISC Controlled Terminology codelist (synonyms, the
+mapping's own values first; an extensible list keeps an unknown value with a warning)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import pandas as pd
+
+from cdiscflow.sdtm.checking import Check
+from cdiscflow.sdtm.context import BuildContext
+from cdiscflow.sdtm.sources import Source
+from cdiscflow.spec import LoadedDomain, VariableSpec
+from cdiscflow.standards import codelist, find_codelist
+from cdiscflow.standards.ct import Codelist
+from cdiscflow.textops import map_text
+
+
+def check(c: Check) -> None:
+    spec = c.var.ct
+    c.need(spec.field, "source field")
+    cl = find_codelist(spec.codelist)
+    if cl is None:
+        raise c.error(f"unknown codelist {spec.codelist!r}")
+    if spec.from_codelist and find_codelist(spec.from_codelist) is None:
+        raise c.error(f"unknown codelist {spec.from_codelist!r}")
+    # with from_codelist the values name terms of that (source) list
+    target = find_codelist(spec.from_codelist) if spec.from_codelist else cl
+    for raw_value, sub in spec.values.items():
+        if sub not in target.submission_values and not target.extensible:
+            raise c.error(f"{sub!r} (for {raw_value!r}) is not a term of the non-extensible "
+                          f"codelist {target.submission_value}")
+
+
+def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, name: str,
+        var: VariableSpec) -> pd.Series:
+    spec = var.ct
+    cl = codelist(spec.codelist)
+    raw = frame[spec.field].astype("string")
+    explicit = {str(k): v for k, v in spec.values.items()}
+    if spec.from_codelist:
+        source = codelist(spec.from_codelist)
+        by_code = {t.code: t.submission_value for t in cl.terms}
+
+        def resolve(v: str) -> str | None:
+            sub = explicit.get(v) or source.lookup(v)
+            term = next((t for t in source.terms if t.submission_value == sub), None)
+            return by_code.get(term.code) if term else None
+    else:
+        def resolve(v: str) -> str | None:
+            return explicit.get(v) or cl.lookup(v)
+
+    # each distinct collected value is resolved once
+    resolved = {v: resolve(v) for v in raw.dropna().unique()}
+    values = map_text(raw, resolved)
+    for v, sub in resolved.items():
+        if sub is not None:
+            continue
+        rows = raw[raw == v].index
+        if cl.extensible:
+            values[rows] = v
+            ctx.defect(ld, frame, rows[0], name, v, ct_miss(cl, len(rows), True),
+                       severity="warning",
+                       tally=(v, len(rows), partial(ct_miss, cl, extensible=True)))
+        else:
+            for idx in rows:
+                ctx.defect(ld, frame, idx, name, v, ct_miss(cl, 1, False))
+    return values
+
+
+def ct_miss(cl: Codelist, n: int, extensible: bool) -> str:
+    if extensible:
+        return (f"not a term of the extensible codelist {cl.submission_value} ({cl.code}); kept "
+                f"as collected in {n} record(s): add it to the mapping's values if it is a "
+                f"synonym")
+    return f"not a term of codelist {cl.submission_value} ({cl.code}) and not mapped"
+
+
+SOURCE = Source("ct", check, run, column=lambda var: var.ct.field)

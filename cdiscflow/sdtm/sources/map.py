@@ -1,0 +1,37 @@
+"""`map`: a closed list of sponsor values to submission values, with defaults for any other
+value (`other:`) and for a blank (`blank:`)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from cdiscflow.sdtm.checking import Check
+from cdiscflow.sdtm.context import BuildContext
+from cdiscflow.sdtm.sources import Source, literal_text
+from cdiscflow.spec import LoadedDomain, VariableSpec
+from cdiscflow.textops import map_text
+
+
+def check(c: Check) -> None:
+    c.need(c.var.map.field, "source field")
+
+
+def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, name: str,
+        var: VariableSpec) -> pd.Series:
+    spec = var.map
+    table = {str(k): v for k, v in spec.values.items()}
+    raw = frame[spec.field].astype("string")
+    values = map_text(raw, table)
+    miss = raw.notna() & ~raw.isin(list(table))
+    if spec.other is not None:
+        values = values.where(~miss, literal_text(spec.other))
+    else:
+        for idx in miss[miss].index:
+            ctx.defect(ld, frame, idx, name, raw[idx],
+                       f"not one of the mapped values ({', '.join(table)})")
+    if spec.blank is not None:
+        values = values.where(raw.notna(), literal_text(spec.blank))
+    return values
+
+
+SOURCE = Source("map", check, run, column=lambda var: var.map.field)

@@ -1,0 +1,57 @@
+"""The steps of a domain (docs/mapping-language.md, section 4): one module each, found through
+this registry. A module defines ``STEP``: its key in a mapping file, the check that gives the
+columns after it (naming any mistake before data is read), the run on the rows, and how the run
+report names the raw records it removed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from cdiscflow.sdtm.checking import Check
+from cdiscflow.sdtm.context import BuildContext, Reconciliation
+from cdiscflow.spec import LoadedDomain, Step
+
+
+@dataclass(frozen=True)
+class StepKind:
+    kind: str  # the key in a mapping file (filter, join, stack)
+    columns: Callable[[Check, Any, list[str]], list[str]]  # checked; the columns after it
+    run: Callable[[BuildContext, LoadedDomain, pd.DataFrame, Any, Reconciliation],
+                  pd.DataFrame]
+    reason: Callable[[Any], str]  # the run report's words for the raw records it removed
+    # where a removed raw record is counted: "filtered", "rejected", or None (nothing
+    # collected: "empty")
+    bucket: str | None
+
+
+def _discover() -> dict[str, StepKind]:
+    found: dict[str, StepKind] = {}
+    for module in pkgutil.iter_modules(__path__):
+        step = importlib.import_module(f"{__name__}.{module.name}").STEP
+        found[step.kind] = step
+    return found
+
+
+STEPS: dict[str, StepKind] = _discover()
+
+
+def kind_of(step: Step) -> tuple[StepKind, Any]:
+    """The step's kind and its own spec (the one key a step has)."""
+    for kind, spec in STEPS.items():
+        value = getattr(step, kind)
+        if value is not None:
+            return spec, value
+    raise AssertionError("unreachable: a step is validated to one kind")
+
+
+def step_reason(step: Step) -> str:
+    """What the reconciliation says of the raw records a step removed."""
+    kind, spec = kind_of(step)
+    return kind.reason(spec)
