@@ -172,6 +172,14 @@ _ALL = (
     Rule("CF.AVAL_PARAM", ERROR, "Parameter has neither AVAL nor AVALC on any record", "ADaM"),
     Rule("CF.ADAM_DATE", ERROR, "*DT variable is not a SAS date (numeric whole days)", "ADaM",
          "AD0058"),
+    Rule("CF.ADAM_FLAG", ERROR, "Flag holds a value ADaMIG does not list for it (ABLFL, ANLzzFL, "
+         "ONTRTFL...: Y or null; population flags and other *FL: Y, N or null)", "ADaM"),
+    Rule("CF.ADAM_DTM", ERROR, "*DT or *TM is not the date or time part of its *DTM",
+         "ADaM"),
+    Rule("CF.BASE_CONST", ERROR, "BASE is not constant within subject, parameter and baseline "
+         "type", "ADaM"),
+    Rule("CF.CHG_CALC", ERROR, "CHG is not AVAL - BASE (or PCHG not the percentage change)",
+         "ADaM"),
     Rule("CF.ADAM_DATE_FMT", WARNING, "*DT variable has no SAS date format", "ADaM",
          "AD0041, AD0041A"),
 )
