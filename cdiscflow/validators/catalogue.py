@@ -131,6 +131,8 @@ _ALL = (
     Rule("CF.END_NO_START", WARNING, "End date is given but the start date is not", "SDTM"),
     Rule("CF.DOSU", ERROR, "--DOSU is missing though --DOSE, --DOSTXT or --DOSTOT is given",
          "SDTM", "", "CG0114"),
+    Rule("CF.DOSU_VAR", WARNING, "--DOSU is not in the dataset though --DOSE, --DOSTXT or "
+         "--DOSTOT is given", "SDTM", "", "CG0114"),
     Rule("CF.DY_VAR", WARNING, "Study day variable is missing though its date variable is "
          "present", "SDTM", "", "FB3201, FB3203"),
     # ---- results and text (rules_values.py)

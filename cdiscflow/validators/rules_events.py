@@ -304,7 +304,7 @@ def end_without_start(study: Study) -> Found:
                                 "CF.END_NO_START", end)
 
 
-@rule("CF.DOSU")
+@rule("CF.DOSU", "CF.DOSU_VAR")
 def dose_unit(study: Study) -> Found:
     for ds in _events(study):
         d = ds.domain
@@ -317,7 +317,7 @@ def dose_unit(study: Study) -> Found:
             given |= ~_blank(ds, c)
         if dosu not in ds.frame.columns:
             if given.any():
-                yield findings.one(ds.name, "CF.DOSU", dosu, message=(
+                yield findings.one(ds.name, "CF.DOSU_VAR", dosu, message=(
                     f"{dosu} is not in the dataset though {'/'.join(doses)} is given"))
             continue
         yield findings.rows(ds.name, ds.frame, _where(given & _blank(ds, dosu)), "CF.DOSU",
