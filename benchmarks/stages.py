@@ -75,6 +75,26 @@ def _prepare(work: Path) -> Callable[[], object]:
         # reading the XPT files is the xpt_read stage: here only schemas and rules count
         datasets = load_folder(work / "validate")
         return lambda: validate(datasets)
+    if stage == "validate_before":
+        # the same validation with only the rules that existed before issue 18 (those of
+        # validators/rules.py; the schemas did not change): today's time, measured beside the
+        # new rules' in one benchmark run
+        from cdiscflow.validators import rules as before
+        from cdiscflow.validators import validate
+        from cdiscflow.validators.data import load_folder
+
+        before.RULE_FUNCTIONS[:] = [(ids, fn) for ids, fn in before.RULE_FUNCTIONS
+                                    if fn.__module__ == before.__name__]
+        datasets = load_folder(work / "validate")
+        return lambda: validate(datasets)
+    if stage == "validate_pilot":
+        from cdiscflow.validators import validate
+        from cdiscflow.validators.data import load_folder
+
+        datasets = load_folder(work / "pilot")
+        return lambda: validate(datasets)
+    if stage == "validate_pilot_peer":
+        return _core(work / "pilot", work / "core-report")
     if stage == "validate_peer":
         from benchmarks.peer_validate import plain_pandas_checks
         from cdiscflow.validators.data import load_folder
@@ -108,6 +128,44 @@ def _prepare(work: Path) -> Callable[[], object]:
                 raise SystemExit(f"cdiscflow run failed:\n{stdout}\n{stderr}")
         return run
     raise SystemExit(f"unknown stage {stage}")
+
+
+def core_command() -> list[str] | None:
+    """CDISC CORE offline (the kit beside the repository, or $CDISCFLOW_CORE) when it and a
+    Python 3.12 for it are present; None otherwise."""
+    import glob
+    import os
+
+    kit = Path(os.environ.get("CDISCFLOW_CORE") or
+               Path(__file__).resolve().parents[2] / "shared" / "core-kit" / "core")
+    py312 = shutil.which("python3.12") or next(iter(sorted(glob.glob(
+        os.path.expanduser("~/.pyenv/versions/3.12*/bin/python3.12")))), None)
+    if not kit.is_file() or py312 is None:
+        return None
+    return [str(kit), str(Path(py312).parent)]
+
+
+def _core(folder: Path, report: Path) -> Callable[[], object]:
+    import os
+
+    found = core_command()
+    if found is None:
+        raise SystemExit("CDISC CORE or Python 3.12 not found")
+    kit, py_dir = found
+    # the real interpreter first on PATH: a pyenv shim for a version not selected fails
+    env = {**os.environ, "PATH": py_dir + os.pathsep + os.environ.get("PATH", "")}
+
+    def run() -> None:
+        proc = subprocess.Popen([kit, str(folder), str(report)], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=env)
+        sampler = _TreeMemory(proc.pid)
+        sampler.start()
+        stdout, stderr = proc.communicate()
+        sampler.stop()
+        _TREE_PEAK_MB.append(sampler.peak_mb)
+        if proc.returncode != 0:
+            raise SystemExit(f"CORE failed:\n{stdout}\n{stderr}")
+    return run
 
 
 # the largest memory of a run's whole process tree (worker processes included)

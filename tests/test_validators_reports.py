@@ -25,6 +25,7 @@ WHEN = dt.datetime(2024, 1, 1)
 def _broken() -> ValidationResult:
     frame = ae()
     frame.loc[2, "AESER"] = "X"  # error: NY is not extensible
+    frame.loc[2, "AESHOSP"] = ""  # (a criterion Y with AESER not Y would be a second error)
     dose = ex()
     dose.loc[0, "EXDOSU"] = "pills"  # warning: UNIT is extensible
     return run(sdtm(AE=frame, EX=dose))

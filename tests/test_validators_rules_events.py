@@ -253,8 +253,10 @@ def test_dose_unit() -> None:
     frame = ex()
     frame.loc[1, "EXDOSU"] = ""
     assert found(run(sdtm(EX=frame)), "CF.DOSU") == [("EX", 2, "S1-001", "EXDOSU", "")]
-    assert found(run(sdtm(EX=ex().drop(columns="EXDOSU"))), "CF.DOSU") == [
-        ("EX", None, "", "EXDOSU", "")]
+    # the unit variable not submitted at all: one warning for the dataset
+    no_unit = run(sdtm(EX=ex().drop(columns="EXDOSU")))
+    assert found(no_unit, "CF.DOSU") == []
+    assert found(no_unit, "CF.DOSU_VAR") == [("EX", None, "", "EXDOSU", "")]
 
 
 def test_study_day_variables_present() -> None:

@@ -68,3 +68,12 @@ def test_text_over_200_bytes() -> None:
     result = run(sdtm(LB=frame))
     assert [(d, r, v) for d, r, _u, v, _x in found(result, "CF.TEXT_200")] == [
         ("LB", 2, "LBCOM"), ("LB", 4, "LBCOM")]
+
+
+def test_every_catalogue_rule_is_documented() -> None:
+    from pathlib import Path
+
+    from cdiscflow.validators import RULES
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "validation.md").read_text()
+    assert [r for r in RULES if f"| `{r}` | {RULES[r].severity} |" not in doc] == []

@@ -38,6 +38,9 @@ class AdamVariable:
     codelists: tuple[str, ...]
     variable_set: str
     order: int
+    # the values the IG lists for the variable ("Value List Value": Y; N for population
+    # flags, Y for record-level flags such as ABLFL), empty when it lists none
+    values: tuple[str, ...] = ()
 
     @property
     def is_pattern(self) -> bool:
@@ -76,7 +79,8 @@ def _adam_variables() -> dict[str, tuple[AdamVariable, ...]]:
                       if c.strip())
         by_structure.setdefault(structure, []).append(AdamVariable(
             name=row["Variable Name"], label=row["Variable Label"], type=row["Type"],
-            core=row["Core"], codelists=codes, variable_set=row["Variable Set"], order=i + 1))
+            core=row["Core"], codelists=codes, variable_set=row["Variable Set"], order=i + 1,
+            values=tuple(v.strip() for v in row["Value List Value"].split(";") if v.strip())))
     return {k: tuple(v) for k, v in by_structure.items()}
 
 

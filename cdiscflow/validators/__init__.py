@@ -18,6 +18,7 @@ from cdiscflow.forked import Forked
 # the rule modules beside rules.py register their rules when imported
 from cdiscflow.validators import (  # noqa: F401
     findings,
+    rules_adam,
     rules_define,
     rules_dm,
     rules_events,

@@ -131,6 +131,8 @@ _ALL = (
     Rule("CF.END_NO_START", WARNING, "End date is given but the start date is not", "SDTM"),
     Rule("CF.DOSU", ERROR, "--DOSU is missing though --DOSE, --DOSTXT or --DOSTOT is given",
          "SDTM", "", "CG0114"),
+    Rule("CF.DOSU_VAR", WARNING, "--DOSU is not in the dataset though --DOSE, --DOSTXT or "
+         "--DOSTOT is given", "SDTM", "", "CG0114"),
     Rule("CF.DY_VAR", WARNING, "Study day variable is missing though its date variable is "
          "present", "SDTM", "", "FB3201, FB3203"),
     # ---- results and text (rules_values.py)
@@ -172,6 +174,14 @@ _ALL = (
     Rule("CF.AVAL_PARAM", ERROR, "Parameter has neither AVAL nor AVALC on any record", "ADaM"),
     Rule("CF.ADAM_DATE", ERROR, "*DT variable is not a SAS date (numeric whole days)", "ADaM",
          "AD0058"),
+    Rule("CF.ADAM_FLAG", ERROR, "Flag holds a value ADaMIG does not list for it (ABLFL, ANLzzFL, "
+         "ONTRTFL...: Y or null; population flags and other *FL: Y, N or null)", "ADaM"),
+    Rule("CF.ADAM_DTM", ERROR, "*DT or *TM is not the date or time part of its *DTM",
+         "ADaM"),
+    Rule("CF.BASE_CONST", ERROR, "BASE is not constant within subject, parameter and baseline "
+         "type", "ADaM"),
+    Rule("CF.CHG_CALC", ERROR, "CHG is not AVAL - BASE (or PCHG not the percentage change)",
+         "ADaM"),
     Rule("CF.ADAM_DATE_FMT", WARNING, "*DT variable has no SAS date format", "ADaM",
          "AD0041, AD0041A"),
 )

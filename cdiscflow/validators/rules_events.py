@@ -220,6 +220,27 @@ def _against_reference(ds: Dataset, column: str, reference: pd.Series,
     return _where(per_pair(ds, "USUBJID", column, judge))
 
 
+def _after_reference(ds: Dataset, column: str, reference: pd.Series) -> np.ndarray:
+    """Positions whose date in ``column`` is after the subject's ``reference`` date at the
+    precision both have.
+
+    Later at the common precision implies later as text, so records are first narrowed with
+    integer ranks of the distinct texts (no string work per record), and only the few that
+    are later as text are compared properly."""
+    cs, us = ds.factorized("USUBJID")
+    cd, ud = ds.factorized(column)
+    ref = _text(pd.Series(us)).map(reference).fillna("").to_numpy(dtype=object)
+    when = _text(pd.Series(ud)).to_numpy(dtype=object)
+    _values, ranks = np.unique(np.concatenate([when, ref]).astype(str), return_inverse=True)
+    rank_when, rank_ref = ranks[:len(when)], ranks[len(when):]
+    known = (cs >= 0) & (cd >= 0)
+    candidate = np.zeros(len(cs), dtype=bool)
+    candidate[known] = rank_when[cd[known]] > rank_ref[cs[known]]
+    at = _where(candidate)
+    sign, _n = compare_dates(pd.Series(when[cd[at]]), pd.Series(ref[cs[at]]))
+    return at[sign > 0]
+
+
 @rule("CF.MH_PRIOR")
 def history_before_start(study: Study) -> Found:
     mh, start = study.get("MH"), _dm_text(study, "RFSTDTC")
@@ -247,7 +268,7 @@ def after_participation(study: Study) -> Found:
         d = ds.domain
         for col in (f"{d}DTC", f"{d}STDTC", f"{d}ENDTC"):
             if col in ds.frame.columns:
-                bad = _against_reference(ds, col, end, lambda s, _n, _v: s > 0)
+                bad = _after_reference(ds, col, end)
                 yield findings.rows(ds.name, ds.frame, bad, "CF.AFTER_RFPENDTC", col,
                                     message=f"{col} is after DM.RFPENDTC")
 
@@ -283,7 +304,7 @@ def end_without_start(study: Study) -> Found:
                                 "CF.END_NO_START", end)
 
 
-@rule("CF.DOSU")
+@rule("CF.DOSU", "CF.DOSU_VAR")
 def dose_unit(study: Study) -> Found:
     for ds in _events(study):
         d = ds.domain
@@ -296,7 +317,7 @@ def dose_unit(study: Study) -> Found:
             given |= ~_blank(ds, c)
         if dosu not in ds.frame.columns:
             if given.any():
-                yield findings.one(ds.name, "CF.DOSU", dosu, message=(
+                yield findings.one(ds.name, "CF.DOSU_VAR", dosu, message=(
                     f"{dosu} is not in the dataset though {'/'.join(doses)} is given"))
             continue
         yield findings.rows(ds.name, ds.frame, _where(given & _blank(ds, dosu)), "CF.DOSU",

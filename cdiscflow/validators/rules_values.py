@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -59,6 +60,14 @@ def not_done_without_reason(study: Study) -> Found:
         yield findings.rows(ds.name, ds.frame, flagged, "CF.STAT_REASND", stat)
 
 
+def _arrow_data(s: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """The column's Arrow data: as it is for a pyarrow-backed column (no copy), else
+    converted."""
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+        return pa.array(s.array)
+    return arrow(s)
+
+
 # XPT v5 holds at most 200 bytes per character value (SDTMIG 4.5.3: longer text goes to SUPP--)
 _MAX_BYTES = 200
 
@@ -70,7 +79,7 @@ def text_values(study: Study) -> Found:
             s = ds.frame[col]
             if not len(s) or not is_char(s):
                 continue
-            data = arrow(s)
+            data = _arrow_data(s)
             lead = pc.fill_null(pc.starts_with(data, " "), False)
             if pc.any(lead).as_py():
                 at = np.flatnonzero(lead.to_numpy(zero_copy_only=False))
@@ -78,7 +87,8 @@ def text_values(study: Study) -> Found:
                 text = pc.utf8_trim_whitespace(data.take(pa.array(at)))
                 at = at[pc.not_equal(text, "").to_numpy(zero_copy_only=False)]
                 yield findings.rows(ds.name, ds.frame, at, "CF.LEADING_SPACE", col)
-            if ds.is_adam:
+            # XPT v5 cannot store longer values: a dataset read from a file has none
+            if ds.is_adam or (col in ds.lengths and ds.lengths[col] <= _MAX_BYTES):
                 continue
             long = pc.fill_null(pc.greater(pc.binary_length(data), _MAX_BYTES), False)
             if pc.any(long).as_py():
