@@ -20,15 +20,14 @@ from cdiscflow.output import Layout, describe_adam_folder, spec_lengths, write_r
 from cdiscflow.outswap import OutputLock, clear_debris
 from cdiscflow.publish import check_replaceable, discard, publish, staging_dir, write_manifest
 from cdiscflow.raw import position_word
+from cdiscflow.sdtm.checked import check_study_spec
 from cdiscflow.sdtm.chunked import DEFAULT_CHUNK_RECORDS, ChunkReport, build_sdtm_chunked
 from cdiscflow.sdtm.engine import DomainResult, Progress
+from cdiscflow.sdtm.plan import Segment
 from cdiscflow.sdtm.trial_design import (
     arms_not_in_ta,
-    build_trial_design,
     derive_from_data,
-    has_trial_design,
 )
-from cdiscflow.sdtm.ts import build_ts, has_ts
 from cdiscflow.spec import LoadedStudy, load_study
 from cdiscflow.studypaths import check_out_dir, raw_file, raw_folder
 from cdiscflow.validators import ValidationResult, validate_run
@@ -49,10 +48,11 @@ class RunOutcome:
 
 
 def build_sdtm(study: LoadedStudy, raw_dir: Path | None, progress: Progress | None,
-               chunk_records: int = DEFAULT_CHUNK_RECORDS, workers: int | None = None
+               chunk_records: int = DEFAULT_CHUNK_RECORDS, workers: int | None = None,
+               plan: tuple[Segment, ...] | None = None
                ) -> tuple[dict[str, DomainResult], DefectLog, ChunkReport]:
-    # the spec is checked whole before any raw data is read
-    return build_sdtm_chunked(study, raw_dir, progress, chunk_records, workers)
+    # the spec is checked whole before any raw data is read (``plan``: already checked)
+    return build_sdtm_chunked(study, raw_dir, progress, chunk_records, workers, plan)
 
 
 def _inputs(study: LoadedStudy, raw_dir: Path | None) -> dict[str, dict[str, Path]]:
@@ -98,10 +98,13 @@ def _convert(study: LoadedStudy, inputs: dict[str, dict[str, Path]], raw_dir: Pa
     # the ADaM spec files too are checked before any data
     adam = load_adam(study.dir) if with_adam else None
     spec_lengths(study)  # a missing `length:` is a spec error, reported before any data
-    ts = build_ts(study) if has_ts(study) else None  # and so is a TS parameter CT refuses
-    # TA, TE, TV, TI as declared (checked on load); SV and SE from the data once it is built
-    design = build_trial_design(study) if has_trial_design(study) else {}
-    sdtm, defects, chunks = build_sdtm(study, raw_dir, progress, chunk_records, workers)
+    # the whole spec checked once (trial design, TS, every mapping against the raw headers):
+    # TA, TE, TV, TI as declared; SV and SE from the data once it is built
+    checked = check_study_spec(study, raw_dir)
+    ts = checked.ts
+    design = dict(checked.design)
+    sdtm, defects, chunks = build_sdtm(study, raw_dir, progress, chunk_records, workers,
+                                       checked.plan)
     if "TA" in design and "DM" in sdtm:
         defects.extend(arms_not_in_ta(sdtm["DM"].data, sdtm["DM"].lineage, design["TA"]))
     design.update(derive_from_data(study, design, {n: r.data for n, r in sdtm.items()}))

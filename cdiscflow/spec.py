@@ -590,12 +590,9 @@ def load_study(study_dir: Path) -> LoadedStudy:
                             f"after its domain", file=str(dfile), domain=dspec.domain,
                             line=line_of(dlines, ("domain",)))
         domains.append(LoadedDomain(spec=dspec, file=dfile, lines=dlines))
-    loaded = LoadedStudy(spec=spec, dir=study_dir, file=file, domains=domains, lines=lines)
-    if spec.trial_design != TrialDesignSpec():
-        # checked with the rest of the spec, before any data (imported here: it builds on spec)
-        from cdiscflow.sdtm.trial_design import check_trial_design
-        check_trial_design(loaded)
-    return loaded
+    # what the files say together (trial design, TS, the mappings against SDTMIG and the raw
+    # headers) is checked once by cdiscflow.sdtm.checked.check_study_spec
+    return LoadedStudy(spec=spec, dir=study_dir, file=file, domains=domains, lines=lines)
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -14,6 +14,7 @@ from lxml import etree
 from cdiscflow.errors import SpecError
 from cdiscflow.package.check import check_package
 from cdiscflow.pipeline import run_study
+from cdiscflow.sdtm.checked import check_study_spec
 from cdiscflow.sdtm.trial_design import build_trial_design
 from cdiscflow.spec import load_study
 from cdiscflow.standards import sdtm_variables
@@ -127,7 +128,7 @@ def test_load_errors_name_file_line_dataset_variable(
         message: str) -> None:
     folder = _study(tmp_path, design)
     with pytest.raises(SpecError) as info:
-        load_study(folder)
+        check_study_spec(load_study(folder))
     err = info.value
     assert err.file == str(folder / "study.yaml")
     assert err.line == _line(folder, marker)
@@ -303,6 +304,6 @@ def test_se_needs_dm_armcd(tmp_path: Path) -> None:
     dm = "\n".join(line for line in DM.splitlines() if "ARMCD:" not in line) + "\n"
     folder = _study(tmp_path, TE + TA + DERIVED, dm=dm)
     with pytest.raises(SpecError, match=r"SE needs DM.ARMCD") as info:
-        load_study(folder)
+        check_study_spec(load_study(folder))
     assert (info.value.domain, info.value.variable) == ("SE", "ARMCD")
     assert info.value.line == _line(folder, "SE: {starts")

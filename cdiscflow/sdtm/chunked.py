@@ -36,6 +36,7 @@ from cdiscflow.sdtm.engine import (
     duplicate_keys,
     step_reason,
 )
+from cdiscflow.sdtm.plan import Segment
 from cdiscflow.spec import LoadedStudy
 from cdiscflow.textops import match_rows, take_matched
 
@@ -70,14 +71,17 @@ class ChunkReport:
 
 def build_sdtm_chunked(study: LoadedStudy, raw_dir: Path | None,
                        progress: Progress | None = None,
-                       chunk_records: int = DEFAULT_CHUNK_RECORDS, workers: int | None = None
+                       chunk_records: int = DEFAULT_CHUNK_RECORDS, workers: int | None = None,
+                       plan: tuple[Segment, ...] | None = None
                        ) -> tuple[dict[str, DomainResult], DefectLog, ChunkReport]:
     """Every SDTM domain of the study, built in subject chunks of about ``chunk_records`` raw
     records (0: one piece), by up to ``workers`` processes at once (default: the CPUs this
     process may use, at most 4). With more than one worker a study of at least
     PARALLEL_MIN_RECORDS raw records is cut into at least one chunk per worker."""
-    template = Engine(study, raw_dir)
-    template.check()  # the whole spec (and the codelists it uses), before any raw data is read
+    template = Engine(study, raw_dir, plan=plan)
+    # the whole spec (and the codelists it uses) checked once, before any raw data is read;
+    # every chunk reuses the checked plan
+    plan = template.plan
     forms = {name: read_form(template._form_path(name), **template._read_options(name),
                              missing=study.spec.raw.forms[name].missing)
              for name in _used_forms(study)}
@@ -95,7 +99,8 @@ def build_sdtm_chunked(study: LoadedStudy, raw_dir: Path | None,
         chunk_of = {n: np.zeros(len(forms[n]), dtype=np.int64) for n in subject_forms}
         n_chunks, subjects = 1, 0
     else:
-        chunk_of, n_chunks, subjects = _plan_chunks(study, raw_dir, forms, subject_forms, size)
+        chunk_of, n_chunks, subjects = _plan_chunks(study, raw_dir, forms, subject_forms, size,
+                                                    plan)
     orders = {n: np.argsort(chunk_of[n], kind="stable") for n in subject_forms}
     bounds = {n: np.searchsorted(chunk_of[n][orders[n]], np.arange(n_chunks + 1))
               for n in subject_forms}
@@ -112,7 +117,7 @@ def build_sdtm_chunked(study: LoadedStudy, raw_dir: Path | None,
                                 [int(sum(bounds[n][i + 1] - bounds[n][i] for n in subject_forms))
                                  for i in range(n_chunks)])
     def build(i: int, notify: Progress | None = None) -> _Chunk:
-        engine = Engine(study, raw_dir, forms=chunk_forms(i))
+        engine = Engine(study, raw_dir, forms=chunk_forms(i), plan=plan)
         return engine.run(notify), engine.keyed, engine.form_phase
 
     if n_chunks > 1 and workers > 1 and can_fork():
@@ -203,12 +208,12 @@ def chunk_refusal(study: LoadedStudy, engine: Engine) -> str | None:
 
 
 def _plan_chunks(study: LoadedStudy, raw_dir: Path | None, forms: dict[str, pd.DataFrame],
-                 subject_forms: list[str], chunk_records: int
+                 subject_forms: list[str], chunk_records: int, plan: tuple[Segment, ...]
                  ) -> tuple[dict[str, np.ndarray], int, int]:
     """Each subject form's records' chunk numbers; subjects in USUBJID order, records of
     subjects DM does not know (reported by the run as such) in the last chunk."""
     subject = study.spec.raw.subject
-    dm = Engine(study, raw_dir, forms=forms).frame_for("DM", "USUBJID")
+    dm = Engine(study, raw_dir, forms=forms, plan=plan).frame_for("DM", "USUBJID")
     dm = dm[dm["USUBJID"].notna()]
     # USUBJID of every record of every subject form, matched on DM's subject columns as the
     # engine's joins match them

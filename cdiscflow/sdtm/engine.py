@@ -40,9 +40,12 @@ class Engine(BuildContext):
     """Builds the SDTM domains of one study (or of one chunk of its subjects)."""
 
     def __init__(self, study: LoadedStudy, raw_dir: Path | None = None,
-                 forms: dict[str, pd.DataFrame] | None = None) -> None:
+                 forms: dict[str, pd.DataFrame] | None = None,
+                 plan: tuple[Segment, ...] | None = None) -> None:
+        """``plan``: the run order of a study already checked (a subject chunk of it): the
+        spec is not checked again."""
         super().__init__(study, raw_dir, forms)
-        self._segments: list[Segment] | None = None
+        self._segments: list[Segment] | None = list(plan) if plan is not None else None
 
     def check(self) -> None:
         """Check every mapping against the IG, the registries, CT and the raw files' headers,
@@ -50,6 +53,12 @@ class Engine(BuildContext):
         if self._segments is None:
             check_study(self)
             self._segments = plan_segments(self._work)
+
+    @property
+    def plan(self) -> tuple[Segment, ...]:
+        """The checked run order (checking the spec first if it was not)."""
+        self.check()
+        return tuple(self._segments or ())
 
     def run(self, progress: Progress | None = None) -> dict[str, DomainResult]:
         """Build every domain; defects are collected in ``self.defects``."""
@@ -117,18 +126,32 @@ class Engine(BuildContext):
         return frame.reset_index(drop=True), recon
 
     def _variable(self, ld: LoadedDomain, frame: pd.DataFrame, name: str) -> pd.DataFrame:
-        """The frame with one more variable, computed by its source kind's module."""
+        """The frame with one more variable, computed by its source kind's module. With a
+        `where:` the source runs only on the records the condition keeps: the others are
+        blank, and their values are not checked (a term outside the codelist, text that is
+        not a number) because they are not mapped."""
         self.next_phase()
         var = ld.spec.variables[name]
         source = SOURCES[var.kind]
         if source.frame_out:
             return _kept_where(source.run(self, ld, frame, name, var), name, var)
-        values = source.run(self, ld, frame, name, var)
+        keep = None if var.where is None else condition_expression(var.where).mask(frame)
+        if keep is None or keep.all():
+            values = source.run(self, ld, frame, name, var)
+        else:
+            kept = frame[keep.to_numpy()]
+            values = source.run(self, ld, kept, name, var)
+            values = _on_rows(values, kept.index, frame.index)
         out = frame.copy(deep=False)
         out[name] = self.typed(ld, frame, name, var, values)
-        out = _kept_where(out, name, var)
         self.check_required(ld, out, name, var)
         return out
+
+
+def _on_rows(values: pd.Series, kept: pd.Index, index: pd.Index) -> pd.Series:
+    """Values computed on some rows, spread over all of them (missing elsewhere)."""
+    values = pd.Series(values, index=kept) if not isinstance(values, pd.Series) else values
+    return values.reindex(index)
 
 
 def _kept_where(frame: pd.DataFrame, name: str, var: VariableSpec) -> pd.DataFrame:

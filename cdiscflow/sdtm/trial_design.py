@@ -56,9 +56,9 @@ def has_trial_design(study: LoadedStudy) -> bool:
 
 
 def check_trial_design(study: LoadedStudy) -> None:
-    """Every check of the ``trial_design:`` section, run when the study is loaded."""
-    design = build_trial_design(study)
-    _check_derived_specs(study, design)
+    """Every check of the ``trial_design:`` section (cdiscflow/sdtm/checked.py runs them once
+    per run, before any data)."""
+    check_derived_specs(study, build_trial_design(study))
 
 
 def build_trial_design(study: LoadedStudy) -> dict[str, pd.DataFrame]:
@@ -225,7 +225,8 @@ def _error(study: LoadedStudy, name: str, i: int, var: str | None, message: str,
 # --------------------------------------------------------------------------- SV and SE specs
 
 
-def _check_derived_specs(study: LoadedStudy, design: dict[str, pd.DataFrame]) -> None:
+def check_derived_specs(study: LoadedStudy, design: Mapping[str, pd.DataFrame]) -> None:
+    """SV and SE as declared: the domains, variables and dates they are derived from."""
     td = study.spec.trial_design
     domains = {d.spec.domain: d for d in study.domains}
 

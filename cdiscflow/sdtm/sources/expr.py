@@ -8,7 +8,7 @@ from cdiscflow.expr import ANY, NUMBER
 from cdiscflow.sdtm.checking import Check
 from cdiscflow.sdtm.context import BuildContext
 from cdiscflow.sdtm.sources import Source
-from cdiscflow.spec import LoadedDomain, VariableSpec, condition_expression, expression
+from cdiscflow.spec import LoadedDomain, VariableSpec, expression
 
 
 def check(c: Check) -> None:
@@ -20,16 +20,13 @@ def check(c: Check) -> None:
 
 def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, name: str,
         var: VariableSpec) -> pd.Series:
+    # the engine runs it only on the records a `where:` keeps: to_number of a text answer
+    # outside `where: is_numeric(...)` is no defect
     expr = expression(var.expr)
     values, _, problems = expr.evaluate(frame)
-    # a value the where condition blanks is not a defect (to_number of a text answer
-    # outside `where: is_numeric(...)`)
-    keep = (condition_expression(var.where).mask(frame).to_numpy() if var.where is not None
-            else None)
     column = "+".join(n for n in expr.names if n in frame.columns)
     for problem in problems:
-        rows = problem.rows if keep is None else problem.rows & keep
-        for idx in frame.index[rows]:
+        for idx in frame.index[problem.rows]:
             shown = frame.at[idx, column] if column in frame.columns else None
             ctx.defect(ld, frame, idx, name, shown, problem.message, column=column)
     return values
