@@ -409,6 +409,9 @@ class DateSource(_Model):
     time: str | None = None
     format: str | list[str] = "YYYY-MM-DD"  # a list: the first format a value matches reads it
     complete: bool = False  # a partial date is an error (e.g. a date of birth that must be full)
+    # a format with a two-digit year (YY) reads it in the hundred years from this year, as SAS
+    # YEARCUTOFF does (1940: 39 is 2039, 40 is 1940)
+    year_cutoff: int | None = Field(default=None, ge=1000, le=9999)
 
 
 class DeriveSource(_Model):

@@ -30,9 +30,14 @@ _MONTHS = {m: i for i, m in enumerate(
 _UNKNOWN = r"(?:UNK|UN|UK|NK)"
 _TOKENS = {
     "YYYY": r"(?P<year>\d{4})",
+    "YY": r"(?P<yy>\d{2})",  # a two-digit year, read with the mapping's year_cutoff
     "MON": rf"(?P<mon>[A-Za-z]{{3}}|{_UNKNOWN})",
     "MM": rf"(?P<month>\d{{1,2}}|{_UNKNOWN})",
     "DD": rf"(?P<day>\d{{1,2}}|{_UNKNOWN})",
+    # a time collected in the same field as the date (2023-04-14T08:36, 14/04/2023 08:36)
+    "HH": r"(?P<hour>\d{1,2})",
+    "MI": r"(?P<minute>\d{2})",
+    "SS": r"(?P<second>\d{2})",
 }
 _TOKEN_RE = re.compile("|".join(_TOKENS))
 _TIME_RE = re.compile(r"^\s*(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?\s*$")
@@ -66,21 +71,32 @@ def _compile(fmt: str) -> re.Pattern[str]:
 
 
 def known_date_format(fmt: str) -> bool:
-    """Whether a declared format can be read: a year, then optionally a month (MM or MON), and
-    a day only together with a month. ``MM/YYYY`` and ``YYYY`` are formats of partial dates."""
+    """Whether a declared format can be read: a year (YYYY, or YY with a year cutoff), then
+    optionally a month (MM or MON), a day only together with a month, and a time (HH and MI,
+    optionally SS) only together with a day. ``MM/YYYY`` and ``YYYY`` are formats of partial
+    dates."""
     found = _TOKEN_RE.findall(fmt)
-    if len(found) != len(set(found)) or "YYYY" not in found:
+    if len(found) != len(set(found)) or ("YYYY" in found) == ("YY" in found):
         return False
     has_month = "MM" in found or "MON" in found
-    return not ("MM" in found and "MON" in found) and ("DD" not in found or has_month)
+    has_time = bool({"HH", "MI", "SS"} & set(found))
+    time_ok = not has_time or ({"HH", "MI"} <= set(found) and "DD" in found)
+    return (not ("MM" in found and "MON" in found) and ("DD" not in found or has_month)
+            and time_ok)
+
+
+def two_digit_year(fmt: str | list[str]) -> bool:
+    """Whether a format (or any of a list) reads a two-digit year (YY)."""
+    formats = [fmt] if isinstance(fmt, str) else fmt
+    return any("YY" in _TOKEN_RE.findall(f) for f in formats)
 
 
 def _is_unknown(part: pd.Series) -> pd.Series:
     return part.isna() | part.str.upper().isin(["UNK", "UN", "UK", "NK"])
 
 
-def parse_dates(values: pd.Series, fmt: str | list[str], times: pd.Series | None = None
-                ) -> tuple[pd.Series, list[DateProblem]]:
+def parse_dates(values: pd.Series, fmt: str | list[str], times: pd.Series | None = None,
+                year_cutoff: int | None = None) -> tuple[pd.Series, list[DateProblem]]:
     """Collected dates (and optional times) as ISO 8601 text, with the problems found.
 
     ``fmt`` is one format or a list tried in order: a value is read by the first format it
@@ -88,12 +104,15 @@ def parse_dates(values: pd.Series, fmt: str | list[str], times: pd.Series | None
     a missing result and no problem. A value that matches no format, or is not a calendar date,
     gives a missing result and a problem naming the value and the format(s).
     Each distinct (date, time) pair is parsed once and its result given to every record.
+    ``year_cutoff`` (as SAS YEARCUTOFF): a two-digit year is read in the hundred years from it
+    (with 1940, ``39`` is 2039 and ``40`` is 1940).
     """
     values = values.astype("string")
     columns = [values] if times is None else [values, times.astype("string")]
     codes, distinct = factorize(*columns)
     formats = [fmt] if isinstance(fmt, str) else list(fmt)
-    iso, found = _parse_distinct(distinct[0], formats, None if times is None else distinct[1])
+    iso, found = _parse_distinct(distinct[0], formats, None if times is None else distinct[1],
+                                 year_cutoff)
     rows = pd.Series(values.index)
     problems = [DateProblem(rows[r], p.value, p.message, p.severity)
                 for p in found for r in np.flatnonzero(codes == p.index)]
@@ -101,15 +120,15 @@ def parse_dates(values: pd.Series, fmt: str | list[str], times: pd.Series | None
     return out.astype("string").rename(values.name), problems
 
 
-def _parse_distinct(values: pd.Series, formats: list[str], times: pd.Series | None
-                    ) -> tuple[pd.Series, list[DateProblem]]:
+def _parse_distinct(values: pd.Series, formats: list[str], times: pd.Series | None,
+                    year_cutoff: int | None = None) -> tuple[pd.Series, list[DateProblem]]:
     text = values.astype("string").str.strip()
     present = text.notna() & (text != "")
     iso = pd.Series(pd.NA, index=text.index, dtype="string")
     problems: list[DateProblem] = []
     left = present
     for fmt in formats:
-        matched, got, found = _parse_format(text.where(left), fmt)
+        matched, got, found = _parse_format(text.where(left), fmt, year_cutoff)
         iso = iso.where(~matched, got)
         problems.extend(found)
         left = left & ~matched
@@ -123,13 +142,14 @@ def _parse_distinct(values: pd.Series, formats: list[str], times: pd.Series | No
     return iso.astype("string"), problems
 
 
-def _parse_format(text: pd.Series, fmt: str) -> tuple[pd.Series, pd.Series, list[DateProblem]]:
+def _parse_format(text: pd.Series, fmt: str, year_cutoff: int | None = None
+                  ) -> tuple[pd.Series, pd.Series, list[DateProblem]]:
     """The values ``fmt`` matches, their ISO 8601 text (missing where a matched value is not
     a date: a bad month name, not a calendar date) and those problems."""
     parts = extract(text, _compile(fmt).pattern)
     problems: list[DateProblem] = []
     none = pd.Series(pd.NA, index=text.index, dtype="string")
-    year = parts["year"]
+    year = parts["year"] if "year" in parts else _four_digits(parts["yy"], year_cutoff)
     matched = year.notna()
     if "mon" in parts:
         mon = parts["mon"].str.upper()
@@ -164,7 +184,43 @@ def _parse_format(text: pd.Series, fmt: str) -> tuple[pd.Series, pd.Series, list
         why = ("month not recognised (expected JAN..DEC or UNK)" if bad_mon[idx]
                else "not a calendar date")
         problems.append(DateProblem(idx, str(text[idx]), why))
-    return matched.fillna(False), iso.where(~bad & matched), problems
+    iso = iso.where(~bad & matched)
+    if "hour" in parts:
+        iso = _with_time(iso, text, parts, problems)
+    return matched.fillna(False), iso, problems
+
+
+def _four_digits(yy: pd.Series, cutoff: int | None) -> pd.Series:
+    """Two-digit years in the hundred years from ``cutoff`` (SAS YEARCUTOFF)."""
+    assert cutoff is not None, "a YY format needs year_cutoff (checked on load)"
+    n = to_number(yy)
+    base = cutoff // 100 * 100
+    year = base + n
+    year = year.where(year >= cutoff, year + 100)
+    return year.astype("Int64").astype("string").where(yy.notna())
+
+
+def _with_time(iso: pd.Series, text: pd.Series, parts: pd.DataFrame,
+               problems: list[DateProblem]) -> pd.Series:
+    """A time read in the date's own field added to the complete dates; on a partial date
+    it has no ISO 8601 place and is dropped with a warning, as a separate time field is."""
+    h, m = to_number(parts["hour"]), to_number(parts["minute"])
+    s = to_number(parts["second"]) if "second" in parts else pd.Series(np.nan, index=h.index)
+    has = parts["hour"].notna()
+    valid = (h <= 23) & (m <= 59) & (s.isna() | (s <= 59))
+    bad = has & iso.notna() & ~valid.fillna(False)
+    for idx in bad[bad].index:
+        problems.append(DateProblem(idx, str(text[idx]), "not a time of day (HH:MI or HH:MI:SS)"))
+    hhmm = parts["hour"].str.zfill(2) + ":" + parts["minute"]
+    if "second" in parts:
+        hhmm = hhmm.where(parts["second"].isna(), hhmm + ":" + parts["second"])
+    complete = (iso.str.len() == 10).fillna(False)
+    dropped = has & iso.notna() & ~complete & valid.fillna(False)
+    for idx in dropped[dropped].index:
+        problems.append(DateProblem(idx, str(text[idx]), "time ignored: the date is partial",
+                                    "warning"))
+    use = has & complete & valid.fillna(False)
+    return iso.where(~use, iso + "T" + hhmm).where(~bad)
 
 
 def _add_times(iso: pd.Series, times: pd.Series) -> tuple[pd.Series, list[DateProblem]]:

@@ -19,15 +19,19 @@ def check(c: Check) -> None:
         c.need(spec.time, "time field")
     for fmt in [spec.format] if isinstance(spec.format, str) else spec.format:
         if not dates.known_date_format(fmt):
-            raise c.error(f"date format {fmt!r} needs YYYY, at most one of MM or MON, and DD "
-                          f"only with a month")
+            raise c.error(f"date format {fmt!r} needs YYYY (or YY), at most one of MM or MON, "
+                          f"DD only with a month, and a time (HH and MI, optionally SS) only "
+                          f"with a day")
+    if dates.two_digit_year(spec.format) and spec.year_cutoff is None:
+        raise c.error("a two-digit year (YY) needs year_cutoff: the first year of the hundred "
+                      "years it reads into (e.g. 1940: 39 is 2039, 40 is 1940)")
 
 
 def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, name: str,
         var: VariableSpec) -> pd.Series:
     spec = var.date
     times = frame[spec.time] if spec.time else None
-    iso, problems = dates.parse_dates(frame[spec.date], spec.format, times)
+    iso, problems = dates.parse_dates(frame[spec.date], spec.format, times, spec.year_cutoff)
     for p in problems:
         column = spec.time if "time" in p.message else spec.date
         ctx.defect(ld, frame, p.index, name, p.value, p.message, column=column,
