@@ -40,6 +40,29 @@ class SpecError(CdiscflowError):
         return f"{prefix}: {self.message}" if prefix else self.message
 
 
+# the most spec mistakes a run lists at once (the rest are counted)
+MAX_SPEC_ERRORS = 50
+
+
+class SpecErrors(SpecError):
+    """Several spec mistakes at once: the first one's place, every one's message."""
+
+    def __init__(self, errors: list[SpecError]) -> None:
+        first = errors[0]
+        self.errors = errors
+        super().__init__(first.message, file=first.file, domain=first.domain,
+                         variable=first.variable, line=first.line)
+
+    def __str__(self) -> str:
+        shown = self.errors[:MAX_SPEC_ERRORS]
+        more = len(self.errors) - len(shown)
+        lines = [f"{len(self.errors)} mistakes in the mapping files:"]
+        lines += [f"  {SpecError.__str__(e)}" for e in shown]
+        if more:
+            lines.append(f"  ... and {more} more")
+        return "\n".join(lines)
+
+
 class RawDataError(CdiscflowError):
     """A raw file that cannot be read at all (missing, unreadable, no header)."""
 

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from cdiscflow.errors import SpecError
+from cdiscflow.errors import SpecError, SpecErrors
 from cdiscflow.expr import Expression, ExprSyntaxError
 from cdiscflow.yamlio import Lines, line_of, load_yaml
 
@@ -537,19 +537,37 @@ class LoadedStudy(BaseModel):
 
 def _validated(model: type[_Model], data: Any, file: Path, lines: Lines, domain: str | None
                ) -> Any:
+    """The file's data as ``model``; a SpecError for each mistake (one per variable or
+    top-level key: a union's alternatives do not each repeat it), all raised together."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err["loc"])
-        variable = loc[1] if len(loc) > 1 and loc[0] == "variables" else None
-        where = ".".join(str(p) for p in loc) or "(top level)"
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key" + _did_you_mean(str(loc[-1]) if loc else "")
-        raise SpecError(f"{where}: {msg}", file=str(file), domain=domain,
-                        variable=variable if isinstance(variable, str) else None,
-                        line=line_of(lines, loc)) from None
+        errors = exc.errors()
+        # one mistake often fails several ways: a misspelt key is unknown and leaves a
+        # required one missing; a mapping fails a union's text alternative. Name the cause:
+        # the unknown key, then a wrong value, a missing key, and a wrong type last
+        errors.sort(key=lambda e: (e["type"] != "extra_forbidden", e["type"] == "missing",
+                                   e["type"].endswith("_type")))
+        found: dict[tuple[Any, ...], SpecError] = {}
+        for err in errors:
+            loc = tuple(err["loc"])
+            key = loc[:2] if loc and loc[0] == "variables" else loc[:1]
+            if key not in found:
+                found[key] = _spec_error_of(err, loc, file, lines, domain)
+        mistakes = sorted(found.values(), key=lambda e: e.line or 0)
+        raise (mistakes[0] if len(mistakes) == 1 else SpecErrors(mistakes)) from None
+
+
+def _spec_error_of(err: Any, loc: tuple[Any, ...], file: Path, lines: Lines,
+                   domain: str | None) -> SpecError:
+    variable = loc[1] if len(loc) > 1 and loc[0] == "variables" else None
+    where = ".".join(str(p) for p in loc) or "(top level)"
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key" + _did_you_mean(str(loc[-1]) if loc else "")
+    return SpecError(f"{where}: {msg}", file=str(file), domain=domain,
+                     variable=variable if isinstance(variable, str) else None,
+                     line=line_of(lines, loc))
 
 
 def _keys() -> set[str]:
@@ -574,6 +592,17 @@ def _did_you_mean(key: str) -> str:
 STUDY_FILE = "study.yaml"
 
 
+def _load_domain(name: str, dfile: Path) -> LoadedDomain:
+    ddata, dlines = load_yaml(dfile)
+    dspec = _validated(DomainSpec, ddata, dfile, dlines,
+                       ddata.get("domain") if isinstance(ddata, dict) else None)
+    if dspec.domain.lower() != name.lower():
+        raise SpecError(f"file {name}.yaml declares domain {dspec.domain}; name the file "
+                        f"after its domain", file=str(dfile), domain=dspec.domain,
+                        line=line_of(dlines, ("domain",)))
+    return LoadedDomain(spec=dspec, file=dfile, lines=dlines)
+
+
 def load_study(study_dir: Path) -> LoadedStudy:
     """Load and check a study's spec files (study.yaml and each domain's mapping file)."""
     study_dir = Path(study_dir)
@@ -581,18 +610,17 @@ def load_study(study_dir: Path) -> LoadedStudy:
     data, lines = load_yaml(file)
     spec = _validated(StudySpec, data, file, lines, None)
     domains = []
+    mistakes: list[SpecError] = []
     for name in spec.domains:
         dfile = study_dir / f"{name}.yaml"
         if not _inside(dfile, study_dir):
             raise SpecError(f"domain file {name!r} is outside the study folder", file=str(file))
-        ddata, dlines = load_yaml(dfile)
-        dspec = _validated(DomainSpec, ddata, dfile, dlines,
-                           ddata.get("domain") if isinstance(ddata, dict) else None)
-        if dspec.domain.lower() != name.lower():
-            raise SpecError(f"file {name}.yaml declares domain {dspec.domain}; name the file "
-                            f"after its domain", file=str(dfile), domain=dspec.domain,
-                            line=line_of(dlines, ("domain",)))
-        domains.append(LoadedDomain(spec=dspec, file=dfile, lines=dlines))
+        try:
+            domains.append(_load_domain(name, dfile))
+        except SpecError as exc:  # every domain file's mistakes are reported together
+            mistakes.extend(getattr(exc, "errors", [exc]))
+    if mistakes:
+        raise mistakes[0] if len(mistakes) == 1 else SpecErrors(mistakes)
     # what the files say together (trial design, TS, the mappings against SDTMIG and the raw
     # headers) is checked once by cdiscflow.sdtm.checked.check_study_spec
     return LoadedStudy(spec=spec, dir=study_dir, file=file, domains=domains, lines=lines)

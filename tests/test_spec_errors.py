@@ -4,10 +4,11 @@ before any raw data is read."""
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
-from cdiscflow.errors import SpecError
+from cdiscflow.errors import SpecError, SpecErrors
 from cdiscflow.sdtm.engine import Engine
 from cdiscflow.spec import load_study
 from tests.conftest import MINI_DOMAINS, MINI_STUDY, write_study
@@ -135,3 +136,36 @@ def test_domain_files_must_stay_inside_the_study_folder(tmp_path):
                                                 "domains: [dm, ex, lb, ae, ../evil]")
     with pytest.raises(SpecError, match="outside the study folder"):
         check(tmp_path, study=study)
+
+
+def test_every_mistake_of_every_mapping_file_is_reported_at_once(tmp_path):
+    ae = with_lines(MINI_DOMAINS["ae.yaml"], "  AETERM: {field: AETERM}",
+                    "  AETERM: {feild: AETERM}")
+    ae = with_lines(ae, "  AESER: {ct: {field: AESER, codelist: NY}}",
+                    "  AESER: {ct: {field: AESER, codlist: NY}}")
+    ex = with_lines(MINI_DOMAINS["ex.yaml"], "  EXTRT: {constant: DRUG}",
+                    "  EXTRT: {constant: DRUG, lenght: 9}")
+    folder = write_study(tmp_path / "s", domains={**MINI_DOMAINS, "ae.yaml": ae,
+                                                   "ex.yaml": ex})
+    with pytest.raises(SpecErrors) as exc:
+        load_study(folder)
+    said = [(Path(e.file).name, e.line, e.variable, e.message) for e in exc.value.errors]
+    assert said == [
+        ("ex.yaml", 9, "EXTRT", "variables.EXTRT.lenght: unknown key (did you mean length?)"),
+        ("ae.yaml", 10, "AETERM", "variables.AETERM.feild: unknown key (did you mean field?)"),
+        ("ae.yaml", 12, "AESER",
+         "variables.AESER.ct.codlist: unknown key (did you mean codelist?)")]
+    assert str(exc.value).splitlines()[0] == "3 mistakes in the mapping files:"
+
+
+def test_every_mistake_the_engine_finds_is_reported_at_once(tmp_path):
+    ae = with_lines(MINI_DOMAINS["ae.yaml"], "  AETERM: {field: AETERM}",
+                    "  AETERM: {field: AETERMX}")
+    ae = with_lines(ae, "  AESER: {ct: {field: AESER, codelist: NY}}",
+                    "  AESER: {ct: {field: AESER, codelist: NOPE}}")
+    with pytest.raises(SpecErrors) as exc:
+        check(tmp_path, {"ae.yaml": ae})
+    assert [(e.variable, e.message) for e in exc.value.errors] == [
+        ("AETERM", "source field 'AETERMX' is neither a raw column nor a variable defined "
+                   "above (did you mean AETERM?)"),
+        ("AESER", "unknown codelist 'NOPE'")]

@@ -1,14 +1,14 @@
 """Checking a study's mapping files before any raw data is read (only the raw files' header
 lines): every domain's class and variables against SDTMIG and the SDTM model, every step and
 source through its own module's check. The mistakes of a run are reported together (up to
-MAX_ERRORS), each naming file, line, domain and variable."""
+MAX_SPEC_ERRORS in cdiscflow/errors.py), each naming file, line, domain and variable."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from cdiscflow.errors import SpecError
+from cdiscflow.errors import SpecError, SpecErrors
 from cdiscflow.expr import BOOL
 from cdiscflow.raw import read_header
 from cdiscflow.sdtm.checking import Check
@@ -28,27 +28,6 @@ from cdiscflow.standards import (
     sdtm_dataset,
     sdtm_variables,
 )
-
-MAX_ERRORS = 50
-
-
-class SpecErrors(SpecError):
-    """Several spec mistakes at once: the first one's place, every one's message."""
-
-    def __init__(self, errors: list[SpecError]) -> None:
-        first = errors[0]
-        self.errors = errors
-        super().__init__(first.message, file=first.file, domain=first.domain,
-                         variable=first.variable, line=first.line)
-
-    def __str__(self) -> str:
-        shown = self.errors[:MAX_ERRORS]
-        more = len(self.errors) - len(shown)
-        lines = [f"{len(self.errors)} mistakes in the mapping files:"]
-        lines += [f"  {SpecError.__str__(e)}" for e in shown]
-        if more:
-            lines.append(f"  ... and {more} more")
-        return "\n".join(lines)
 
 
 class _Collected:
