@@ -4,6 +4,7 @@ define.xml methods with the expression as FormalExpression."""
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import pandas as pd
@@ -181,4 +182,21 @@ def test_a_forms_missing_tokens_are_blanks(tmp_path):
     cm = engine.run()["CM"].data
     assert _col(cm, "CMDOSTXT") == [None, "see notes", None]
     assert _col(cm, "CMDOSE") == [None, None, None]
+    assert engine.defects.defects == []
+
+
+def test_race_multiple_is_accepted_as_sdtmig_prescribes(tmp_path):
+    study = _study(tmp_path)
+    raw = study / "raw" / "demog.csv"
+    raw.write_text(raw.read_text().replace("PATNUM,SEX,", "PATNUM,RACE,SEX,")
+                   .replace("1,F,", "1,Multiple,F,").replace("2,M,", "2,Asian,M,")
+                   .replace("3,M,", "3,Martian,M,"))
+    dm = DM.replace("      SEX: {ct: {field: SEX, codelist: SEX}}",
+                    "      SEX: {ct: {field: SEX, codelist: SEX}}\n"
+                    "      RACE: {ct: {field: RACE, codelist: RACE}, where: \"RACE != 'Martian'\"}")
+    (study / "dm.yaml").write_text(textwrap.dedent(dm))
+    engine = Engine(load_study(study))
+    data = engine.run()["DM"].data
+    assert _col(data, "RACE") == ["MULTIPLE", "ASIAN", None]
+    # the record the where: condition excludes is neither mapped nor checked against CT
     assert engine.defects.defects == []

@@ -16,7 +16,7 @@ _SDTM_CT = ("ct-2025-03", "SDTM_Terminology_2025-03-25.txt.gz")
 
 @dataclass(frozen=True)
 class Term:
-    code: str
+    code: str | None  # None: a value SDTMIG prescribes that CT does not list (RACE MULTIPLE)
     submission_value: str
     synonyms: tuple[str, ...]
     preferred_term: str
@@ -95,6 +95,8 @@ def _sdtm_codelists() -> dict[str, Codelist]:
                 preferred_term=rows["NCI Preferred Term"][i],
             )
         )
+    for code, value in _prescribed_by_ig():
+        terms.setdefault(code, []).append(Term(None, value, (), value))
     return {
         code: Codelist(
             code=code,
@@ -105,6 +107,19 @@ def _sdtm_codelists() -> dict[str, Codelist]:
         )
         for code, head in heads.items()
     }
+
+
+_PRESCRIBED = ("sdtmig-3.4", "PrescribedValues.csv")
+
+
+def _prescribed_by_ig() -> list[tuple[str, str]]:
+    """(codelist code, value) of the values SDTMIG prescribes for a CT-controlled variable
+    though the codelist does not list them (RACE "MULTIPLE" in DM): terms of the list here."""
+    import csv
+
+    text = resources.files("cdiscflow.standards").joinpath("data", *_PRESCRIBED).read_text(
+        encoding="utf-8")
+    return [(row["Codelist Code"], row["Value"]) for row in csv.DictReader(io.StringIO(text))]
 
 
 _CT_COLUMNS = ("Code", "Codelist Code", "Codelist Extensible (Yes/No)", "Codelist Name",
