@@ -200,3 +200,20 @@ def test_race_multiple_is_accepted_as_sdtmig_prescribes(tmp_path):
     assert _col(data, "RACE") == ["MULTIPLE", "ASIAN", None]
     # the record the where: condition excludes is neither mapped nor checked against CT
     assert engine.defects.defects == []
+
+
+@pytest.mark.parametrize("line, message", [
+    ("      SEX: {constant: FEMALE}",
+     "constant 'FEMALE' is not a term of the non-extensible codelist SEX (C66731)"),
+    ("      SEX: {map: {field: SEX, values: {F: F, M: MM}}}",
+     "map value 'MM' is not a term of the non-extensible codelist SEX (C66731) "
+     "(did you mean M?)"),
+])
+def test_an_assigned_term_outside_a_non_extensible_codelist_is_a_spec_error(
+        tmp_path, line, message):
+    dm = DM.replace("      SEX: {ct: {field: SEX, codelist: SEX}}", line)
+    study = write_study(tmp_path / "s", STUDY, {"dm.yaml": dm, "cm.yaml": CM}, RAW)
+    with pytest.raises(SpecError) as err:
+        Engine(load_study(study)).check()
+    assert err.value.variable == "SEX"
+    assert message in err.value.message

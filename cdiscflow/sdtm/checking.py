@@ -10,7 +10,8 @@ from typing import Any
 from cdiscflow.errors import SpecError
 from cdiscflow.expr import ANY, DATE, NUMBER, TEXT, Expression, ExprSyntaxError, suggestion
 from cdiscflow.sdtm.context import BuildContext, spec_error
-from cdiscflow.spec import LoadedDomain, VariableSpec
+from cdiscflow.spec import NULL, LoadedDomain, VariableSpec
+from cdiscflow.standards import find_codelist, sdtm_variables
 
 
 def column_types(ctx: BuildContext, ld: LoadedDomain, available: set[str]) -> dict[str, str]:
@@ -62,3 +63,24 @@ class Check:
 
     def tables(self) -> dict[str, list[dict[str, Any]]]:
         return self.ctx.tables(self.ld)
+
+    def check_term(self, value: Any, what: str) -> None:
+        """A literal the mapping assigns to a variable whose SDTMIG codelist is not
+        extensible must be one of its terms (a typo in a constant is caught before the run)."""
+        lists = [cl for code in _ig_codelists(self.ld.spec.domain, self.name or "")
+                 if (cl := find_codelist(code)) is not None]
+        if value is NULL or value is None or not lists or any(cl.extensible for cl in lists):
+            return
+        text = str(value)
+        terms = set().union(*(cl.submission_values for cl in lists))
+        if text not in terms:
+            names = " or ".join(f"{cl.submission_value} ({cl.code})" for cl in lists)
+            raise self.error(f"{what} {text!r} is not a term of the non-extensible codelist "
+                             f"{names}{suggestion(text, terms)}")
+
+
+def _ig_codelists(domain: str, name: str) -> tuple[str, ...]:
+    for meta in sdtm_variables(domain):
+        if meta.name == name:
+            return meta.codelists
+    return ()

@@ -20,6 +20,7 @@ def check(c: Check) -> None:
     expected = {"STUDYID": c.ctx.study.spec.study.studyid, "DOMAIN": domain}.get(c.name)
     if expected is not None and str(var.constant) != expected:
         raise c.error(f"{c.name} is {var.constant!r} here but {expected!r} in the study")
+    c.check_term(var.constant, "constant")
 
 
 def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, name: str,

@@ -13,7 +13,10 @@ from cdiscflow.textops import map_text
 
 
 def check(c: Check) -> None:
-    c.need(c.var.map.field, "source field")
+    spec = c.var.map
+    c.need(spec.field, "source field")
+    for value in [*spec.values.values(), spec.other, spec.blank]:
+        c.check_term(value, "map value")
 
 
 def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, name: str,
