@@ -278,12 +278,31 @@ class JoinStep(_Model):
         return dict(self.on) if isinstance(self.on, dict) else {c: c for c in self.on}
 
 
+class GroupConstant(_Model):
+    """A value the same on every row of one stacked group (a unit per test)."""
+
+    constant: str
+
+
 class StackStep(_Model):
     """Wide to long: one output row per group of columns (e.g. one per lab test)."""
 
     key: str  # new column holding the group name
-    groups: dict[str, dict[str, str]]  # group name -> {new column: raw column}
+    # group name -> {new column: raw column, or {constant: value} the same on the group's rows}
+    groups: dict[str, dict[str, str | GroupConstant]]
     drop_empty: str | None = None  # new column whose blank value drops the row (test not done)
+    # a condition on the stacked rows: a row that fails it was not done (e.g. kept when a
+    # result or a "not done" flag was collected)
+    keep: str | None = None
+
+    @model_validator(mode="after")
+    def _keep_parsed(self) -> StackStep:
+        _parsed_text(self.keep)
+        return self
+
+    def raw_columns(self, group: str) -> dict[str, str]:
+        """A group's new columns that come from raw columns, and those raw columns."""
+        return {new: raw for new, raw in self.groups[group].items() if isinstance(raw, str)}
 
 
 class Step(_Model):

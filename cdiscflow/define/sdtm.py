@@ -174,7 +174,9 @@ def _field_source(study: LoadedStudy, ld: LoadedDomain, field: str) -> str:
             where = (f"raw form {j.form} ({forms[j.form].file}), field {field}" if j.form
                      else f"{j.domain}.{field}")
         elif step.stack is not None and any(field in g for g in step.stack.groups.values()):
-            fields = [g[field] for g in step.stack.groups.values() if field in g]
+            fields = [str(g[field]) if isinstance(g[field], str) else
+                      f"the constant {g[field].constant!r}"
+                      for g in step.stack.groups.values() if field in g]
             where = (f"raw form {source} ({forms[source].file}), one record per test from "
                      f"fields {', '.join(fields)}")
     return where

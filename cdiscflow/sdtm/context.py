@@ -232,7 +232,7 @@ def stack_group_index(ld: LoadedDomain, group: str) -> int:
 def stack_raw_column(ld: LoadedDomain, group: str, column: str) -> str | None:
     for step in ld.spec.steps:
         if step.stack is not None and group in step.stack.groups:
-            return step.stack.groups[group].get(column)
+            return step.stack.raw_columns(group).get(column)
     return None
 
 
