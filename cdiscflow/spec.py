@@ -613,6 +613,7 @@ STUDY_FILE = "study.yaml"
 
 def _load_domain(name: str, dfile: Path) -> LoadedDomain:
     ddata, dlines = load_yaml(dfile)
+    ddata = _table_files(ddata, dlines, dfile, dfile.parent)
     dspec = _validated(DomainSpec, ddata, dfile, dlines,
                        ddata.get("domain") if isinstance(ddata, dict) else None)
     if dspec.domain.lower() != name.lower():
@@ -622,11 +623,56 @@ def _load_domain(name: str, dfile: Path) -> LoadedDomain:
     return LoadedDomain(spec=dspec, file=dfile, lines=dlines)
 
 
+# a table file is study data, not a data set: bounded so a hostile spec cannot exhaust memory
+MAX_TABLE_BYTES = 50_000_000
+
+
+def _table_files(data: Any, lines: Lines, file: Path, study_dir: Path) -> Any:
+    """The spec's ``tables:`` with each ``{file: x.csv}`` replaced by the file's rows (every
+    value text, a blank cell missing); the file must lie inside the study folder."""
+    if not isinstance(data, dict) or not isinstance(data.get("tables"), dict):
+        return data
+    tables = dict(data["tables"])
+    for name, value in tables.items():
+        if not (isinstance(value, dict) and set(value) == {"file"}):
+            continue
+        line = line_of(lines, ("tables", name))
+        path = study_dir / str(value["file"])
+        if not _inside(path, study_dir):
+            raise SpecError(f"tables.{name}: file {value['file']!r} must be inside the study "
+                            f"folder", file=str(file), line=line)
+        tables[name] = _read_table(path, name, file, line)
+    return {**data, "tables": tables}
+
+
+def _read_table(path: Path, name: str, file: Path, line: int | None) -> list[dict[str, Any]]:
+    import csv
+    import io
+
+    try:
+        if path.stat().st_size > MAX_TABLE_BYTES:
+            raise SpecError(f"tables.{name}: {path} is larger than {MAX_TABLE_BYTES} bytes",
+                            file=str(file), line=line)
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"tables.{name}: cannot read {path} as UTF-8 text ({exc})",
+                        file=str(file), line=line) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    rows = []
+    for row in reader:
+        if None in row or any(v is None for v in row.values()):
+            raise SpecError(f"tables.{name}: {path} line {reader.line_num} has a different "
+                            f"number of fields than its header", file=str(file), line=line)
+        rows.append({k: (v if v.strip() else None) for k, v in row.items()})
+    return rows
+
+
 def load_study(study_dir: Path) -> LoadedStudy:
     """Load and check a study's spec files (study.yaml and each domain's mapping file)."""
     study_dir = Path(study_dir)
     file = study_dir / STUDY_FILE
     data, lines = load_yaml(file)
+    data = _table_files(data, lines, file, study_dir)
     spec = _validated(StudySpec, data, file, lines, None)
     domains = []
     mistakes: list[SpecError] = []
