@@ -98,7 +98,7 @@ def test_defects_and_reconciliation_chunked_equal_whole(tmp_path):
     units = [d for d in chunked.defects.defects
              if d.value == "Giga/L" and d.message.startswith("LBORRESU")]
     assert len(units) == 1 and units[0].row == 2  # the first record, labs.csv line 2
-    assert "kept as collected in 3 record(s)" in units[0].message
+    assert "kept as 'Giga/L' in 3 record(s)" in units[0].message
     report = json.loads((tmp_path / "chunked" / "report" / "run.json").read_text())
     lb = report["domains"]["LB"]
     assert lb["raw_records"] == 7 and lb["rejected"] == {"no match in DM on SUBJID": 1}

@@ -58,20 +58,23 @@ def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, name: str,
             continue
         rows = raw[raw == v].index
         if cl.extensible:
-            values[rows] = v
-            ctx.defect(ld, frame, rows[0], name, v, ct_miss(cl, len(rows), True),
+            # a sponsor term of an extensible list, upper case as CT terms are, unless the
+            # list tells terms apart by case (UNIT: mg/dL)
+            kept = v.strip() if cl.case_sensitive else v.strip().upper()
+            values[rows] = kept
+            ctx.defect(ld, frame, rows[0], name, v, ct_miss(cl, len(rows), True, kept),
                        severity="warning",
-                       tally=(v, len(rows), partial(ct_miss, cl, extensible=True)))
+                       tally=(v, len(rows), partial(ct_miss, cl, extensible=True, kept=kept)))
         else:
             for idx in rows:
                 ctx.defect(ld, frame, idx, name, v, ct_miss(cl, 1, False))
     return values
 
 
-def ct_miss(cl: Codelist, n: int, extensible: bool) -> str:
+def ct_miss(cl: Codelist, n: int, extensible: bool, kept: str | None = None) -> str:
     if extensible:
         return (f"not a term of the extensible codelist {cl.submission_value} ({cl.code}); kept "
-                f"as collected in {n} record(s): add it to the mapping's values if it is a "
+                f"as {kept!r} in {n} record(s): add it to the mapping's values if it is a "
                 f"synonym")
     return f"not a term of codelist {cl.submission_value} ({cl.code}) and not mapped"
 
