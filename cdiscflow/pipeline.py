@@ -105,6 +105,7 @@ def _convert(study: LoadedStudy, inputs: dict[str, dict[str, Path]], raw_dir: Pa
     design = dict(checked.design)
     sdtm, defects, chunks = build_sdtm(study, raw_dir, progress, chunk_records, workers,
                                        checked.plan)
+    defects.defects[:0] = checked.warnings  # the spec's own warnings before the data's
     if "TA" in design and "DM" in sdtm:
         defects.extend(arms_not_in_ta(sdtm["DM"].data, sdtm["DM"].lineage, design["TA"]))
     design.update(derive_from_data(study, design, {n: r.data for n, r in sdtm.items()}))

@@ -217,3 +217,15 @@ def test_an_assigned_term_outside_a_non_extensible_codelist_is_a_spec_error(
         Engine(load_study(study)).check()
     assert err.value.variable == "SEX"
     assert message in err.value.message
+
+
+def test_a_study_day_not_from_dm_rfstdtc_is_a_spec_warning(tmp_path):
+    cm = CM.rstrip(" ") + ("      CMSTDY: {derive: {function: study_day, dtc: CMSTDTC, "
+                           "ref: DM.RFICDTC}}\n")
+    cm = cm.replace("      CMSEQ:", "      CMSTDTC: {constant: null}\n      CMSEQ:")
+    study = write_study(tmp_path / "s", STUDY, {"dm.yaml": DM, "cm.yaml": cm}, RAW)
+    engine = Engine(load_study(study))
+    engine.run()
+    assert [str(d) for d in engine.defects.warnings] == [
+        "WARNING [CM] cm.yaml:16 CMSTDY: CMSTDY: study_day: the study day counts from "
+        "DM.RFICDTC, not DM.RFSTDTC, the reference SDTMIG defines --DY against"]

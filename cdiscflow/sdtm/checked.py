@@ -13,6 +13,7 @@ from types import MappingProxyType
 
 import pandas as pd
 
+from cdiscflow.errors import Defect
 from cdiscflow.sdtm.engine import Engine
 from cdiscflow.sdtm.plan import Segment
 from cdiscflow.sdtm.trial_design import build_trial_design, check_derived_specs, has_trial_design
@@ -26,6 +27,7 @@ class CheckedStudy:
     design: Mapping[str, pd.DataFrame]  # TE, TA, TV, TI as declared (read-only)
     ts: pd.DataFrame | None  # TS from the study file's ts: section
     plan: tuple[Segment, ...]  # the mappings' run order
+    warnings: tuple[Defect, ...]  # allowed but unusual choices of the mapping files
 
 
 def check_study_spec(study: LoadedStudy, raw_dir: Path | None = None) -> CheckedStudy:
@@ -33,5 +35,6 @@ def check_study_spec(study: LoadedStudy, raw_dir: Path | None = None) -> Checked
     design = build_trial_design(study) if has_trial_design(study) else {}
     check_derived_specs(study, design)
     ts = build_ts(study) if has_ts(study) else None
-    plan = Engine(study, raw_dir).plan
-    return CheckedStudy(study, MappingProxyType(design), ts, plan)
+    engine = Engine(study, raw_dir)
+    plan = engine.plan
+    return CheckedStudy(study, MappingProxyType(design), ts, plan, tuple(engine.spec_warnings))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cdiscflow.errors import SpecError
+from cdiscflow.errors import Defect, SpecError
 from cdiscflow.expr import ANY, DATE, NUMBER, TEXT, Expression, ExprSyntaxError, suggestion
 from cdiscflow.sdtm.context import BuildContext, spec_error
 from cdiscflow.spec import NULL, LoadedDomain, VariableSpec
@@ -44,6 +44,12 @@ class Check:
 
     def error(self, message: str) -> SpecError:
         return spec_error(self.ld, message, self.name, self.path)
+
+    def warn(self, message: str) -> None:
+        """An allowed but unusual choice: a warning naming the mapping file and line."""
+        self.ctx.spec_warnings.append(Defect(
+            "warning", self.ld.spec.domain, self.ld.file.name, self.ld.line(*self.path),
+            self.name, None, f"{self.name}: {message}" if self.name else message))
 
     def need(self, col: str, what: str) -> None:
         """A column the construct reads must exist at this point."""

@@ -104,6 +104,9 @@ class BuildContext:
         self.keyed: list[KeyedDefect] = []
         self.form_phase: dict[str, int] = {}
         self._work = {d.spec.domain: Work(d) for d in study.domains}
+        # allowed but unusual choices of the mapping files, found by the check (phase 0: they
+        # come before every data defect)
+        self.spec_warnings: list[Defect] = []
 
     # ---- raw forms and tables ------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from cdiscflow.sdtm.context import (
     Reconciliation,
     duplicate_keys,
 )
-from cdiscflow.sdtm.defect_order import ordered_defects
+from cdiscflow.sdtm.defect_order import KeyedDefect, ordered_defects
 from cdiscflow.sdtm.derivations.findings import split_result
 from cdiscflow.sdtm.finish import finish_domain
 from cdiscflow.sdtm.plan import Segment, plan_segments, segments_needed
@@ -53,6 +53,7 @@ class Engine(BuildContext):
         if self._segments is None:
             check_study(self)
             self._segments = plan_segments(self._work)
+            self.keyed += [KeyedDefect(0, (0, i), d) for i, d in enumerate(self.spec_warnings)]
 
     @property
     def plan(self) -> tuple[Segment, ...]:

@@ -45,12 +45,17 @@ class Derivation:
     doc: str
     # checks the given parameters together before any data is read: None or what is wrong
     check: Callable[[dict[str, Any]], str | None] | None = None
+    # parameters that are allowed but unusual (a --DY not from DM.RFSTDTC): a spec warning
+    warn: Callable[[dict[str, Any]], str | None] | None = None
 
 
 REGISTRY: dict[str, Derivation] = {}
 
 
-def derivation(name: str, check: Callable[[dict[str, Any]], str | None] | None = None,
+ParamsCheck = Callable[[dict[str, Any]], str | None]
+
+
+def derivation(name: str, check: ParamsCheck | None = None, warn: ParamsCheck | None = None,
                **params: Param) -> Callable[[Callable[..., pd.DataFrame]],
                                             Callable[..., pd.DataFrame]]:
     """Register ``function`` under ``name`` with its declared parameters."""
@@ -61,7 +66,7 @@ def derivation(name: str, check: Callable[[dict[str, Any]], str | None] | None =
         if name in REGISTRY:
             raise ValueError(f"derivation {name!r} registered twice")
         doc = (function.__doc__ or "").strip().splitlines()[0] if function.__doc__ else ""
-        REGISTRY[name] = Derivation(name, function, dict(params), doc, check)
+        REGISTRY[name] = Derivation(name, function, dict(params), doc, check, warn)
         return function
 
     return register

@@ -53,8 +53,19 @@ def derive_extreme_date(df: pd.DataFrame, *, new_var: str, sources: pd.DataFrame
     return out
 
 
+def _study_day_reference(params: dict[str, Any]) -> str | None:
+    ref = params.get("ref")
+    if ref in (None, "DM.RFSTDTC", "RFSTDTC"):  # RFSTDTC: DM's own, in DM
+        return None
+    # SDTMIG defines --DY against DM.RFSTDTC; another reference is allowed, but a reviewer
+    # comparing study days across domains should know
+    return (f"the study day counts from {ref}, not DM.RFSTDTC, the reference SDTMIG defines "
+            f"--DY against")
+
+
 @derivation(
     "study_day",
+    warn=_study_day_reference,
     dtc=Param("column", doc="the --DTC of the record"),
     ref=Param("column", doc="the reference date, usually DM.RFSTDTC"),
 )

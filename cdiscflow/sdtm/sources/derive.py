@@ -66,6 +66,10 @@ def check(c: Check) -> None:
         problem = spec.check(given)
         if problem:
             raise c.error(f"{fn}: {problem}")
+    if spec.warn is not None:
+        unusual = spec.warn(given)
+        if unusual:
+            c.warn(f"{fn}: {unusual}")
 
 
 def check_foreign(c: Check, q: tuple[str, str]) -> None:
