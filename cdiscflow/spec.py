@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -201,12 +202,9 @@ class Condition(_Model):
 
     def text(self) -> str:
         """The condition in the expression language (its keys are aliases of it)."""
-        if self.all is not None:
-            return " and ".join(f"({c.text()})" for c in self.all)
-        if self.any is not None:
-            return " or ".join(f"({c.text()})" for c in self.any)
-        if self.not_ is not None:
-            return f"not ({self.not_.text()})"
+        combined = combined_text(self.all, self.any, self.not_, lambda c: c.text())
+        if combined is not None:
+            return combined
         col = quote_name(self.column or "")
         if self.is_null is not None:
             return f"{col} is {'' if self.is_null else 'not '}missing"
@@ -216,6 +214,18 @@ class Condition(_Model):
             return f"{col} != {quote_text(self.not_equals)}"
         listed = ", ".join(quote_text(v) for v in (self.in_ or self.not_in or []))
         return f"{col} {'in' if self.in_ is not None else 'not in'} ({listed})"
+
+
+def combined_text(all_: list[Any] | None, any_: list[Any] | None, not_: Any,
+                  text: Callable[[Any], str]) -> str | None:
+    """all/any/not of the condition keys as an expression (None when it is a single test)."""
+    if all_ is not None:
+        return " and ".join(f"({text(c)})" for c in all_)
+    if any_ is not None:
+        return " or ".join(f"({text(c)})" for c in any_)
+    if not_ is not None:
+        return f"not ({text(not_)})"
+    return None
 
 
 def quote_name(name: str) -> str:

@@ -19,6 +19,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from cdiscflow.expr import Expression, ExprSyntaxError
 
+# one quoting and alias rule for the condition keys of SDTM and ADaM
+from cdiscflow.spec import combined_text, quote_name, quote_text
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -32,18 +35,6 @@ class VarRef(_Model):
 
 
 Operand = VarRef | float | int | str
-
-
-def _name(name: str) -> str:
-    from cdiscflow.spec import quote_name  # one quoting rule for both dialects
-
-    return quote_name(name)
-
-
-def _literal(value: Any) -> str:
-    from cdiscflow.spec import quote_text
-
-    return quote_text(value)
 
 
 def _number(value: Any) -> str:
@@ -82,13 +73,10 @@ class WhereKeys(_Model):
 
     def text(self) -> str:
         """The same condition in the expression language."""
-        if self.all is not None:
-            return " and ".join(f"({text_of(c)})" for c in self.all)
-        if self.any is not None:
-            return " or ".join(f"({text_of(c)})" for c in self.any)
-        if self.not_ is not None:
-            return f"not ({text_of(self.not_)})"
-        col = _name(self.var or "")
+        combined = combined_text(self.all, self.any, self.not_, text_of)
+        if combined is not None:
+            return combined
+        col = quote_name(self.var or "")
         if self.is_null is not None:
             return f"{col} is {'' if self.is_null else 'not '}missing"
         for key, op in (("eq", "="), ("ne", "!=")):
@@ -97,9 +85,9 @@ class WhereKeys(_Model):
                 # a number compares as a number (13 is 13.0), other values as text
                 if isinstance(value, int | float) and not isinstance(value, bool):
                     return f"to_number({col}) {op} {_number(value)}"
-                return f"{col} {op} {_literal(value)}"
+                return f"{col} {op} {quote_text(value)}"
         if self.in_ is not None or self.not_in is not None:
-            listed = ", ".join(_literal(v) for v in (self.in_ or self.not_in or []))
+            listed = ", ".join(quote_text(v) for v in (self.in_ or self.not_in or []))
             return f"{col} {'in' if self.in_ is not None else 'not in'} ({listed})"
         for key, op in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
             right = getattr(self, key)
@@ -107,9 +95,9 @@ class WhereKeys(_Model):
                 continue
             if isinstance(right, VarRef):
                 shift = f" + {_number(right.plus)}" if right.plus else ""
-                return f"to_number({col}) {op} to_number({_name(right.var)}){shift}"
+                return f"to_number({col}) {op} to_number({quote_name(right.var)}){shift}"
             if isinstance(right, str):
-                return f"{col} {op} {_literal(right)}"
+                return f"{col} {op} {quote_text(right)}"
             return f"to_number({col}) {op} {_number(right)}"
         raise AssertionError("unreachable: validated to one test")
 

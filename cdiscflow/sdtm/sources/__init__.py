@@ -7,8 +7,6 @@ doc section; the engine and the spec check find it by its key.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +15,7 @@ import pandas as pd
 
 from cdiscflow.sdtm.checking import Check
 from cdiscflow.sdtm.context import BuildContext
+from cdiscflow.sdtm.registry import discover
 from cdiscflow.spec import NULL, LoadedDomain, VariableSpec
 
 Run = Callable[[BuildContext, LoadedDomain, pd.DataFrame, str, VariableSpec], Any]
@@ -29,14 +28,6 @@ class Source:
     run: Run  # the values (a Series on the frame's index); a whole frame if ``frame_out``
     column: Callable[[VariableSpec], str | None] = lambda var: None  # the raw column it reads
     frame_out: bool = False  # run returns the frame with the variable (and types it itself)
-
-
-def _discover() -> dict[str, Source]:
-    found: dict[str, Source] = {}
-    for module in pkgutil.iter_modules(__path__):
-        source = importlib.import_module(f"{__name__}.{module.name}").SOURCE
-        found[source.kind] = source
-    return found
 
 
 def source_column(var: VariableSpec | None) -> str | None:
@@ -52,4 +43,4 @@ def literal_text(value: Any) -> Any:
 
 
 # last: the modules import the helpers above
-SOURCES: dict[str, Source] = _discover()
+SOURCES: dict[str, Source] = discover(__name__, __path__, "SOURCE")

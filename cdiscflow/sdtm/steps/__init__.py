@@ -6,8 +6,6 @@ report names the raw records it removed.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +14,7 @@ import pandas as pd
 
 from cdiscflow.sdtm.checking import Check
 from cdiscflow.sdtm.context import BuildContext, Reconciliation
+from cdiscflow.sdtm.registry import discover
 from cdiscflow.spec import LoadedDomain, Step
 
 
@@ -31,15 +30,7 @@ class StepKind:
     bucket: str | None
 
 
-def _discover() -> dict[str, StepKind]:
-    found: dict[str, StepKind] = {}
-    for module in pkgutil.iter_modules(__path__):
-        step = importlib.import_module(f"{__name__}.{module.name}").STEP
-        found[step.kind] = step
-    return found
-
-
-STEPS: dict[str, StepKind] = _discover()
+STEPS: dict[str, StepKind] = discover(__name__, __path__, "STEP")
 
 
 def kind_of(step: Step) -> tuple[StepKind, Any]:
