@@ -36,6 +36,7 @@ from cdiscflow.xpt import XptError
 # up to this many SDTM records validation runs beside the rest of the run in a second process;
 # above it, one after the other: the two at once would hold a large study's data twice
 BACKGROUND_VALIDATION_MAX_RECORDS = 3_000_000
+MAX_LISTED = 20  # defects named in a message that stops the run
 
 
 @dataclass
@@ -105,6 +106,7 @@ def _convert(study: LoadedStudy, inputs: dict[str, dict[str, Path]], raw_dir: Pa
     design = dict(checked.design)
     sdtm, defects, chunks = build_sdtm(study, raw_dir, progress, chunk_records, workers,
                                        checked.plan)
+    _check_subjects(sdtm, defects)
     if "TA" in design and "DM" in sdtm:
         defects.extend(arms_not_in_ta(sdtm["DM"].data, sdtm["DM"].lineage, design["TA"]))
     design.update(derive_from_data(study, design, {n: r.data for n, r in sdtm.items()}))
@@ -148,6 +150,24 @@ def _convert(study: LoadedStudy, inputs: dict[str, dict[str, Path]], raw_dir: Pa
         discard(out)
         raise
     return RunOutcome(study, defects, report, result, chunks)
+
+
+def _check_subjects(sdtm: dict[str, DomainResult], defects: DefectLog) -> None:
+    """A study with no subject in DM has nothing to submit and no reference dates for the rest:
+    one message saying why (the defects that rejected its records), before anything is
+    written."""
+    dm = sdtm.get("DM")
+    if dm is None or len(dm.data):
+        return
+    recon = dm.recon
+    lost = {**recon.filtered, **recon.rejected}
+    why = "; ".join(f"{n} {reason}" for reason, n in lost.items())
+    errors = [str(d) for d in defects.errors if d.file == recon.source_file]
+    listed = "".join(f"\n  {d}" for d in errors[:MAX_LISTED])
+    more = f"\n  ... and {len(errors) - MAX_LISTED} more" if len(errors) > MAX_LISTED else ""
+    raise CdiscflowError(f"no subjects in DM: {recon.source_file} gave no DM record "
+                         f"({recon.raw_records} raw record(s){': ' + why if why else ''}); "
+                         f"nothing was written" + listed + more)
 
 
 def _with_raw_source(exc: XptError, sdtm: dict[str, DomainResult], study: LoadedStudy

@@ -48,10 +48,15 @@ def position_word(fmt: str) -> str:
 
 def _codec(path: Path, encoding: str) -> str:
     try:
-        return codecs.lookup(encoding).name
+        info = codecs.lookup(encoding)
+        name = info.name
+        # rot13, base64, zlib: codecs Python knows that are not text encodings
+        if not getattr(info, "_is_text_encoding", True):
+            raise LookupError(name)
     except LookupError:
-        raise RawDataError(f"{path}: unknown encoding {encoding!r} declared in the study file"
-                           ) from None
+        raise RawDataError(f"{path}: unknown encoding {encoding!r} declared in the study file "
+                           f"(a text encoding such as utf-8, latin-1 or gb18030)") from None
+    return name
 
 
 def _decode(path: Path, data: bytes, encoding: str) -> str:
