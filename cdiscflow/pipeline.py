@@ -139,7 +139,8 @@ def _convert(study: LoadedStudy, inputs: dict[str, dict[str, Path]], raw_dir: Pa
         if adam is not None:  # ADaM from the SDTM just written, then the reviewer's report
             report["adam"] = run_adam(adam, written.sdtm_dir, written.adam_dir,
                                       written.report_dir, study.spec.study.created,
-                                      after_write=start_validation)
+                                      after_write=start_validation,
+                                      qualifiers=_qualifiers(study))
             describe_adam_folder(study, written, formats)  # its define.xml (and JSON)
         result = validation_job.pop().result() if validation_job else validation()
         write_manifest(out, inputs)
@@ -150,6 +151,12 @@ def _convert(study: LoadedStudy, inputs: dict[str, dict[str, Path]], raw_dir: Pa
         discard(out)
         raise
     return RunOutcome(study, defects, report, result, chunks)
+
+
+def _qualifiers(study: LoadedStudy) -> dict[str, list[str]]:
+    """Per domain, the SUPP-- QNAMs its mapping declares (the variables written to SUPP--)."""
+    return {ld.spec.domain: [n for n, v in ld.spec.variables.items() if v.supp is not None]
+            for ld in study.domains}
 
 
 def _check_subjects(sdtm: dict[str, DomainResult], defects: DefectLog) -> None:
