@@ -5,7 +5,8 @@ the define.xml checks of ``cdiscflow.define.xml``.
 For every SDTM folder: DM and TS present, TS has the study start date (SSTDTC), define.xml
 present and sound. For every ADaM folder: ADSL and define.xml. For every XPT file: SAS
 transport version 5 (not v8), file name lower case and equal to the dataset (member) name,
-at most the agency's 5 GB, and described by a leaf of the folder's define.xml.
+at most the agency's 5 GB, and described by a leaf of the folder's define.xml. Every file of
+OUT against its manifest.json (cdiscflow.package.manifest).
 Exit 0 when everything passes, 1 when anything fails (each failure is listed), 2 when the
 package cannot be read (a dataset that is a folder or a FIFO: only regular files are opened).
 """
@@ -173,7 +174,11 @@ def check_package(out: Path) -> list[Finding]:
         return [Finding("datasets present", str(out), False,
                         "no m5/datasets/<study>/tabulations/sdtm, analysis/adam/datasets, "
                         "sdtm or adam folder")]
-    return [f for kind, folder in folders for f in check_folder(kind, folder)]
+    # (imported here: the manifest module builds on this one's Finding)
+    from cdiscflow.package.manifest import verify_manifest
+
+    return ([f for kind, folder in folders for f in check_folder(kind, folder)]
+            + verify_manifest(out))
 
 
 @click.command("check-package")
