@@ -209,3 +209,22 @@ def test_an_unforeseen_error_is_one_line(tmp_path, monkeypatch):
     assert result.exit_code == 2
     assert _said(result.stderr) == ("error: internal error (ZeroDivisionError: division by "
                                     "zero); nothing was published")
+
+
+def test_ctrl_c_inside_a_lazy_import_is_an_interruption(tmp_path, monkeypatch):
+    # Python wraps a KeyboardInterrupt raised in a class body in RuntimeError (__set_name__)
+    study = write_study(tmp_path / "s")
+
+    def lazy_import(*args: object, **kwargs: object) -> None:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise RuntimeError("Error calling __set_name__ on '_Field' instance") from exc
+    monkeypatch.setattr(pipeline, "write_manifest", lazy_import)
+    result = CliRunner().invoke(main, ["run", str(study), "--out", str(tmp_path / "o"),
+                                       "--no-adam"])
+    assert result.exit_code == 2
+    assert _said(result.stderr) == ("error: interrupted; the output folder holds the last "
+                                    "package a run completed, whole, and the unfinished one "
+                                    "was removed")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".o.lock", "s"]
