@@ -21,6 +21,7 @@ from rich.table import Table
 
 from cdiscflow import __version__
 from cdiscflow.errors import CdiscflowError
+from cdiscflow.launch import interrupted_during_import
 from cdiscflow.output import FORMATS, LAYOUTS
 from cdiscflow.package.check import check_package_command
 from cdiscflow.pipeline import RunOutcome, run_study
@@ -66,7 +67,7 @@ def _on_sigterm(signum: int, frame: object) -> None:
 
 def _failure_message(exc: BaseException) -> str:
     """One line for any failure a command did not word itself (never a traceback)."""
-    if isinstance(exc, KeyboardInterrupt):
+    if interrupted_during_import(exc):  # Ctrl-C inside a lazy import: a RuntimeError
         what = "terminated (SIGTERM)" if isinstance(exc, _Terminated) else "interrupted"
         return (f"{what}; the output folder holds the last package a run completed, whole, "
                 f"and the unfinished one was removed")

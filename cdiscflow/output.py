@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -264,6 +265,16 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
+def _from_out(folder: Path, out: Path) -> str:
+    """``folder`` relative to the output folder (the staging folder is OUT's sibling, so the
+    same path), links resolved: a run by relative path, absolute path or link writes the same
+    bytes."""
+    try:
+        return Path(os.path.relpath(Path(folder).resolve(), Path(out).resolve())).as_posix()
+    except ValueError:  # another drive (Windows): no relative path exists
+        return Path(folder).resolve().as_posix()
+
+
 def write_results(results: dict[str, DomainResult], ts: pd.DataFrame | None,
                   study: LoadedStudy, layout: Layout, defects: DefectLog,
                   formats: Sequence[str] = ("xpt",),
@@ -299,7 +310,7 @@ def write_results(results: dict[str, DomainResult], ts: pd.DataFrame | None,
         write_bytes_atomic(layout.lineage_dir / f"{name.lower()}.csv", csv_bytes(res.lineage))
     out = layout.root
     report = {
-        "study": {"studyid": study.spec.study.studyid, "study_dir": str(study.dir)},
+        "study": {"studyid": study.spec.study.studyid, "study_dir": _from_out(study.dir, out)},
         "layout": layout.kind,
         "domains": {
             name: {**res.recon.as_dict(),

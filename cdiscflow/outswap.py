@@ -154,6 +154,9 @@ def swap_in(staging: Path, out: Path) -> None:
     """Make ``staging`` the folder ``out`` in one step and remove the previous ``out``."""
     pause("staged")
     try:
+        # the files on disk before the rename that publishes them: after a power cut the new
+        # package is there whole or not at all
+        _sync_tree(staging)
         if not out.exists():
             os.rename(staging, out)
             _sync(out.parent)
@@ -197,6 +200,17 @@ def _exchange(a: Path, b: Path) -> bool:
     if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):  # e.g. a file system without it
         return False
     raise OSError(err, os.strerror(err), str(b))
+
+
+def _sync_tree(folder: Path) -> None:
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            fd = os.open(os.path.join(root, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _sync(Path(root))
 
 
 def _sync(folder: Path) -> None:

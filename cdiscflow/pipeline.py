@@ -36,6 +36,7 @@ from cdiscflow.xpt import XptError
 # up to this many SDTM records validation runs beside the rest of the run in a second process;
 # above it, one after the other: the two at once would hold a large study's data twice
 BACKGROUND_VALIDATION_MAX_RECORDS = 3_000_000
+MAX_LISTED = 20  # defects named in a message that stops the run
 
 
 @dataclass
@@ -106,6 +107,7 @@ def _convert(study: LoadedStudy, inputs: dict[str, dict[str, Path]], raw_dir: Pa
     sdtm, defects, chunks = build_sdtm(study, raw_dir, progress, chunk_records, workers,
                                        checked.plan)
     defects.defects[:0] = checked.warnings  # the spec's own warnings before the data's
+    _check_subjects(sdtm, defects)
     if "TA" in design and "DM" in sdtm:
         defects.extend(arms_not_in_ta(sdtm["DM"].data, sdtm["DM"].lineage, design["TA"]))
     design.update(derive_from_data(study, design, {n: r.data for n, r in sdtm.items()}))
@@ -138,7 +140,8 @@ def _convert(study: LoadedStudy, inputs: dict[str, dict[str, Path]], raw_dir: Pa
         if adam is not None:  # ADaM from the SDTM just written, then the reviewer's report
             report["adam"] = run_adam(adam, written.sdtm_dir, written.adam_dir,
                                       written.report_dir, study.spec.study.created,
-                                      after_write=start_validation)
+                                      after_write=start_validation,
+                                      qualifiers=_qualifiers(study))
             describe_adam_folder(study, written, formats)  # its define.xml (and JSON)
         result = validation_job.pop().result() if validation_job else validation()
         write_manifest(out, inputs)
@@ -149,6 +152,30 @@ def _convert(study: LoadedStudy, inputs: dict[str, dict[str, Path]], raw_dir: Pa
         discard(out)
         raise
     return RunOutcome(study, defects, report, result, chunks)
+
+
+def _qualifiers(study: LoadedStudy) -> dict[str, list[str]]:
+    """Per domain, the SUPP-- QNAMs its mapping declares (the variables written to SUPP--)."""
+    return {ld.spec.domain: [n for n, v in ld.spec.variables.items() if v.supp is not None]
+            for ld in study.domains}
+
+
+def _check_subjects(sdtm: dict[str, DomainResult], defects: DefectLog) -> None:
+    """A study with no subject in DM has nothing to submit and no reference dates for the rest:
+    one message saying why (the defects that rejected its records), before anything is
+    written."""
+    dm = sdtm.get("DM")
+    if dm is None or len(dm.data):
+        return
+    recon = dm.recon
+    lost = {**recon.filtered, **recon.rejected}
+    why = "; ".join(f"{n} {reason}" for reason, n in lost.items())
+    errors = [str(d) for d in defects.errors if d.file == recon.source_file]
+    listed = "".join(f"\n  {d}" for d in errors[:MAX_LISTED])
+    more = f"\n  ... and {len(errors) - MAX_LISTED} more" if len(errors) > MAX_LISTED else ""
+    raise CdiscflowError(f"no subjects in DM: {recon.source_file} gave no DM record "
+                         f"({recon.raw_records} raw record(s){': ' + why if why else ''}); "
+                         f"nothing was written" + listed + more)
 
 
 def _with_raw_source(exc: XptError, sdtm: dict[str, DomainResult], study: LoadedStudy

@@ -29,7 +29,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from cdiscflow.errors import RawDataError
+from cdiscflow.csvlines import (
+    DEFECTS_ATTR,
+    control_character_defects,
+    long_field_error,
+    missing_final_newline,
+    record_lines,
+)
+from cdiscflow.errors import Defect, RawDataError
 from cdiscflow.spec import RAW_FORMATS, format_of_file
 from cdiscflow.textops import arrow, format_numbers, text_series
 
@@ -48,10 +55,15 @@ def position_word(fmt: str) -> str:
 
 def _codec(path: Path, encoding: str) -> str:
     try:
-        return codecs.lookup(encoding).name
+        info = codecs.lookup(encoding)
+        name = info.name
+        # rot13, base64, zlib: codecs Python knows that are not text encodings
+        if not getattr(info, "_is_text_encoding", True):
+            raise LookupError(name)
     except LookupError:
-        raise RawDataError(f"{path}: unknown encoding {encoding!r} declared in the study file"
-                           ) from None
+        raise RawDataError(f"{path}: unknown encoding {encoding!r} declared in the study file "
+                           f"(a text encoding such as utf-8, latin-1 or gb18030)") from None
+    return name
 
 
 def _decode(path: Path, data: bytes, encoding: str) -> str:
@@ -109,11 +121,14 @@ def _checked_header(header: list[str], where: str) -> list[str]:
 
 def _ragged_lines(path: Path, text: str, width: int) -> RawDataError:
     bad = []
-    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+    reader = csv.reader(io.StringIO(text, newline=""))
+    end = 0  # a record's line is the one after the previous record's end (physical lines)
+    for row in reader:
         if row and len(row) != width:
-            bad.append(f"line {number} has {len(row)} fields")
+            bad.append(f"line {end + 1} has {len(row)} fields")
             if len(bad) == _MAX_LISTED:
                 break
+        end = reader.line_num
     return RawDataError(f"{path}: expected {width} fields per row (the header's): "
                         + "; ".join(bad))
 
@@ -129,6 +144,8 @@ def _read_csv(path: Path, encoding: str) -> pd.DataFrame:
     try:
         table = pacsv.read_csv(
             io.BytesIO(text.encode("utf-8")),
+            # a quoted value may hold a line break: read such a file with that in mind
+            parse_options=pacsv.ParseOptions(newlines_in_values='"' in text),
             convert_options=pacsv.ConvertOptions(
                 column_types={c: pa.string() for c in header},
                 strings_can_be_null=True,
@@ -139,26 +156,26 @@ def _read_csv(path: Path, encoding: str) -> pd.DataFrame:
     except pa.ArrowInvalid as exc:
         if "columns" in str(exc):
             raise _ragged_lines(path, text, len(header)) from None
-        raise RawDataError(f"{path}: cannot be read as CSV: {exc}") from None
+        raise long_field_error(path, text, header) or RawDataError(
+            f"{path}: cannot be read as CSV: {exc}") from None
     frame = table.to_pandas(types_mapper=lambda t: pd.StringDtype("pyarrow")
                             if t == pa.string() else None)
     frame.columns = [c.strip() for c in frame.columns]
     for col in frame.columns:
         frame[col] = frame[col].str.strip().replace("", pd.NA)
     frame[SOURCE_FILE] = path.name
-    frame[SOURCE_ROW] = _record_lines(text, len(frame))
+    # physical lines: a quoted line break inside a value does not shift the later records
+    rows = record_lines(text, len(frame))
+    frame[SOURCE_ROW] = rows
+    defects = control_character_defects(frame, header, path.name, rows)
+    unterminated = missing_final_newline(path.name, text)
+    frame.attrs[DEFECTS_ATTR] = defects + ([unterminated] if unterminated else [])
     return frame
 
 
-def _record_lines(text: str, n_records: int) -> np.ndarray:
-    """The line number of each record: the header is line 1, and the empty lines pyarrow skips
-    are counted, so lineage and defects point at the record's real line (no field spans lines
-    in EDC exports)."""
-    if "\n\n" not in text and "\n\r\n" not in text:
-        return np.arange(2, n_records + 2, dtype=np.int64)
-    lines = text.splitlines()
-    numbers = [i for i, line in enumerate(lines[1:], start=2) if line != ""]
-    return np.asarray(numbers[:n_records], dtype=np.int64)
+def raw_defects(frame: pd.DataFrame) -> list[tuple[int, Defect]]:
+    """What reading a form found in its values, as (line, defect): reported with the data."""
+    return list(frame.attrs.get(DEFECTS_ATTR, []))
 
 
 # ---- every format: one dispatch, one check of the names, one conversion to text ----------
@@ -337,6 +354,10 @@ def _worksheet_rows(path: Path, sheet: str | None, header_only: bool
                 raise RawDataError(f"{path}: no sheet {sheet!r} in the workbook (sheets: "
                                    f"{', '.join(sheets)})")
             ws = book[sheet] if sheet is not None else book.worksheets[0]
+            # the sheet's <dimension> record is what the writing program claimed: read-only
+            # mode would stop at its last row (losing records) or pad every row out to its
+            # last column (A1:XFD1048576: 17 billion empty cells); read the cells there are
+            ws.reset_dimensions()
             kept = []
             rows = ws.iter_rows(min_row=1, max_row=1 if header_only else None)
             for number, row in enumerate(rows, start=1):

@@ -340,6 +340,11 @@ def read_member(data: bytes) -> Member:
     """
     if not data.startswith(LIBRARY_V5):
         raise ValueError("not a SAS XPORT version 5 file (no library header record)")
+    if len(data) % RECORD:
+        # XPT v5 is made of whole 80-byte records: anything else was cut short or added to,
+        # and the last observations cannot be trusted
+        raise ValueError(f"{len(data)} bytes, not a whole number of {RECORD}-byte records "
+                         f"(the file is truncated or has bytes added)")
     base = 3 * RECORD  # where the member starts
     if not data.startswith(b"HEADER RECORD*******MEMBER  HEADER RECORD!!!!!!!", base):
         raise ValueError("no member header record where XPT v5 puts it")

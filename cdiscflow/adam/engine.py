@@ -8,6 +8,7 @@ SUPP-- qualifiers merged in as columns (admiral users do the same with combine_s
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,8 +32,13 @@ class AdamDataset:
     variables: list[XptVariable]
 
 
-def read_sdtm(folder: Path) -> dict[str, pd.DataFrame]:
-    """Every SDTM domain in ``folder`` (``*.xpt``), with its SUPP-- merged in."""
+def read_sdtm(folder: Path, qualifiers: Mapping[str, Sequence[str]] | None = None
+              ) -> dict[str, pd.DataFrame]:
+    """Every SDTM domain in ``folder`` (``*.xpt``), with its SUPP-- merged in.
+
+    ``qualifiers``: per domain, the SUPP-- QNAMs its mapping declares. A domain with no record
+    of a qualifier (an AE form with no rows has no SUPPAE) still has the column, empty, so
+    ADaM steps that use it see no values rather than no variable."""
     parts: dict[str, list[pd.DataFrame]] = {}
     for path in sorted(Path(folder).glob("*.xpt")):
         # a large dataset may be split into numbered files: the member name says whose part
@@ -45,6 +51,9 @@ def read_sdtm(folder: Path) -> dict[str, pd.DataFrame]:
         if name.startswith("SUPP"):
             continue
         out[name] = combine_supp(frame, frames.get(f"SUPP{name}"))
+        for qnam in (qualifiers or {}).get(name, []):
+            if qnam not in out[name].columns:
+                out[name][qnam] = pd.Series(None, index=out[name].index, dtype=object)
     return out
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +17,12 @@ from cdiscflow.adam.spec import AdamSpecError, LoadedAdam
 
 
 def run_adam(adam: LoadedAdam, sdtm_dir: Path, adam_dir: Path, report_dir: Path,
-             created: dt.datetime, after_write: Callable[[], None] | None = None
-             ) -> dict[str, Any]:
+             created: dt.datetime, after_write: Callable[[], None] | None = None,
+             qualifiers: Mapping[str, Sequence[str]] | None = None) -> dict[str, Any]:
     """Build and write every ADaM dataset of ``adam`` from the SDTM written in ``sdtm_dir``,
     then the report (when the index declares one); returns what was written, for the run
     report. ``after_write`` is called once the ADaM XPT files are written."""
-    sdtm = read_sdtm(sdtm_dir)
+    sdtm = read_sdtm(sdtm_dir, qualifiers)  # (declared SUPP-- qualifiers present, if empty)
     datasets = build_adam(adam, sdtm)
     written = write_adam(datasets, adam_dir, created)
     if after_write is not None:

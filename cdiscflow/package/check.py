@@ -5,12 +5,15 @@ the define.xml checks of ``cdiscflow.define.xml``.
 For every SDTM folder: DM and TS present, TS has the study start date (SSTDTC), define.xml
 present and sound. For every ADaM folder: ADSL and define.xml. For every XPT file: SAS
 transport version 5 (not v8), file name lower case and equal to the dataset (member) name,
-at most the agency's 5 GB, and described by a leaf of the folder's define.xml.
-Exit 0 when everything passes, 1 when anything fails (each failure is listed).
+at most the agency's 5 GB, and described by a leaf of the folder's define.xml. Every file of
+OUT against its manifest.json (cdiscflow.package.manifest).
+Exit 0 when everything passes, 1 when anything fails (each failure is listed), 2 when the
+package cannot be read (a dataset that is a folder or a FIFO: only regular files are opened).
 """
 
 from __future__ import annotations
 
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +22,7 @@ import click
 from lxml import etree
 
 from cdiscflow.define.xml import DEF_NS, XLINK_NS, check_define
+from cdiscflow.errors import CdiscflowError
 from cdiscflow.spec import FDA_MAX_XPT_BYTES
 from cdiscflow.xpt import read_xpt
 
@@ -104,9 +108,27 @@ def _leaves(define: Path) -> set[str]:
     return {leaf.get(f"{{{XLINK_NS}}}href", "") for leaf in leaves}
 
 
+def regular_files_only(folder: Path) -> None:
+    """A dataset or define.xml that is a folder, a FIFO or a device is not a package file:
+    opening a FIFO would wait forever for a writer, so nothing else is opened."""
+    for path in sorted(folder.iterdir()):
+        if path.suffix.lower() != ".xpt" and path.name != "define.xml":
+            continue
+        try:
+            mode = path.stat().st_mode
+        except OSError as exc:
+            raise CdiscflowError(f"{path}: cannot be read ({exc.strerror})") from None
+        if not stat.S_ISREG(mode):
+            kind = ("a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)"
+                    if stat.S_ISFIFO(mode) else "not a regular file")
+            raise CdiscflowError(f"{path}: is {kind}, not a file; a package holds regular "
+                                 f"files only")
+
+
 def check_folder(kind: str, folder: Path, max_bytes: int = FDA_MAX_XPT_BYTES) -> list[Finding]:
     where = str(folder)
     findings: list[Finding] = []
+    regular_files_only(folder)
     members = _members(folder)
     required = ("DM", "TS") if kind == "sdtm" else ("ADSL",)
     for name in required:
@@ -152,7 +174,11 @@ def check_package(out: Path) -> list[Finding]:
         return [Finding("datasets present", str(out), False,
                         "no m5/datasets/<study>/tabulations/sdtm, analysis/adam/datasets, "
                         "sdtm or adam folder")]
-    return [f for kind, folder in folders for f in check_folder(kind, folder)]
+    # (imported here: the manifest module builds on this one's Finding)
+    from cdiscflow.package.manifest import verify_manifest
+
+    return ([f for kind, folder in folders for f in check_folder(kind, folder)]
+            + verify_manifest(out))
 
 
 @click.command("check-package")

@@ -26,7 +26,7 @@ import pandas as pd
 
 from cdiscflow.errors import DefectLog
 from cdiscflow.forked import Forked, can_fork
-from cdiscflow.raw import read_form, read_header
+from cdiscflow.raw import raw_defects, read_form, read_header
 from cdiscflow.sdtm.defect_order import KeyedDefect, ordered_defects
 from cdiscflow.sdtm.engine import (
     DomainResult,
@@ -85,8 +85,10 @@ def build_sdtm_chunked(study: LoadedStudy, raw_dir: Path | None,
     forms = {name: read_form(template._form_path(name), **template._read_options(name),
                              missing=study.spec.raw.forms[name].missing)
              for name in _used_forms(study)}
+    # per form, the defects of its records known before mapping (duplicate keys; control
+    # characters and a missing last line break found by the reader)
     duplicates = {name: duplicate_keys(name, frame, study.spec.raw.forms[name].keys)
-                  for name, frame in forms.items()}
+                  + raw_defects(frame) for name, frame in forms.items()}
     subject_forms = [n for n, f in forms.items()
                      if study.spec.raw.subject and set(study.spec.raw.subject) <= set(f.columns)]
     total = sum(len(f) for f in forms.values())

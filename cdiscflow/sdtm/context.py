@@ -12,10 +12,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cdiscflow.errors import Defect, DefectLog, RawDataError, SpecError
-from cdiscflow.raw import SOURCE_FILE, SOURCE_ROW, read_form
+from cdiscflow.raw import SOURCE_FILE, SOURCE_ROW, raw_defects, read_form
 from cdiscflow.sdtm.defect_order import KeyedDefect
 from cdiscflow.spec import LoadedDomain, LoadedStudy, VariableSpec
 from cdiscflow.standards import sdtm_variables
@@ -141,7 +142,8 @@ class BuildContext:
                 frame = read_form(self.form_path(name), **self.read_options(name),
                                   missing=form.missing)
                 self.keyed += [KeyedDefect(self._phase, (row, 0), d)
-                               for row, d in duplicate_keys(name, frame, form.keys)]
+                               for row, d in duplicate_keys(name, frame, form.keys)
+                               + raw_defects(frame)]
                 self._forms[name] = frame
         return self._forms[name]
 
@@ -173,10 +175,13 @@ class BuildContext:
             return values.astype("Float64")
         text = values.astype("string")
         nums = coerce_numbers(text)
-        bad = text.notna() & nums.isna()
+        # "Infinity", "inf", "NaN" and 1e309 parse as numbers no dataset can hold
+        bad = text.notna() & ~np.isfinite(nums.to_numpy(dtype="float64", na_value=np.nan))
         for idx in bad[bad].index:
-            self.defect(ld, frame, idx, name, text[idx], "expected a number", column=None)
-        return nums.astype("Float64")
+            self.defect(ld, frame, idx, name, text[idx], "expected a number" if pd.isna(
+                nums[idx]) else "expected a finite number (no dataset holds infinity or "
+                "NaN)", column=None)
+        return nums.where(~bad).astype("Float64")  # reported, and not carried on
 
     def check_required(self, ld: LoadedDomain, frame: pd.DataFrame, name: str,
                        var: VariableSpec) -> None:

@@ -179,9 +179,13 @@ def _parse_format(text: pd.Series, fmt: str, year_cutoff: int | None = None
     parsed = pd.to_datetime(full, format="%Y-%m-%d", errors="coerce")
     bad_cal = has_d & parsed.isna()
     bad_month_num = has_m & ~has_d & ~month2.isin([f"{i:02d}" for i in range(1, 13)])
-    bad = matched & (bad_mon | bad_cal | bad_month_num)
+    # year 0000 has no day in the calendar Python and SAS count from (year 1 onwards), and
+    # days counted to it would be 737,000 before the study
+    bad_year = matched & (year == "0000").fillna(False)
+    bad = matched & (bad_mon | bad_cal | bad_month_num | bad_year)
     for idx in bad[bad].index:
-        why = ("month not recognised (expected JAN..DEC or UNK)" if bad_mon[idx]
+        why = ("year 0000 is not a date (years start at 0001)" if bad_year[idx]
+               else "month not recognised (expected JAN..DEC or UNK)" if bad_mon[idx]
                else "not a calendar date")
         problems.append(DateProblem(idx, str(text[idx]), why))
     iso = iso.where(~bad & matched)

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
+from cdiscflow.package.manifest import manifest_warnings
 from cdiscflow.validators import ValidationInputError, ValidationResult, validate_folder
 from cdiscflow.validators.report import print_table, write_html, write_json, write_junit
 
@@ -51,6 +53,10 @@ def validate(path: Path, fail_on: str, json_path: Path | None, html_path: Path |
         err.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(EXIT_BAD_INPUT)
     print_table(result, console, limit)
+    for warning in manifest_warnings(path) if path.is_dir() else []:
+        # the datasets are not what the run that wrote them published: say so, but validate
+        err.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False,
+                  soft_wrap=True)
     write_reports(result, json_path, html_path, junit_path)
     console.print(f"{result.errors} error(s), {result.warnings} warning(s)", highlight=False)
     sys.exit(EXIT_FINDINGS if result.failed(fail_on) else EXIT_OK)

@@ -125,7 +125,9 @@ def load_folder(path: str | os.PathLike[str]) -> list[Dataset]:
         try:
             frame, meta = read_xpt(f)
         except Exception as exc:  # pyreadstat raises its own types for damaged files
-            raise ValidationInputError(f"{f}: cannot be read as SAS XPORT: {exc}") from exc
+            # the reader's message may name the file again: once is enough
+            detail = str(exc).split(f"{f}: ", 1)[-1]
+            raise ValidationInputError(f"{f}: cannot be read as SAS XPORT: {detail}") from exc
         out.append(Dataset(
             name=(meta.get("dataset") or f.stem).upper(), frame=frame,
             label=meta.get("label") or "", labels=dict(meta.get("variable_labels") or {}),

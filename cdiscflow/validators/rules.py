@@ -207,7 +207,8 @@ def start_not_after_end(study: Study) -> Found:
 @rule("CF.DY_CALC")
 def study_day(study: Study) -> Found:
     dm = study.get("DM")
-    if dm is None or not {"USUBJID", "RFSTDTC"} <= set(dm.frame.columns):
+    # no subject in DM: no reference date to check a study day against
+    if dm is None or not {"USUBJID", "RFSTDTC"} <= set(dm.frame.columns) or dm.frame.empty:
         return
     ref_by_subject = _subject_map(dm, "RFSTDTC")
     for ds in study.sdtm:
@@ -270,7 +271,8 @@ def epoch(study: Study) -> Found:
 @rule("CF.RFSTDTC_EX", "CF.RFXSTDTC_EX")
 def reference_start_is_first_dose(study: Study) -> Found:
     dm, ex = study.get("DM"), study.get("EX")
-    if dm is None or ex is None or not {"USUBJID", "EXSTDTC"} <= set(ex.frame.columns):
+    if dm is None or ex is None or not {"USUBJID", "EXSTDTC"} <= set(ex.frame.columns) \
+            or "USUBJID" not in dm.frame.columns:  # a DM without it is CF.REQ_VAR's finding
         return
     starts = pd.DataFrame({"s": _text(ex.frame["USUBJID"]), "d": _text(ex.frame["EXSTDTC"])})
     first = starts[starts["d"] != ""].groupby("s")["d"].min()

@@ -88,8 +88,21 @@ def derive_standard_numeric_result(df: pd.DataFrame, *, new_var: str, result: st
         keys = out.loc[lost, [test, unit, standard_unit]].astype("string").fillna("(none)")
         for (t, u, su), rows in keys.groupby([test, unit, standard_unit]).groups.items():
             report(rows, f"no conversion declared for {t} from {u} to {su}", unit)
-    out[new_var] = found["value"].astype("Float64")
+    value = found["value"].astype("Float64")
+    # "Infinity", "NaN" or 1e309 as a result: no dataset can hold it, so it is named here with
+    # its raw line rather than by a dataset row in validation
+    numbers = value.to_numpy(dtype="float64", na_value=np.nan)
+    spelled = out[result].astype("string").str.strip().str.fullmatch(_NOT_FINITE, case=False)
+    not_finite = pd.Series(np.isinf(numbers), index=out.index) | spelled.fillna(False)
+    if not_finite.any():
+        if report is not None:
+            report(out.index[not_finite.to_numpy()], "result is not a finite number", result)
+        value = value.mask(not_finite.to_numpy())
+    out[new_var] = value
     return out
+
+
+_NOT_FINITE = r"[-+]?(?:inf|infinity|nan)"
 
 
 @derivation(
