@@ -16,11 +16,13 @@ from rich.console import Console
 from rich.table import Table
 
 from cdiscflow import __version__
+from cdiscflow.diff import diff_command
 from cdiscflow.errors import CdiscflowError
 from cdiscflow.output import FORMATS, LAYOUTS
 from cdiscflow.package.check import check_package_command
 from cdiscflow.pipeline import RunOutcome, run_study
 from cdiscflow.sdtm.chunked import DEFAULT_CHUNK_RECORDS
+from cdiscflow.trace import trace_command
 from cdiscflow.validators.cli import validate as validate_command
 
 # the bundled example study is the folder named in mappings/EXAMPLE (one line), so that no
@@ -190,3 +192,5 @@ def _list_defects(console: Console, defects) -> None:
 
 main.add_command(check_package_command)
 main.add_command(validate_command)
+main.add_command(trace_command)
+main.add_command(diff_command)
