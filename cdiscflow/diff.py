@@ -211,8 +211,10 @@ def as_json(result: Comparison) -> str:
 @click.argument("out_b", type=click.Path(path_type=Path, file_okay=False, exists=True))
 @click.option("--json", "json_out", is_flag=True, help="Print the comparison as JSON.")
 def diff_command(out_a: Path, out_b: Path, json_out: bool) -> None:
-    """Compare two runs' datasets: per dataset the records added, removed and changed (paired
-    by define.xml's keys), per variable the count of changed values with examples.
+    """Compare two runs' datasets, record by record and variable by variable.
+
+    Per dataset the records added, removed and changed (paired by define.xml's keys), per
+    variable the count of changed values with examples.
 
     Exit codes: 0 the same, 1 something differs, 2 a folder holds no datasets."""
     try:

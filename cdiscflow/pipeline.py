@@ -117,6 +117,8 @@ def run_study(study_dir: Path, raw_dir: Path | None, out_dir: Path,
                                       after_write=start_validation)
             describe_adam_folder(study, written, formats)  # its define.xml (and JSON)
         result = validation_job.pop().result() if validation_job else validation()
+        if "xpt" not in formats:
+            drop_xpt([written.sdtm_dir, written.adam_dir])
         write_manifest(out, _inputs(study, raw_dir))
         publish(out, out_dir)
     except BaseException:
@@ -125,6 +127,14 @@ def run_study(study_dir: Path, raw_dir: Path | None, out_dir: Path,
         discard(out)
         raise
     return RunOutcome(study, defects, report, result, chunks)
+
+
+def drop_xpt(folders: list[Path]) -> None:
+    """Remove the XPT files of a Dataset-JSON-only run (`--format json`) from the staging
+    folder: ADaM and validation read them, the package does not hold them."""
+    for folder in folders:
+        for path in sorted(folder.glob("*.xpt")) if folder.is_dir() else []:
+            path.unlink()
 
 
 def _with_raw_source(exc: XptError, sdtm: dict[str, DomainResult], study: LoadedStudy

@@ -345,8 +345,10 @@ def as_text(traces: list[RecordTrace]) -> list[str]:
 @click.option("--json", "json_out", is_flag=True, help="Print the trace as JSON.")
 def trace_command(out_dir: Path, usubjid: str, target: str | None, study_dir: Path | None,
                   raw_dir: Path | None, json_out: bool) -> None:
-    """Where each value of a subject's SDTM records came from: the raw file, line and field,
-    and the mapping file and line that made it.
+    """Where each value of a subject's SDTM records came from.
+
+    For each record the raw file and line, for each value the raw field(s) and the mapping file
+    and line that made it.
 
     OUT_DIR is a run's output folder; DOMAIN.VARIABLE (e.g. AE.AESTDTC) narrows the trace."""
     try:

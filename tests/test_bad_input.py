@@ -208,8 +208,12 @@ def test_strict_fails_on_warnings(tmp_path):
             "a date") in ok.output
     strict = CliRunner().invoke(main, ["run", str(study), "--out", str(tmp_path / "o"),
                                        "--strict"])
-    assert strict.exit_code == 2
+    assert strict.exit_code == 3
     assert "1 error(s) and warning(s) in the raw data" in strict.output
+    fail_on = CliRunner().invoke(main, ["run", str(study), "--out", str(tmp_path / "o"),
+                                        "--fail-on", "warning"])
+    assert fail_on.exit_code == 3
+    assert "1 error(s) and warning(s) in the raw data" in fail_on.output
     lb_out = pd.read_csv(tmp_path / "o" / "report" / "lineage" / "lb.csv")
     assert len(lb_out) == 1
 
