@@ -87,6 +87,19 @@ def load_yaml(path: Path) -> tuple[Any, Lines]:
         raise SpecError(f"not valid YAML: {exc}", file=file) from None
 
 
+def parse_yaml_text(text: str, where: str) -> Any:
+    """One YAML value written as text (a spreadsheet cell), read with the same rules as a spec
+    file; raises SpecError naming ``where``."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        raise SpecError(f"not valid YAML: {getattr(exc, 'problem', None) or exc}", file=where
+                        ) from None
+    if node is None:
+        return None
+    return _build(node, (), {}, where)
+
+
 def line_of(lines: Lines, loc: tuple[Any, ...]) -> int | None:
     """The line of the deepest key path that is known for a validation error location."""
     loc = tuple(loc)
