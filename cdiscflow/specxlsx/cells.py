@@ -43,9 +43,9 @@ def to_cell(value: Any) -> Any:
     return flow(value)
 
 
-def from_cell(value: Any, where: str) -> Any:
+def from_cell(value: Any, where: str, file: str | None = None) -> Any:
     """The spec value a cell holds (ABSENT for an empty cell); ``where`` names sheet, row and
-    column for the error of a cell that is not valid YAML."""
+    column (of workbook ``file``) for the error of a cell that is not valid YAML."""
     if value is None:
         return ABSENT
     if isinstance(value, bool | int):
@@ -61,4 +61,4 @@ def from_cell(value: Any, where: str) -> Any:
     try:
         return parse_yaml_text(text, where)
     except SpecError as exc:
-        raise SpecError(f"{exc.message} in {text!r}", file=exc.file) from None
+        raise SpecError(f"{where}: {exc.message} in {text!r}", file=file) from None

@@ -52,7 +52,7 @@ class _Sheet:
         return SpecError(f"{self.where(row, col)}: {message}", file=str(self.source))
 
     def value(self, row: int, values: list[Any], col: int) -> Any:
-        return from_cell(values[col], f"{self.source} {self.where(row, col)}")
+        return from_cell(values[col], self.where(row, col), str(self.source))
 
     def text(self, row: int, values: list[Any], col: int) -> str:
         value = values[col]
