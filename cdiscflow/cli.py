@@ -40,6 +40,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
                       "any failure)."),
     "diff": ("cdiscflow.diff", "diff_command",
              "Compare two runs' datasets, record by record and variable by variable."),
+    "init": ("cdiscflow.studyinit.cli", "init_command",
+             "Guess a study file and mapping files from the raw forms of RAW_DIR."),
     "spec": ("cdiscflow.specxlsx.cli", "spec_group",
              "The study's spec as an Excel workbook, and back to mapping files."),
     "trace": ("cdiscflow.trace", "trace_command",
