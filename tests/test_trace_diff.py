@@ -180,3 +180,17 @@ def test_diff_reports_dataset_only_in_one_and_attributes(runs, tmp_path):
     assert (result.datasets_added, result.datasets_removed) == (["CM"], ["AE"])
     assert [d.dataset for d in result.datasets] == ["DM"]
     assert result.datasets[0].keys == [] and not result.datasets[0].differs
+
+
+def test_our_own_ts_is_not_flagged_by_our_validator(runs):
+    # TSVCDREF "ISO 8601" and "ClinicalTrials.gov" are the IG's names (TS examples), which the
+    # extensible DICTNAM codelist lacks; they were CF.CT_EXT warnings before
+    out_a, _ = runs
+    report = json.loads((out_a / "report" / "validation.json").read_text())
+    ts = [f for f in report["findings"] if f["dataset"] == "TS"]
+    assert ts == []
+    sdtm = next(out_a.rglob("ts.xpt")).parent
+    from cdiscflow.xpt import read_xpt
+
+    frame, _ = read_xpt(sdtm / "ts.xpt")
+    assert set(frame["TSVCDREF"]) == {"", "CDISC CT", "ISO 8601", "ClinicalTrials.gov"}
