@@ -13,6 +13,7 @@ from typing import Any
 
 from cdiscflow.adam.spec import load_adam
 from cdiscflow.adam.stage import run_adam
+from cdiscflow.asciivalues import fix_non_ascii
 from cdiscflow.errors import CdiscflowError, DefectLog
 from cdiscflow.forked import Forked
 from cdiscflow.output import Layout, describe_adam_folder, spec_lengths, write_results
@@ -82,6 +83,8 @@ def run_study(study_dir: Path, raw_dir: Path | None, out_dir: Path,
     # TA, TE, TV, TI as declared (checked on load); SV and SE from the data once it is built
     design = build_trial_design(study) if has_trial_design(study) else {}
     sdtm, defects, chunks = build_sdtm(study, raw_dir, progress, chunk_records, workers)
+    # every non-ASCII value is a defect of its own, and the run goes on to find them all
+    defects.extend(fix_non_ascii(sdtm, study))
     if "TA" in design and "DM" in sdtm:
         defects.extend(arms_not_in_ta(sdtm["DM"].data, sdtm["DM"].lineage, design["TA"]))
     design.update(derive_from_data(study, design, {n: r.data for n, r in sdtm.items()}))
