@@ -108,7 +108,8 @@ def _cell(value: Any) -> str:
     return "" if text == "<NA>" else text
 
 
-def _texts(frame: Any) -> Any:
+def text_frame(frame: Any) -> Any:
+    """Every cell as the text compared (see _cell): frames of different dtypes compare."""
     return frame.apply(lambda col: col.map(_cell)).astype(object)
 
 
@@ -134,7 +135,7 @@ def compare_dataset(name: str, a_path: Path, b_path: Path, keys: list[str]) -> D
         result.attributes.append(f"dataset label: {meta_a['label']!r} -> {meta_b['label']!r}")
     keys = [k for k in keys if k in common]
     result.keys = keys
-    ta, tb = _texts(a[common]), _texts(b[common])
+    ta, tb = text_frame(a[common]), text_frame(b[common])
     for t in (ta, tb):
         t[_OCCURRENCE] = t.groupby(keys, sort=False).cumcount() if keys else range(len(t))
     on = [*keys, _OCCURRENCE]
