@@ -68,3 +68,13 @@ def test_validate_frames_and_folders(built):
     errors = result.findings[result.findings["severity"] == "error"]
     assert errors[["dataset", "rule", "variable", "value"]].values.tolist() == [
         ["DM", "CF.CT_NONEXT", "SEX", "female"]]
+
+
+def test_the_documented_example_runs(monkeypatch):
+    text = (ROOT / "docs" / "python-api.md").read_text()
+    code = text.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(ROOT)
+    scope: dict = {}
+    exec(compile(code, "docs/python-api.md", "exec"), scope)  # noqa: S102 - our own docs
+    assert (scope["result"].errors, scope["result"].warnings) == (0, 1202)
+    assert "ARM" in scope["adam"]["ADSL"].columns and "AGE" in scope["adam"]["ADSL"].columns
