@@ -88,6 +88,11 @@ def run_study(study_dir: Path, raw_dir: Path | None, out_dir: Path,
     if "TA" in design and "DM" in sdtm:
         defects.extend(arms_not_in_ta(sdtm["DM"].data, sdtm["DM"].lineage, design["TA"]))
     design.update(derive_from_data(study, design, {n: r.data for n, r in sdtm.items()}))
+    def stage(name: str, what: str) -> None:
+        # every stage after SDTM says what it is doing, like the domains do
+        if progress is not None:
+            progress(name, what)
+
     out = staging_dir(out_dir)
     validation_job: list[Forked[ValidationResult]] = []
     try:
@@ -97,12 +102,15 @@ def run_study(study_dir: Path, raw_dir: Path | None, out_dir: Path,
             # what was written, as a reviewer would receive it; reports in out/report
             return validate_run([written.sdtm_dir, written.adam_dir], written.report_dir)
 
+        stage("SDTM", f"writing {len(sdtm)} domain(s), define.xml and lineage")
+
         records = sum(len(r.data) for r in sdtm.values())
 
         def start_validation() -> None:
             # once the last datasets are on disk, validation runs in a second process while
             # this one writes define.xml, lineage and the ADaM report (outputs are the same)
             if records <= BACKGROUND_VALIDATION_MAX_RECORDS:
+                stage("validation", "running beside the rest of the run")
                 validation_job.append(Forked(validation))
 
         try:
@@ -114,12 +122,20 @@ def run_study(study_dir: Path, raw_dir: Path | None, out_dir: Path,
         # the datasets are on disk now, and the later stages read them from there: a large
         # study's frames are not kept through ADaM and validation
         sdtm.clear()
+        stage("SDTM", "written")
         if adam is not None:  # ADaM from the SDTM just written, then the reviewer's report
+            stage("ADaM", "building datasets, then the tables and figures")
             report["adam"] = run_adam(adam, written.sdtm_dir, written.adam_dir,
                                       written.report_dir, study.spec.study.created,
                                       after_write=start_validation)
+            stage("ADaM", "writing define.xml")
             describe_adam_folder(study, written, formats)  # its define.xml (and JSON)
+            stage("ADaM", f"written ({len(report['adam'].get('datasets', {}))} datasets)")
+        if not validation_job:
+            stage("validation", "running")
         result = validation_job.pop().result() if validation_job else validation()
+        stage("validation", f"{result.errors} error(s), {result.warnings} warning(s)")
+        stage("package", "manifest, then publishing")
         if "xpt" not in formats:
             drop_xpt([written.sdtm_dir, written.adam_dir])
         write_manifest(out, _inputs(study, raw_dir))

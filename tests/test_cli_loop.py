@@ -147,3 +147,19 @@ def test_validate_writes_reports_to_the_default_folder(tmp_path):
     theirs = json.loads((out / "report" / "validation.json").read_text())
     assert ours["source"] == str(out / "sdtm") and theirs["source"] == "sdtm"
     assert {**ours, "source": ""} == {**theirs, "source": ""}
+
+
+def test_every_stage_reports_progress(tmp_path):
+    clean = write_study(tmp_path / "clean", raw=_clean_raw())
+    result = CliRunner().invoke(main, ["run", str(clean), "--out", str(tmp_path / "o"),
+                                       "--no-adam"])
+    assert result.exit_code == 0, result.output
+    stages = [line for line in result.output.splitlines()
+              if line.split(":")[0] in ("SDTM", "ADaM", "validation", "package")]
+    assert stages == ["SDTM: writing 4 domain(s), define.xml and lineage",
+                      "validation: running beside the rest of the run",
+                      "SDTM: written",
+                      "validation: 0 error(s), 38 warning(s)",
+                      "package: manifest, then publishing",
+                      "validation: 0 error(s), 38 warning(s); see "
+                      f"{tmp_path / 'o' / 'report' / 'validation.html'}"]
