@@ -3,7 +3,7 @@ with the data as pandas frames in between (docs/python-api.md).
 
     from cdiscflow import api
 
-    study = api.load_study("mappings/nct04014166")
+    study = api.load_study("path/to/study")  # the folder of study.yaml
     sdtm = api.build_sdtm(study)
     sdtm.datasets["AE"].head()
     adam = api.build_adam(study, sdtm)
