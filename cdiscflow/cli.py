@@ -1,128 +1,148 @@
-"""The command line: ``cdiscflow run`` converts a study's raw CRF extracts to SDTM.
+"""The command line: ``cdiscflow run`` converts a study's raw CRF extracts to SDTM and ADaM.
 
-Exit codes: 0 clean (warnings may be listed), 1 the datasets written have validation errors
-(``cdiscflow validate``'s rules, reports in out/report/validation.*), 2 bad input or spec (errors
-in the raw data are listed and written to the run report; the datasets are still written so
-they can be inspected).
+Exit codes of ``run``: 0 clean (warnings may be listed); 1 validation findings at the
+``--fail-on`` level (reports in OUT/report/validation.*); 2 bad spec or unreadable input
+(nothing written); 3 data defects at the ``--fail-on`` level (everything written, the defects
+listed and in OUT/report/defects.csv). Commands other than ``run`` live in their own modules and
+are imported only when used (LAZY_COMMANDS), so ``--help`` answers at once.
 """
 
 from __future__ import annotations
 
-import errno
-import signal
 import sys
-import threading
+from importlib import import_module
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from cdiscflow import __version__
-from cdiscflow.errors import CdiscflowError
-from cdiscflow.launch import interrupted_during_import
-from cdiscflow.output import FORMATS, LAYOUTS
-from cdiscflow.package.check import check_package_command
-from cdiscflow.pipeline import RunOutcome, run_study
-from cdiscflow.sdtm.chunked import DEFAULT_CHUNK_RECORDS
-from cdiscflow.validators.cli import validate as validate_command
+from cdiscflow.guard import GuardedGroup
+from cdiscflow.options import DEFAULT_CHUNK_RECORDS, FORMATS, LAYOUTS
+
+if TYPE_CHECKING:  # the heavy modules are imported by the command that needs them
+    from rich.console import Console
+
+    from cdiscflow.pipeline import RunOutcome
 
 # the bundled example study is the folder named in mappings/EXAMPLE (one line), so that no
 # engine file names a study
 EXAMPLE_MARKER = Path("mappings") / "EXAMPLE"
-EXIT_OK, EXIT_VALIDATION, EXIT_BAD_INPUT = 0, 1, 2
+STUDY_FILE = "study.yaml"
+EXIT_OK, EXIT_VALIDATION, EXIT_BAD_INPUT, EXIT_DATA_DEFECTS = 0, 1, 2, 3
 MAX_LISTED = 20
 
+# commands defined in other modules: (module, attribute, one-line help). They are imported only
+# when run, so `cdiscflow --help` and shell completion do not load pandas and the standards
+# (tests/test_cli_lazy.py checks the help line against the command's own).
+LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "check-package": ("cdiscflow.package.check", "check_package_command",
+                      "Run the regulator's technical rejection checks on a package (exit 1 on "
+                      "any failure)."),
+    "diff": ("cdiscflow.diff", "diff_command",
+             "Compare two runs' datasets, record by record and variable by variable."),
+    "init": ("cdiscflow.studyinit.cli", "init_command",
+             "Guess a study file and mapping files from the raw forms of RAW_DIR."),
+    "spec": ("cdiscflow.specxlsx.cli", "spec_group",
+             "The study's spec as an Excel workbook, and back to mapping files."),
+    "trace": ("cdiscflow.trace", "trace_command",
+              "Where each value of a subject's SDTM records came from."),
+    "validate": ("cdiscflow.validators.cli", "validate",
+                 "Validate every .xpt in PATH (SDTM and/or ADaM, told apart by dataset name)."),
+}
 
-def _default_study() -> Path:
+
+class LazyGroup(GuardedGroup):
+    """A command group whose commands in LAZY_COMMANDS are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
+            module, attr, _ = LAZY_COMMANDS[cmd_name]
+            command = getattr(import_module(module), attr)
+            command.name = cmd_name
+            self.add_command(command)
+        return super().get_command(ctx, cmd_name)
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[Any]:
+        # click's own completion asks every command for its help line, importing them all
+        from click.shell_completion import CompletionItem
+
+        items = [CompletionItem(name, help=self._summary(name))
+                 for name in self.list_commands(ctx) if name.startswith(incomplete)]
+        return items + click.Command.shell_complete(self, ctx, incomplete)
+
+    def _summary(self, name: str) -> str:
+        if name in LAZY_COMMANDS and name not in self.commands:
+            return LAZY_COMMANDS[name][2]
+        return self.commands[name].get_short_help_str(limit=200)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, self._summary(name)) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def _default_study(say: Any = None) -> Path:
+    """./study.yaml when the working folder holds one, else the bundled example (and say so)."""
+    if Path(STUDY_FILE).is_file():
+        return Path(".")
     # the working directory first; an editable install run from elsewhere still finds the
     # bundled example next to the package
     for root in (Path("."), Path(__file__).resolve().parent.parent):
         marker = root / EXAMPLE_MARKER
         if marker.is_file():
             folder = marker.parent / marker.read_text(encoding="utf-8").strip()
-            return folder if root == Path(".") else folder.resolve()
-    raise click.UsageError(f"no STUDY_DIR given and no {EXAMPLE_MARKER} naming the example")
+            folder = folder if root == Path(".") else folder.resolve()
+            if say is not None:
+                say(f"no {STUDY_FILE} in this folder: running the bundled example study "
+                    f"{folder}")
+            return folder
+    raise click.UsageError(f"no STUDY_DIR given, no {STUDY_FILE} in this folder and no "
+                           f"{EXAMPLE_MARKER} naming the example")
 
 
 def _formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
     chosen = tuple(dict.fromkeys(v.strip() for v in value.split(",") if v.strip()))
     unknown = [v for v in chosen if v not in FORMATS]
-    if unknown or "xpt" not in chosen:
-        # XPT is what the regulator requires; JSON is written beside it, never instead
-        raise click.BadParameter(f"choose from {', '.join(FORMATS)}, including xpt "
-                                 f"(got {value!r})")
+    if unknown or not chosen:
+        raise click.BadParameter(f"choose from {', '.join(FORMATS)} (got {value!r})")
     return chosen
 
 
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the process is so that staging folders and forked children are
-    cleaned up on the way out, as for Ctrl-C."""
+def _consoles() -> tuple[Console, Console]:
+    from rich.console import Console
+
+    # a log or CI page is not 80 columns: keep the summary table readable there
+    console = Console() if Console().is_terminal else Console(width=140)
+    err = (Console(stderr=True) if Console(stderr=True).is_terminal
+           else Console(stderr=True, width=140))
+    return console, err
 
 
-def _on_sigterm(signum: int, frame: object) -> None:
-    raise _Terminated()
-
-
-def _failure_message(exc: BaseException) -> str:
-    """One line for any failure a command did not word itself (never a traceback)."""
-    if interrupted_during_import(exc):  # Ctrl-C inside a lazy import: a RuntimeError
-        what = "terminated (SIGTERM)" if isinstance(exc, _Terminated) else "interrupted"
-        return (f"{what}; the output folder holds the last package a run completed, whole, "
-                f"and the unfinished one was removed")
-    if isinstance(exc, CdiscflowError):
-        return str(exc)
-    if isinstance(exc, OSError):
-        where = f"{exc.filename}: " if exc.filename else ""
-        reason = exc.strerror or str(exc)
-        if exc.errno == errno.ENOSPC:
-            reason += " (the disk is full: free space and run again)"
-        return f"{where}{reason}; nothing was published"
-    if isinstance(exc, RecursionError):
-        return "an input is nested too deeply to read (recursion limit reached)"
-    if isinstance(exc, MemoryError):
-        return "out of memory; nothing was published"
-    return f"internal error ({type(exc).__name__}: {exc}); nothing was published"
-
-
-class _Guarded(click.Group):
-    """Every command's failures end as one message on stderr and exit code 2."""
-
-    def invoke(self, ctx: click.Context) -> object:
-        previous = signal.getsignal(signal.SIGTERM)
-        in_main = threading.current_thread() is threading.main_thread()
-        if in_main:
-            signal.signal(signal.SIGTERM, _on_sigterm)
-        try:
-            return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
-            raise
-        except BaseException as exc:
-            if isinstance(exc, SystemExit):
-                raise
-            Console(stderr=True, width=140).print(
-                f"[bold red]error:[/] {escape(_failure_message(exc))}", highlight=False)
-            sys.exit(EXIT_BAD_INPUT)
-        finally:
-            if in_main:
-                signal.signal(signal.SIGTERM, previous)
-
-
-@click.group(cls=_Guarded)
+@click.group(cls=LazyGroup)
 @click.version_option(__version__, prog_name="cdiscflow")
 def main() -> None:
-    """Raw clinical-trial CRF extracts to CDISC SDTM, as SAS XPORT v5."""
+    """Raw clinical-trial CRF extracts to CDISC SDTM and ADaM, as SAS XPORT v5 with
+    Define-XML 2.1."""
 
 
-@main.command()
+@main.command(epilog="Exit codes: 0 clean (warnings are listed); 1 validation findings at the "
+              "--fail-on level; 2 bad spec or unreadable input (nothing written); 3 data "
+              "defects at the --fail-on level (everything written, defects listed in "
+              "OUT/report/defects.csv).")
 @click.argument("study_dir", required=False, type=click.Path(path_type=Path, file_okay=False))
 @click.option("--raw", "raw_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Folder of the raw extracts (default: the study file's raw.dir).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
               default=Path("out"), show_default=True, help="Output folder.")
-@click.option("--strict", is_flag=True,
-              help="Fail (exit 2) on warnings in the raw data too, not only on errors.")
+@click.option("--fail-on", type=click.Choice(["error", "warning"]), default="error",
+              show_default=True,
+              help="Lowest severity of a data defect (exit 3) or validation finding (exit 1) "
+                   "that fails the run.")
+@click.option("--strict", is_flag=True, hidden=True, help="The same as --fail-on warning.")
 @click.option("--layout", type=click.Choice(LAYOUTS), default="m5", show_default=True,
               help="m5: eCTD module 5 folders (m5/datasets/<study>/tabulations/sdtm); "
                    "flat: OUT/sdtm, OUT/adam for local work.")
@@ -139,15 +159,20 @@ def main() -> None:
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Processes building SDTM chunks at once (default: the CPUs available, at "
                    "most 4; 1: this process only). The output is the same.")
-def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, strict: bool,
-        layout: str, formats: tuple[str, ...], chunk_records: int, no_adam: bool,
-        workers: int | None) -> None:
-    """Convert a study (default: the bundled example, see mappings/EXAMPLE) into SDTM datasets."""
-    # a log or CI page is not 80 columns: keep the summary table readable there
-    console = Console() if Console().is_terminal else Console(width=140)
-    err = Console(stderr=True) if Console(stderr=True).is_terminal else Console(stderr=True,
-                                                                                 width=140)
-    study_dir = study_dir or _default_study()
+def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, fail_on: str,
+        strict: bool, layout: str, formats: tuple[str, ...], chunk_records: int,
+        no_adam: bool, workers: int | None) -> None:
+    """Convert a study's raw extracts to SDTM and ADaM.
+
+    STUDY_DIR holds study.yaml and the mapping files; without it, the current folder when it
+    holds study.yaml, else the bundled example study (mappings/EXAMPLE), which it says."""
+    console, err = _consoles()
+    from cdiscflow.errors import CdiscflowError
+
+    if strict:
+        fail_on = "warning"
+    study_dir = study_dir or _default_study(
+        lambda text: console.print(text, highlight=False, style="yellow"))
     try:
         outcome = _run_with_progress(study_dir, raw_dir, out_dir, console, layout, formats,
                                      chunk_records, not no_adam, workers)
@@ -158,23 +183,48 @@ def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, strict: boo
     _summary(console, outcome.report)
     _chunks(console, outcome)
     _list_defects(err if defects.errors else console, defects)
-    sdtm_dir = (out_dir / outcome.report["define"]).parent
-    console.print(f"SDTM written to {sdtm_dir}; run report "
-                  f"{out_dir / 'report' / 'run.json'}", highlight=False)
-    failing = defects.errors + (defects.warnings if strict else [])
+    validation_failed = _validation(console, err, outcome, out_dir, fail_on)
+    _outputs(console, outcome, out_dir, layout)
+    failing = defects.errors + (defects.warnings if fail_on == "warning" else [])
     if failing:
-        kind = "error(s) and warning(s)" if strict and defects.warnings else "error(s)"
+        kind = ("error(s) and warning(s)" if fail_on == "warning" and defects.warnings
+                else "error(s)")
         err.print(f"[bold red]{len(failing)} {kind} in the raw data[/]: see "
                   f"{out_dir / 'report' / 'defects.csv'}", highlight=False)
-        sys.exit(EXIT_BAD_INPUT)
-    _validation(console, err, outcome, out_dir)
+        sys.exit(EXIT_DATA_DEFECTS)
+    if validation_failed:
+        sys.exit(EXIT_VALIDATION)
 
 
-def _validation(console: Console, err: Console, outcome: RunOutcome, out_dir: Path) -> None:
-    """Report the validation of what the run wrote; exit 1 when it found errors."""
+def _outputs(console: Console, outcome: RunOutcome, out_dir: Path, layout: str) -> None:
+    """The closing summary: every output a reader looks for, by its path."""
+    from cdiscflow.output import Layout
+
+    written = Layout(out_dir, outcome.study.spec.study.studyid, layout)
+    report = written.report_dir
+    lines = [("SDTM", written.sdtm_dir), ("SDTM define.xml", written.sdtm_dir / "define.xml")]
+    if "adam" in outcome.report:
+        lines += [("ADaM", written.adam_dir),
+                  ("ADaM define.xml", written.adam_dir / "define.xml")]
+        page = report / "adam-report.html"
+        if page.is_file():
+            lines.append(("report page", page))
+    if outcome.validation is not None:
+        lines.append(("validation report", report / "validation.html"))
+    lines += [("run report", report / "run.json"), ("defects", report / "defects.csv"),
+              ("lineage", written.lineage_dir), ("manifest", out_dir / "manifest.json")]
+    width = max(len(k) for k, _ in lines)
+    console.print("written:", highlight=False)
+    for what, where in lines:
+        console.print(f"  {what.ljust(width)}  {where}", highlight=False)
+
+
+def _validation(console: Console, err: Console, outcome: RunOutcome, out_dir: Path,
+                fail_on: str = "error") -> bool:
+    """Report the validation of what the run wrote; whether it fails at ``fail_on``."""
     result = outcome.validation
     if result is None:
-        return
+        return False
     where = out_dir / "report" / "validation.html"
     console.print(f"validation: {result.errors} error(s), {result.warnings} warning(s); "
                   f"see {where}", highlight=False)
@@ -183,7 +233,7 @@ def _validation(console: Console, err: Console, outcome: RunOutcome, out_dir: Pa
         for f in errors.head(MAX_LISTED).itertuples():
             err.print(f"{f.dataset} row {f.row} {f.usubjid} {f.variable}={f.value!r}: "
                       f"{f.rule} {f.message}", highlight=False, markup=False, soft_wrap=True)
-        sys.exit(EXIT_VALIDATION)
+    return result.failed(fail_on)
 
 
 def _chunks(console: Console, outcome: RunOutcome) -> None:
@@ -203,6 +253,8 @@ def _run_with_progress(study_dir: Path, raw_dir: Path | None, out_dir: Path,
                        formats: tuple[str, ...] = ("xpt",),
                        chunk_records: int = DEFAULT_CHUNK_RECORDS,
                        with_adam: bool = True, workers: int | None = None) -> RunOutcome:
+    from cdiscflow.pipeline import run_study
+
     options = {"layout": layout, "formats": formats, "chunk_records": chunk_records,
                "with_adam": with_adam, "workers": workers}
     if not console.is_terminal:
@@ -223,6 +275,8 @@ def _run_with_progress(study_dir: Path, raw_dir: Path | None, out_dir: Path,
 
 
 def _summary(console: Console, report: dict) -> None:
+    from rich.table import Table
+
     table = Table(title=f"{report['study']['studyid']}: raw records to SDTM")
     for col in ("domain", "raw file", "raw in", "records out", "landed", "filtered",
                 "rejected", "empty", "values not done", "SUPP"):
@@ -246,5 +300,3 @@ def _list_defects(console: Console, defects) -> None:
         console.print(f"... and {len(items) - MAX_LISTED} more in the run report", highlight=False)
 
 
-main.add_command(check_package_command)
-main.add_command(validate_command)

@@ -19,7 +19,7 @@ import io
 import json
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyreadstat
 
+from cdiscflow import options
 from cdiscflow.atomic import write_bytes_atomic, write_text_atomic
 from cdiscflow.datasetjson import dataset_json, write_dataset_json
 from cdiscflow.define.adam import adam_define
@@ -41,8 +42,7 @@ from cdiscflow.spec import LoadedStudy
 from cdiscflow.standards import sdtm_dataset_label, sdtm_variables
 from cdiscflow.xpt import XptVariable, read_xpt, resolve_lengths, write_xpt_parts
 
-LAYOUTS = ("m5", "flat")
-FORMATS = ("xpt", "json")
+LAYOUTS, FORMATS = options.LAYOUTS, options.FORMATS  # defined with the CLI's options
 DEFINE_FILE = "define.xml"
 
 
@@ -159,6 +159,12 @@ def write_xpt_datasets(datasets: Sequence[DatasetToWrite], folder: Path, created
 def write_define_files(define: Define, written: Sequence[WrittenDataset], folder: Path,
                        formats: Sequence[str]) -> list[Path]:
     """define.xml, define.html and (with "json" in formats) one Dataset-JSON per XPT file."""
+    if "xpt" not in formats:
+        # Dataset-JSON alone: define.xml's leaves name the JSON files; the XPT files the later
+        # stages read are removed before publishing (pipeline.drop_xpt)
+        define = replace(define, datasets=[
+            replace(d, files=[f.rsplit(".", 1)[0] + ".json" for f in d.files])
+            for d in define.datasets])
     write_text_atomic(folder / DEFINE_FILE, define_bytes(define).decode("utf-8"))
     write_text_atomic(folder / "define.html", define_html(define))
     files = [folder / DEFINE_FILE, folder / "define.html"]

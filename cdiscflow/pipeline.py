@@ -14,6 +14,7 @@ from typing import Any
 
 from cdiscflow.adam.spec import load_adam
 from cdiscflow.adam.stage import run_adam
+from cdiscflow.asciivalues import fix_non_ascii
 from cdiscflow.errors import CdiscflowError, DefectLog
 from cdiscflow.forked import Forked
 from cdiscflow.output import Layout, describe_adam_folder, spec_lengths, write_results
@@ -108,9 +109,16 @@ def _convert(study: LoadedStudy, inputs: dict[str, dict[str, Path]], raw_dir: Pa
                                        checked.plan)
     defects.defects[:0] = checked.warnings  # the spec's own warnings before the data's
     _check_subjects(sdtm, defects)
+    # every non-ASCII value is a defect of its own, and the run goes on to find them all
+    defects.extend(fix_non_ascii(sdtm, study))
     if "TA" in design and "DM" in sdtm:
         defects.extend(arms_not_in_ta(sdtm["DM"].data, sdtm["DM"].lineage, design["TA"]))
     design.update(derive_from_data(study, design, {n: r.data for n, r in sdtm.items()}))
+    def stage(name: str, what: str) -> None:
+        # every stage after SDTM says what it is doing, like the domains do
+        if progress is not None:
+            progress(name, what)
+
     out = staging_dir(out_dir)
     validation_job: list[Forked[ValidationResult]] = []
     try:
@@ -120,12 +128,15 @@ def _convert(study: LoadedStudy, inputs: dict[str, dict[str, Path]], raw_dir: Pa
             # what was written, as a reviewer would receive it; reports in out/report
             return validate_run([written.sdtm_dir, written.adam_dir], written.report_dir)
 
+        stage("SDTM", f"writing {len(sdtm)} domain(s), define.xml and lineage")
+
         records = sum(len(r.data) for r in sdtm.values())
 
         def start_validation() -> None:
             # once the last datasets are on disk, validation runs in a second process while
             # this one writes define.xml, lineage and the ADaM report (outputs are the same)
             if records <= BACKGROUND_VALIDATION_MAX_RECORDS:
+                stage("validation", "running beside the rest of the run")
                 validation_job.append(Forked(validation))
 
         try:
@@ -137,13 +148,23 @@ def _convert(study: LoadedStudy, inputs: dict[str, dict[str, Path]], raw_dir: Pa
         # the datasets are on disk now, and the later stages read them from there: a large
         # study's frames are not kept through ADaM and validation
         sdtm.clear()
+        stage("SDTM", "written")
         if adam is not None:  # ADaM from the SDTM just written, then the reviewer's report
+            stage("ADaM", "building datasets, then the tables and figures")
             report["adam"] = run_adam(adam, written.sdtm_dir, written.adam_dir,
                                       written.report_dir, study.spec.study.created,
                                       after_write=start_validation,
                                       qualifiers=_qualifiers(study))
+            stage("ADaM", "writing define.xml")
             describe_adam_folder(study, written, formats)  # its define.xml (and JSON)
+            stage("ADaM", f"written ({len(report['adam'].get('datasets', {}))} datasets)")
+        if not validation_job:
+            stage("validation", "running")
         result = validation_job.pop().result() if validation_job else validation()
+        stage("validation", f"{result.errors} error(s), {result.warnings} warning(s)")
+        stage("package", "manifest, then publishing")
+        if "xpt" not in formats:
+            drop_xpt([written.sdtm_dir, written.adam_dir])
         write_manifest(out, inputs)
         publish(out, out_dir)
     except BaseException:
@@ -176,6 +197,14 @@ def _check_subjects(sdtm: dict[str, DomainResult], defects: DefectLog) -> None:
     raise CdiscflowError(f"no subjects in DM: {recon.source_file} gave no DM record "
                          f"({recon.raw_records} raw record(s){': ' + why if why else ''}); "
                          f"nothing was written" + listed + more)
+
+
+def drop_xpt(folders: list[Path]) -> None:
+    """Remove the XPT files of a Dataset-JSON-only run (`--format json`) from the staging
+    folder: ADaM and validation read them, the package does not hold them."""
+    for folder in folders:
+        for path in sorted(folder.glob("*.xpt")) if folder.is_dir() else []:
+            path.unlink()
 
 
 def _with_raw_source(exc: XptError, sdtm: dict[str, DomainResult], study: LoadedStudy

@@ -121,9 +121,8 @@ def load_yaml(path: Path) -> tuple[Any, Lines]:
         raise SpecError(f"not valid YAML: nested more than {MAX_DEPTH} levels deep",
                         file=file) from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise SpecError(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=file,
-                        line=mark.line + 1 if mark else None) from None
+        line, message = syntax_error_line(exc, text)
+        raise SpecError(f"not valid YAML: {message}", file=file, line=line) from None
     if node is None:
         raise SpecError("file is empty", file=file)
     lines: Lines = {}
@@ -131,6 +130,49 @@ def load_yaml(path: Path) -> tuple[Any, Lines]:
         return _build(node, (), lines, file, _Budget()), lines
     except yaml.YAMLError as exc:
         raise SpecError(f"not valid YAML: {exc}", file=file) from None
+
+
+# where PyYAML notices a mistake is often the line after it: an unclosed bracket is found at the
+# next key, an unclosed quote at the end of the file; these contexts point back at the mistake
+_OPENED_CONTEXTS = ("while scanning a quoted scalar", "while scanning a simple key")
+
+
+def syntax_error_line(exc: yaml.YAMLError, text: str) -> tuple[int | None, str]:
+    """The 1-based line of a YAML syntax error where the mistake is, and the message."""
+    problem = getattr(exc, "problem_mark", None)
+    context = getattr(exc, "context_mark", None)
+    what = getattr(exc, "problem", None) or str(exc)
+    context_text = getattr(exc, "context", None) or ""
+    if problem is None:
+        return None, what
+    line = problem.line + 1
+    if context is not None and context_text in _OPENED_CONTEXTS:
+        return context.line + 1, f"{what} ({context_text.removeprefix('while ')} started here)"
+    if context is not None and context_text.startswith("while parsing a flow"):
+        opened = context.line + 1
+        lines = text.splitlines()
+        # the bracket should have been closed on the last line with content before the problem
+        last = next((n for n in range(line - 1, opened - 1, -1) if n <= len(lines)
+                     and lines[n - 1].strip() and not lines[n - 1].strip().startswith("#")),
+                    line)
+        kind = context_text.removeprefix("while parsing a ")
+        where = (f"the {kind} opened on line {opened} is not closed" if last != line
+                 else f"in a {kind}")
+        return last, f"{what} ({where})"
+    return line, what
+
+
+def parse_yaml_text(text: str, where: str) -> Any:
+    """One YAML value written as text (a spreadsheet cell), read with the same rules as a spec
+    file; raises SpecError naming ``where``."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        raise SpecError(f"not valid YAML: {getattr(exc, 'problem', None) or exc}", file=where
+                        ) from None
+    if node is None:
+        return None
+    return _build(node, (), {}, where)
 
 
 def line_of(lines: Lines, loc: tuple[Any, ...]) -> int | None:

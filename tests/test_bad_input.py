@@ -18,6 +18,7 @@ from cdiscflow.publish import sha256
 from cdiscflow.raw import read_form, read_header
 from cdiscflow.sdtm.engine import Engine
 from cdiscflow.spec import load_study
+from cdiscflow.xpt import read_xpt
 from tests.conftest import MINI_DOMAINS, MINI_RAW, write_study
 
 
@@ -189,17 +190,34 @@ def test_output_through_a_symlink_is_refused(tmp_path):
     assert list(elsewhere.iterdir()) == []
 
 
-def test_non_ascii_value_names_dataset_variable_row_and_raw_line(tmp_path):
+def test_non_ascii_values_are_one_defect_each_and_the_run_goes_on(tmp_path):
     raw = dict(MINI_RAW)
     raw["adverse_events.csv"] = ("SUBJID,AESPID,AETERM,AESTDAT,AESER,KEEP\n"
                                  "001,1,headache,12-MAR-2021,N,Y\n"
-                                 "002,1,céphalée,13-MAR-2021,N,Y\n")
+                                 "002,1,céphalée,13-MAR-2021,N,Y\n"
+                                 "002,2,naus\u00e9e \u2013 mild,14-MAR-2021,N,Y\n")
     raw["labs.csv"] = "\n".join(MINI_RAW["labs.csv"].splitlines()[:4] + [""])
     study = write_study(tmp_path / "s", raw=raw)
-    result = CliRunner().invoke(main, ["run", str(study), "--out", str(tmp_path / "o")])
-    assert result.exit_code == 2
-    assert "AE.AETERM row 1" in result.output and "céphalée" in result.output
-    assert "adverse_events.csv line 3" in result.output
+    out = tmp_path / "o"
+    result = CliRunner().invoke(main, ["run", str(study), "--out", str(out)])
+    assert result.exit_code == 3  # data defects: everything written, the defects listed
+    lines = [line for line in result.output.splitlines() if "not ASCII" in line]
+    # AETERM and AEDECOD both read the raw AETERM: each value of each is one defect
+    expected = [(line, variable, record, value, spelled)
+                for variable in ("AETERM", "AEDECOD")
+                for line, record, value, spelled in ((3, 2, "céphalée", "cephalee"),
+                                                     (4, 3, "nausée – mild", "nausee - mild"))]
+    assert lines == [
+        f"ERROR [AE] adverse_events.csv:{line} AETERM value {value!r}: not ASCII, which SAS "
+        f"XPORT v5 cannot hold (AE.{variable} record {record}); written as {spelled!r}, a "
+        f"suggested ASCII spelling: correct the raw value or map it"
+        for line, variable, record, value, spelled in expected]
+    defects = pd.read_csv(out / "report" / "defects.csv", dtype=str, keep_default_na=False)
+    ascii_rows = defects[defects["message"].str.startswith("not ASCII")]
+    assert ascii_rows[["file", "row", "column", "value"]].values.tolist() == [
+        ["adverse_events.csv", str(line), "AETERM", value] for line, _, _, value, _ in expected]
+    ae, _ = read_xpt(next(out.rglob("ae.xpt")))
+    assert ae["AETERM"].tolist() == ["headache", "cephalee", "nausee - mild"]
 
 
 def test_strict_fails_on_warnings(tmp_path):
@@ -213,8 +231,12 @@ def test_strict_fails_on_warnings(tmp_path):
             "a date") in ok.output
     strict = CliRunner().invoke(main, ["run", str(study), "--out", str(tmp_path / "o"),
                                        "--strict"])
-    assert strict.exit_code == 2
+    assert strict.exit_code == 3
     assert "1 error(s) and warning(s) in the raw data" in strict.output
+    fail_on = CliRunner().invoke(main, ["run", str(study), "--out", str(tmp_path / "o"),
+                                        "--fail-on", "warning"])
+    assert fail_on.exit_code == 3
+    assert "1 error(s) and warning(s) in the raw data" in fail_on.output
     lb_out = pd.read_csv(tmp_path / "o" / "report" / "lineage" / "lb.csv")
     assert len(lb_out) == 1
 

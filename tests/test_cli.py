@@ -27,9 +27,9 @@ def test_no_arguments_runs_the_bundled_example(tmp_path):
     assert (sdtm / "dm.xpt").is_file()
 
 
-def test_raw_data_errors_exit_2_and_are_listed(mini_study, tmp_path):
+def test_raw_data_errors_exit_3_and_are_listed(mini_study, tmp_path):
     result = CliRunner().invoke(main, ["run", str(mini_study), "--out", str(tmp_path / "o")])
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "adverse_events.csv:3 AESER value 'Maybe'" in result.output
     assert "error(s) in the raw data" in result.output
     assert (tmp_path / "o" / "report" / "defects.csv").is_file()
@@ -61,6 +61,6 @@ def test_raw_dir_option_overrides_the_study_file(mini_study, tmp_path):
     (mini_study / "raw").rename(moved)
     result = CliRunner().invoke(main, ["run", str(mini_study), "--raw", str(moved),
                                        "--out", str(tmp_path / "o")])
-    assert result.exit_code == 2  # the mini study has deliberate raw errors, but it ran
+    assert result.exit_code == 3  # the mini study has deliberate raw errors, but it ran
     assert (tmp_path / "o" / "m5" / "datasets" / "mini1" / "tabulations" / "sdtm" / "lb.xpt"
             ).is_file()

@@ -70,7 +70,7 @@ def test_flat_layout_keeps_local_folders(tmp_path: Path) -> None:
 
 
 def test_format_option_refuses_unknown_formats(tmp_path: Path) -> None:
-    for bad in ("json", "xpt,csv"):
+    for bad in ("csv", "xpt,csv", ","):
         result = CliRunner().invoke(main, ["run", str(STUDY), "--out", str(tmp_path / "o"),
                                            "--format", bad])
         assert result.exit_code == 2 and "--format" in result.output

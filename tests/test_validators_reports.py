@@ -155,7 +155,7 @@ def test_cli_exit_1_on_errors(tmp_path: Path) -> None:
     frame = dm()
     frame.loc[0, "SEX"] = "female"
     folder = _folder(tmp_path, sdtm(DM=frame))
-    out = CliRunner().invoke(main, ["validate", str(folder)])
+    out = CliRunner().invoke(main, ["validate", str(folder), "--report-dir", str(tmp_path / "r")])
     assert out.exit_code == 1
     assert "1 error(s), 0 warning(s)" in out.output
     # the terminal names the rule and the offending value
@@ -164,8 +164,10 @@ def test_cli_exit_1_on_errors(tmp_path: Path) -> None:
 
 def test_cli_warnings_fail_only_on_request(tmp_path: Path) -> None:
     folder = _folder(tmp_path, sdtm(EX=ex().drop(columns=["EXDOSFRM"])))
-    assert CliRunner().invoke(main, ["validate", str(folder)]).exit_code == 0
-    out = CliRunner().invoke(main, ["validate", str(folder), "--fail-on", "warning"])
+    reports = ["--report-dir", str(tmp_path / "r")]
+    assert CliRunner().invoke(main, ["validate", str(folder), *reports]).exit_code == 0
+    out = CliRunner().invoke(main, ["validate", str(folder), "--fail-on", "warning",
+                                    "--report-dir", str(tmp_path / "r")])
     assert out.exit_code == 1
     assert "0 error(s), 1 warning(s)" in out.output
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cdiscflow import options
 from cdiscflow.errors import DefectLog
 from cdiscflow.forked import Forked, can_fork
 from cdiscflow.raw import raw_defects, read_form, read_header
@@ -43,9 +44,8 @@ from cdiscflow.textops import match_rows, take_matched
 # one chunk's domains, keyed defects and the phase at which each form was first read
 _Chunk = tuple[dict[str, DomainResult], list[KeyedDefect], dict[str, int]]
 
-# raw records (all subject forms together) per chunk when the caller does not say: about
-# 1-1.5 GB of working memory when a lab form stacks to 8 SDTM records per raw record
-DEFAULT_CHUNK_RECORDS = 250_000
+# raw records per chunk when the caller does not say (defined with the CLI's options)
+DEFAULT_CHUNK_RECORDS = options.DEFAULT_CHUNK_RECORDS
 # below this many raw records a study is built in one piece even with several CPUs: starting a
 # worker process costs more than it saves
 PARALLEL_MIN_RECORDS = 100_000

@@ -55,6 +55,10 @@ REGISTRIES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"ChiCTR[-A-Z0-9]{6,}"), "ChiCTR"),
     (re.compile(r"CTR\d{8}"), "chinadrugtrials.org.cn"),
 )
+# every TSVCDREF this module writes besides "CDISC CT": SDTMIG 3.4's TS examples name "ISO
+# 8601" for dates and durations and the registry for a registry identifier; the extensible
+# DICTNAM codelist lists none of them, so validation accepts these (validators/schema.py)
+TSVCDREF_NAMES = ("ISO 8601", *(name for _, name in REGISTRIES))
 
 TS_COLUMNS = ["STUDYID", "DOMAIN", "TSSEQ", "TSPARMCD", "TSPARM", "TSVAL", "TSVALCD",
               "TSVCDREF", "TSVCDVER"]

@@ -18,6 +18,8 @@ from cdiscflow.validators import ValidationInputError, ValidationResult, validat
 from cdiscflow.validators.report import print_table, write_html, write_json, write_junit
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
+# the reports' folder when no report path is given (run writes the same files to OUT/report)
+DEFAULT_REPORT_DIR = "validation-report"
 
 
 def write_reports(result: ValidationResult, json_path: Path | None = None,
@@ -40,11 +42,18 @@ def write_reports(result: ValidationResult, json_path: Path | None = None,
               help="Write a self-contained HTML report here.")
 @click.option("--junit", "junit_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Write JUnit XML here (each rule a test case).")
+@click.option("--report-dir", type=click.Path(path_type=Path, file_okay=False),
+              default=Path(DEFAULT_REPORT_DIR), show_default=True,
+              help="Where validation.json, .html and .xml go when none of --json, --html, "
+                   "--junit is given.")
 @click.option("--limit", default=50, show_default=True,
               help="Findings listed in the terminal (the reports have all).")
 def validate(path: Path, fail_on: str, json_path: Path | None, html_path: Path | None,
-             junit_path: Path | None, limit: int) -> None:
-    """Validate every .xpt in PATH (SDTM and/or ADaM, told apart by dataset name)."""
+             junit_path: Path | None, report_dir: Path, limit: int) -> None:
+    """Validate every .xpt in PATH (SDTM and/or ADaM, told apart by dataset name).
+
+    The reports are those of `cdiscflow run` (validation.json, .html, .xml), in --report-dir
+    unless a single report's path is given."""
     console = Console() if Console().is_terminal else Console(width=160)
     err = Console(stderr=True)
     try:
@@ -57,6 +66,10 @@ def validate(path: Path, fail_on: str, json_path: Path | None, html_path: Path |
         # the datasets are not what the run that wrote them published: say so, but validate
         err.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False,
                   soft_wrap=True)
+    if not (json_path or html_path or junit_path):
+        json_path, html_path, junit_path = (report_dir / f"validation.{ext}"
+                                            for ext in ("json", "html", "xml"))
+        console.print(f"reports written to {report_dir}", highlight=False)
     write_reports(result, json_path, html_path, junit_path)
     console.print(f"{result.errors} error(s), {result.warnings} warning(s)", highlight=False)
     sys.exit(EXIT_FINDINGS if result.failed(fail_on) else EXIT_OK)

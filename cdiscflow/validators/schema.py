@@ -231,6 +231,12 @@ def _column_checks(var: _Meta, messages: dict, seq_name: str | None, memo: _Memo
             kind = "extensible" if rule == "CF.CT_EXT" else "non-extensible"
             # a result variable's codelist is for its text results: numbers are not terms
             numbers_ok = var.name.endswith(("STRESC", "ORRES"))
+            if var.name == "TSVCDREF":
+                # the IG's own reference names our TS writes (cdiscflow/sdtm/ts.py)
+                from cdiscflow.sdtm.ts import TSVCDREF_NAMES
+
+                allowed = pa_.array(sorted({*allowed.to_pylist(), *TSVCDREF_NAMES}),
+                                    type=pa_.string())
 
             def in_list(u: pd.Series, a: pa_.Array = allowed,
                         numbers: bool = numbers_ok) -> pd.Series:

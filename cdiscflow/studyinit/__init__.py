@@ -1,0 +1,1 @@
+"""``cdiscflow init``: a first study guessed from raw forms (docs/daily-loop.md)."""
