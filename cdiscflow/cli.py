@@ -85,6 +85,12 @@ class LazyGroup(GuardedGroup):
             formatter.write_dl(rows)
 
 
+def _example_raw(study_dir: Path) -> Path:
+    from cdiscflow.spec import load_study
+
+    return (study_dir / load_study(study_dir).spec.raw.dir).resolve()
+
+
 def _default_study(say: Any = None) -> Path:
     """./study.yaml when the working folder holds one, else the bundled example (and say so)."""
     if Path(STUDY_FILE).is_file():
@@ -171,8 +177,14 @@ def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, fail_on: st
 
     if strict:
         fail_on = "warning"
-    study_dir = study_dir or _default_study(
-        lambda text: console.print(text, highlight=False, style="yellow"))
+    if study_dir is None:
+        study_dir = _default_study(
+            lambda text: console.print(text, highlight=False, style="yellow"))
+        if raw_dir is None and study_dir != Path("."):
+            # the bundled example reads the raw extracts shipped beside it: a folder this
+            # command chose, so it is named as --raw would name it (a study file on its own
+            # may only read inside its folder or the working folder)
+            raw_dir = _example_raw(study_dir)
     try:
         outcome = _run_with_progress(study_dir, raw_dir, out_dir, console, layout, formats,
                                      chunk_records, not no_adam, workers)

@@ -92,7 +92,7 @@ def test_a_raw_dir_inside_the_working_folder_is_allowed(tmp_path, monkeypatch):
     text = (study / "study.yaml").read_text().replace("dir: raw", "dir: ../../shared-raw")
     (study / "study.yaml").write_text(text)
     result = _run(str(study), "--out", str(tmp_path / "o"))
-    assert result.exit_code == 2  # the mini study's deliberate raw-data errors: it ran
+    assert result.exit_code == 3  # the mini study's deliberate raw-data errors: it ran
     assert (tmp_path / "o" / "manifest.json").is_file()
 
 
@@ -115,7 +115,7 @@ def test_a_link_inside_the_raw_folder_is_followed(tmp_path):
     (raw / "labs.csv").rename(raw / "labs-v2.csv")
     os.symlink("labs-v2.csv", raw / "labs.csv")
     result = _run(str(study), "--out", str(tmp_path / "o"))
-    assert result.exit_code == 2  # deliberate raw-data errors only
+    assert result.exit_code == 3  # deliberate raw-data errors only
     assert "outside the raw folder" not in _said(result)
     assert (tmp_path / "o" / "manifest.json").is_file()
 
@@ -145,7 +145,7 @@ def test_an_output_folder_holding_spec_files_is_refused(tmp_path):
 def test_an_output_folder_of_its_own_inside_the_study_folder_is_fine(tmp_path):
     study = write_study(tmp_path / "s")
     result = _run(str(study), "--out", str(study / "out"))
-    assert result.exit_code == 2  # deliberate raw-data errors only
+    assert result.exit_code == 3  # deliberate raw-data errors only
     assert (study / "out" / "manifest.json").is_file()
 
 
@@ -164,7 +164,7 @@ def test_a_file_no_run_wrote_is_never_removed_from_the_output_folder(tmp_path):
 def test_a_run_replaces_its_own_earlier_output(tmp_path):
     study = write_study(tmp_path / "s")
     out = tmp_path / "o"
-    assert _run(str(study), "--out", str(out)).exit_code == 2
+    assert _run(str(study), "--out", str(out)).exit_code == 3  # deliberate raw-data errors
     first = _files(out)
-    assert _run(str(study), "--out", str(out)).exit_code == 2
+    assert _run(str(study), "--out", str(out)).exit_code == 3
     assert _files(out) == first
