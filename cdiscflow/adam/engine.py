@@ -19,8 +19,9 @@ from cdiscflow.adam.derivations import DerivationError, combine_supp
 from cdiscflow.adam.metadata import adam_variable, standard_label
 from cdiscflow.adam.response import ResponseRule, SameDayFlag, Window
 from cdiscflow.adam.spec import AdamSpecError, CriteriaSpec, LoadedAdam, LoadedDataset
+from cdiscflow.datasets_folder import read_folder
 from cdiscflow.textops import per_distinct
-from cdiscflow.xpt import XptVariable, read_xpt, write_xpt
+from cdiscflow.xpt import XptVariable, write_xpt
 
 
 @dataclass
@@ -32,14 +33,9 @@ class AdamDataset:
 
 
 def read_sdtm(folder: Path) -> dict[str, pd.DataFrame]:
-    """Every SDTM domain in ``folder`` (``*.xpt``), with its SUPP-- merged in."""
-    parts: dict[str, list[pd.DataFrame]] = {}
-    for path in sorted(Path(folder).glob("*.xpt")):
-        # a large dataset may be split into numbered files: the member name says whose part
-        frame, meta = read_xpt(path)
-        parts.setdefault(str(meta["dataset"]).upper(), []).append(frame)
-    frames = {name: pd.concat(p, ignore_index=True) if len(p) > 1 else p[0]
-              for name, p in parts.items()}
+    """Every SDTM domain in ``folder`` (XPT, Dataset-JSON or SAS7BDAT; a dataset split into
+    numbered parts read as one), with its SUPP-- merged in."""
+    frames = {d.name: d.frame for d in read_folder(folder)}
     out = {}
     for name, frame in frames.items():
         if name.startswith("SUPP"):
