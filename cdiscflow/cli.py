@@ -20,6 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from cdiscflow import __version__
+from cdiscflow.adam_pipeline import AdamOutcome, run_adam_folder
 from cdiscflow.errors import CdiscflowError
 from cdiscflow.output import FORMATS, LAYOUTS
 from cdiscflow.package.check import check_package_command
@@ -169,7 +170,38 @@ def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, strict: boo
     _validation(console, err, outcome, out_dir)
 
 
-def _validation(console: Console, err: Console, outcome: RunOutcome, out_dir: Path) -> None:
+@main.command("adam")
+@click.argument("sdtm_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--spec", "spec_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("adam"), show_default=True,
+              help="Folder of the ADaM spec: adam.yaml and one file per dataset.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("out"), show_default=True, help="Output folder.")
+@click.option("--layout", type=click.Choice(LAYOUTS), default="m5", show_default=True,
+              help="m5: eCTD module 5 folders (m5/datasets/<study>/analysis/adam/datasets); "
+                   "flat: OUT/adam for local work.")
+@click.option("--format", "formats", default="xpt", show_default=True, callback=_formats,
+              help="Comma-separated dataset formats: xpt, json (CDISC Dataset-JSON v1.1).")
+def adam(sdtm_dir: Path, spec_dir: Path, out_dir: Path, layout: str,
+         formats: tuple[str, ...]) -> None:
+    """Build ADaM from a folder of SDTM datasets (XPT, Dataset-JSON or SAS7BDAT)."""
+    console = Console() if Console().is_terminal else Console(width=140)
+    err = Console(stderr=True) if Console(stderr=True).is_terminal else Console(stderr=True,
+                                                                                 width=140)
+    try:
+        outcome = run_adam_folder(sdtm_dir, spec_dir, out_dir, layout=layout, formats=formats)
+    except CdiscflowError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(EXIT_BAD_INPUT)
+    for name, d in outcome.report["adam"]["datasets"].items():
+        console.print(f"{name}: {d['records']} records", highlight=False)
+    console.print(f"ADaM written to {outcome.adam_dir}; run report "
+                  f"{out_dir / 'report' / 'run.json'}", highlight=False)
+    _validation(console, err, outcome, out_dir)
+
+
+def _validation(console: Console, err: Console, outcome: RunOutcome | AdamOutcome,
+                out_dir: Path) -> None:
     """Report the validation of what the run wrote; exit 1 when it found errors."""
     result = outcome.validation
     if result is None:

@@ -41,6 +41,10 @@ class DatasetFolderError(CdiscflowError):
     """A dataset file of the folder cannot be read (names the file)."""
 
 
+class NotADataset(DatasetFolderError):
+    """A .json file that is JSON but not Dataset-JSON (a manifest, a report): not a dataset."""
+
+
 @dataclass
 class FolderDataset:
     """One dataset of a folder: the whole of it, whatever number of files it is split into.
@@ -129,7 +133,12 @@ def read_folder(folder: str | os.PathLike[str], *, columns_only: bool = False,
     folder = Path(folder)
     by_format: dict[str, dict[str, list[Path]]] = {}
     for fmt in formats:
-        members = {p: member_name(p) for p in dataset_files(folder, (fmt,))}
+        members = {}
+        for p in dataset_files(folder, (fmt,)):
+            try:
+                members[p] = member_name(p)
+            except NotADataset:  # other JSON beside the datasets
+                continue
         by_format[fmt] = group_parts(members)
     chosen: dict[str, tuple[str, list[Path]]] = {}
     for fmt in FORMATS.values():  # XPT first: the first format holding a dataset wins
@@ -238,7 +247,7 @@ def _json_doc(path: Path) -> dict[str, Any]:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DatasetFolderError(f"{path}: not Dataset-JSON: {exc}") from None
     if not isinstance(doc, dict) or not {"columns", "rows", "name"} <= set(doc):
-        raise DatasetFolderError(f"{path}: not Dataset-JSON (no name, columns and rows)")
+        raise NotADataset(f"{path}: not Dataset-JSON (no name, columns and rows)")
     return doc
 
 

@@ -36,7 +36,7 @@ from cdiscflow.define.sdtm import sdtm_define
 from cdiscflow.define.xml import define_bytes, part_names
 from cdiscflow.errors import DefectLog, SpecError
 from cdiscflow.sdtm.engine import DomainResult
-from cdiscflow.spec import LoadedStudy
+from cdiscflow.spec import LoadedStudy, StudyInfo
 from cdiscflow.standards import sdtm_dataset_label, sdtm_variables
 from cdiscflow.xpt import XptVariable, resolve_lengths, write_xpt_parts
 
@@ -200,18 +200,18 @@ def read_datasets(folder: Path, *, columns_only: bool = False) -> list[WrittenDa
             for d in read_folder(folder, columns_only=columns_only, formats=("xpt",))]
 
 
-def describe_adam_folder(study: LoadedStudy, layout: Layout,
+def describe_adam_folder(info: StudyInfo, adam_dir: Path, sdtm_dir: Path,
                          formats: Sequence[str] = ("xpt",)) -> Define | None:
-    """define.xml, define.html (and Dataset-JSON) for the ADaM datasets already written in the
-    layout's ADaM folder, from the files themselves (names, labels, types, lengths, formats);
-    SDTM variables of the same name are Predecessors. None when there is no ADaM."""
-    folder = layout.adam_dir
+    """define.xml, define.html (and Dataset-JSON) for the ADaM datasets already written in
+    ``adam_dir``, from the files themselves (names, labels, types, lengths, formats); SDTM
+    variables of the same name in ``sdtm_dir`` are Predecessors. None when there is no ADaM."""
+    folder = adam_dir
     if not folder.is_dir() or not any(folder.glob("*.xpt")):
         return None
     written = read_datasets(folder)
-    # SDTM variables name the Predecessors: their names are all that is needed
-    sdtm = {w.name: w.frame for w in read_datasets(layout.sdtm_dir, columns_only=True)}
-    info = study.spec.study
+    # SDTM variables name the Predecessors: their names are all that is needed (the SDTM
+    # may be in any format the folder reader reads)
+    sdtm = {d.name: d.frame for d in read_folder(sdtm_dir, columns_only=True)}
     define = adam_define(info.studyid, info.title or info.studyid, info.created, written,
                          predecessors=sdtm)
     write_define_files(define, written, folder, formats)

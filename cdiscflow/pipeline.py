@@ -8,11 +8,14 @@ here without the command line knowing about them.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cdiscflow.adam.spec import load_adam
+import pandas as pd
+
+from cdiscflow.adam.spec import LoadedAdam, load_adam
 from cdiscflow.adam.stage import run_adam
 from cdiscflow.errors import CdiscflowError, DefectLog
 from cdiscflow.forked import Forked
@@ -29,7 +32,7 @@ from cdiscflow.sdtm.trial_design import (
     has_trial_design,
 )
 from cdiscflow.sdtm.ts import build_ts, has_ts
-from cdiscflow.spec import LoadedStudy, load_study
+from cdiscflow.spec import LoadedStudy, StudyInfo, load_study
 from cdiscflow.studypaths import check_out_dir, raw_file, raw_folder
 from cdiscflow.validators import ValidationResult, validate_run
 from cdiscflow.xpt import XptError
@@ -132,10 +135,9 @@ def _convert(study: LoadedStudy, inputs: dict[str, dict[str, Path]], raw_dir: Pa
         # study's frames are not kept through ADaM and validation
         sdtm.clear()
         if adam is not None:  # ADaM from the SDTM just written, then the reviewer's report
-            report["adam"] = run_adam(adam, written.sdtm_dir, written.adam_dir,
-                                      written.report_dir, study.spec.study.created,
-                                      after_write=start_validation)
-            describe_adam_folder(study, written, formats)  # its define.xml (and JSON)
+            report["adam"] = adam_stage(adam, written.sdtm_dir, study.spec.study, written,
+                                        formats, study.spec.submission.max_xpt_bytes,
+                                        start_validation)
         result = validation_job.pop().result() if validation_job else validation()
         write_manifest(out, inputs)
         publish(out, out_dir)
@@ -145,6 +147,20 @@ def _convert(study: LoadedStudy, inputs: dict[str, dict[str, Path]], raw_dir: Pa
         discard(out)
         raise
     return RunOutcome(study, defects, report, result, chunks)
+
+
+def adam_stage(adam: LoadedAdam, sdtm_dir: Path, info: StudyInfo, written: Layout,
+               formats: tuple[str, ...], max_bytes: int,
+               after_write: Callable[[], None] | None = None,
+               sdtm: dict[str, pd.DataFrame] | None = None) -> dict[str, Any]:
+    """The ADaM stage of `cdiscflow run` and `cdiscflow adam` alike: the datasets from the
+    SDTM in ``sdtm_dir`` (``sdtm``: those datasets already read), split past ``max_bytes``,
+    the estimates and report, then the ADaM define.xml (and Dataset-JSON)."""
+    report = run_adam(adam, sdtm_dir if sdtm is None else sdtm, written.adam_dir,
+                      written.report_dir, info.created, after_write=after_write,
+                      max_bytes=max_bytes)
+    describe_adam_folder(info, written.adam_dir, sdtm_dir, formats)
+    return report
 
 
 def _with_raw_source(exc: XptError, sdtm: dict[str, DomainResult], study: LoadedStudy

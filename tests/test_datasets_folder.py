@@ -100,3 +100,8 @@ def test_an_unreadable_file_is_named(tmp_path: Path) -> None:
     (tmp_path / "dm.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(DatasetFolderError, match=r"dm\.json: not Dataset-JSON"):
         read_folder(tmp_path)
+
+
+def test_other_json_is_not_a_dataset(split_folder: Path) -> None:
+    (split_folder / "manifest.json").write_text('{"outputs": {}}', encoding="utf-8")
+    assert [d.name for d in read_folder(split_folder)] == ["ADAE", "ADLB", "ADSL"]

@@ -20,8 +20,9 @@ from cdiscflow.adam.metadata import adam_variable, standard_label
 from cdiscflow.adam.response import ResponseRule, SameDayFlag, Window
 from cdiscflow.adam.spec import AdamSpecError, CriteriaSpec, LoadedAdam, LoadedDataset
 from cdiscflow.datasets_folder import read_folder
+from cdiscflow.spec import FDA_MAX_XPT_BYTES
 from cdiscflow.textops import per_distinct
-from cdiscflow.xpt import XptVariable, write_xpt
+from cdiscflow.xpt import XptVariable, write_xpt_parts
 
 
 @dataclass
@@ -234,13 +235,14 @@ def build_adam(adam: LoadedAdam, sdtm: dict[str, pd.DataFrame]) -> dict[str, Ada
     return out
 
 
-def write_adam(datasets: dict[str, AdamDataset], folder: Path, created: dt.datetime
-               ) -> dict[str, Path]:
+def write_adam(datasets: dict[str, AdamDataset], folder: Path, created: dt.datetime,
+               max_bytes: int = FDA_MAX_XPT_BYTES) -> dict[str, list[Path]]:
+    """Write each dataset as XPT v5, split into numbered parts (adlb1.xpt, adlb2.xpt) like
+    SDTM when its file would exceed ``max_bytes``; returns each dataset's files."""
     folder.mkdir(parents=True, exist_ok=True)
     written = {}
     for name, ds in datasets.items():
-        path = folder / f"{name.lower()}.xpt"
-        write_xpt(ds.data, path, dataset=name, label=ds.label, variables=ds.variables,
-                  created=created)
-        written[name] = path
+        parts = write_xpt_parts(ds.data, folder, dataset=name, label=ds.label,
+                                variables=ds.variables, created=created, max_bytes=max_bytes)
+        written[name] = [p.path for p in parts]
     return written
