@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from cdiscflow.adam.engine import read_sdtm
+from cdiscflow.adam.engine import check_spec, read_sdtm
 from cdiscflow.adam.spec import INDEX_FILE, AdamSpecError, LoadedAdam, load_adam_folder
 from cdiscflow.atomic import write_text_atomic
 from cdiscflow.datasets_folder import dataset_files
@@ -75,6 +75,8 @@ def run_adam_folder(sdtm_dir: Path, spec_dir: Path, out_dir: Path, *, layout: st
     Raises CdiscflowError for a spec or input that cannot be used; the previous output is then
     left as it was."""
     sdtm_dir, out_dir = Path(sdtm_dir), Path(out_dir)
+    adam = load_adam_folder(spec_dir)  # the whole spec is checked before any data is read
+    check_spec(adam)
     if not sdtm_dir.is_dir() or not dataset_files(sdtm_dir):
         raise CdiscflowError(f"{sdtm_dir}: no SDTM datasets (.xpt, .json, .sas7bdat)")
     for entry in _replaced(out_dir, layout):
@@ -82,7 +84,6 @@ def run_adam_folder(sdtm_dir: Path, spec_dir: Path, out_dir: Path, *, layout: st
             raise CdiscflowError(f"{sdtm_dir} is inside {entry}, which this run replaces: "
                                  f"write the ADaM to another --out (or use --layout flat "
                                  f"beside OUT/sdtm)")
-    adam = load_adam_folder(spec_dir)  # the whole spec is checked before any data is read
     sdtm = read_sdtm(sdtm_dir)
     info = study_info(adam, sdtm)
     max_bytes = adam.index.study.max_xpt_bytes or FDA_MAX_XPT_BYTES

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from cdiscflow.adam.engine import check_spec
 from cdiscflow.adam.spec import LoadedAdam, load_adam
 from cdiscflow.adam.stage import run_adam
 from cdiscflow.errors import CdiscflowError, DefectLog
@@ -100,6 +101,8 @@ def _convert(study: LoadedStudy, inputs: dict[str, dict[str, Path]], raw_dir: Pa
     check_replaceable(out_dir)  # a file no run wrote in OUT: refused before any work
     # the ADaM spec files too are checked before any data
     adam = load_adam(study.dir) if with_adam else None
+    if adam is not None:
+        check_spec(adam)  # a variable the standards do not know and the spec does not label
     spec_lengths(study)  # a missing `length:` is a spec error, reported before any data
     ts = build_ts(study) if has_ts(study) else None  # and so is a TS parameter CT refuses
     # TA, TE, TV, TI as declared (checked on load); SV and SE from the data once it is built

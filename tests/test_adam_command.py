@@ -12,6 +12,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from cdiscflow.adam.spec import AdamSpecError
 from cdiscflow.cli import main
 from cdiscflow.datasets_folder import read_folder
 from cdiscflow.package.check import check_package
@@ -174,3 +175,27 @@ def test_no_index_and_ambiguous_study(run_out: Path, tmp_path: Path) -> None:
     assert code == 2
     assert ("study.studyid: the SDTM holds 2 study identifiers (NCT04014166, OTHER); name the "
             "study in adam.yaml") in " ".join(output.split())  # (the console wraps lines)
+
+
+def test_a_misspelled_variable_fails_on_load_before_sdtm(tmp_path: Path) -> None:
+    study = tmp_path / "study"
+    shutil.copytree(STUDY, study)
+    adsl = study / "adam" / "adsl.yaml"
+    text = adsl.read_text(encoding="utf-8")
+    assert "\n  TRTSDT:\n" in text and "\n  AGEGR1:\n" in text
+    adsl.write_text(text.replace("\n  TRTSDT:\n", "\n  TRTSTDT:\n").replace(
+        "\n  AGEGR1:\n", "\n  AGEGRP1:\n"), encoding="utf-8")
+    line = adsl.read_text(encoding="utf-8").splitlines().index("  AGEGRP1:") + 1
+    out = tmp_path / "out"
+    progress: list[tuple[str, str]] = []
+    with pytest.raises(AdamSpecError) as err:
+        run_study(study, None, out, lambda d, s: progress.append((d, s)), layout="flat")
+    assert str(err.value) == (
+        f"{adsl}:{line}, dataset ADSL, variable AGEGRP1: not defined by ADaMIG 1.3 or SDTMIG: "
+        f"give it a label, or correct its name (and TRTSTDT)")
+    # refused with the spec: no raw record read, nothing written
+    assert progress == [] and not out.exists()
+    # `cdiscflow adam` refuses it the same way, before reading the SDTM
+    code, output = _adam(str(tmp_path), "--spec", str(study / "adam"), "--out",
+                         str(tmp_path / "o"))
+    assert code == 2 and "variable AGEGRP1" in output

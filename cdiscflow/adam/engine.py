@@ -136,14 +136,28 @@ def _xpt_variables(loaded: LoadedDataset, frame: pd.DataFrame, sdtm_domain: str 
 
 
 def check_labels(loaded: LoadedDataset, sdtm_domain: str | None) -> None:
-    """Every kept variable has a label, from the standards or the spec (before any data)."""
+    """Every kept variable has a label, from the standards or the spec (before any data).
+
+    A misspelled standard variable (TRTSTDT for TRTSDT) is not in the standards either, so it
+    is refused here, with every other such variable of the dataset named."""
     spec = loaded.spec
-    for name, vs in spec.variables.items():
-        if (vs is None or not vs.label) and standard_label(spec.structure, name,
-                                                           sdtm_domain) is None:
-            raise AdamSpecError("not defined by ADaMIG 1.3 or SDTMIG: give it a label",
-                                file=str(loaded.file), dataset=spec.dataset, variable=name,
-                                line=loaded.line("variables", name))
+    unknown = [name for name, vs in spec.variables.items()
+               if (vs is None or not vs.label)
+               and standard_label(spec.structure, name, sdtm_domain) is None]
+    if unknown:
+        more = f" (and {', '.join(unknown[1:])})" if len(unknown) > 1 else ""
+        raise AdamSpecError(f"not defined by ADaMIG 1.3 or SDTMIG: give it a label, or correct "
+                            f"its name{more}", file=str(loaded.file), dataset=spec.dataset,
+                            variable=unknown[0], line=loaded.line("variables", unknown[0]))
+
+
+def check_spec(adam: LoadedAdam) -> None:
+    """The checks of every dataset that need no data, when the spec is loaded: before any SDTM
+    is built or read. A source that is no ADaM dataset (AD...) is an SDTM domain, whose SDTMIG
+    table labels the variables an OCCDS dataset copies from it."""
+    for loaded in adam.datasets:
+        source = loaded.spec.source.dataset
+        check_labels(loaded, None if source.upper().startswith("AD") else source)
 
 
 def _coerce(frame: pd.DataFrame, variables: list[XptVariable]) -> pd.DataFrame:
