@@ -3,13 +3,15 @@ Dataset-JSON or SAS7BDAT), by the ADaM spec files alone: no study file, no raw d
 
 It runs the ADaM stage of `cdiscflow run` (:func:`cdiscflow.pipeline.adam_stage`: datasets,
 estimates, report, define.xml), validates the ADaM written, and writes the run report and the
-manifest, all in a staging folder published only when everything got to the end.
+manifest, all in a staging folder that replaces OUT whole only when everything got to the end,
+with the same lock and checks as `cdiscflow run` (cdiscflow.outswap, cdiscflow.publish).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,8 +24,15 @@ from cdiscflow.atomic import write_text_atomic
 from cdiscflow.datasets_folder import dataset_files
 from cdiscflow.errors import CdiscflowError
 from cdiscflow.output import DEFINE_FILE, Layout
+from cdiscflow.outswap import OutputLock, clear_debris
 from cdiscflow.pipeline import adam_stage
-from cdiscflow.publish import MANIFEST, discard, publish, staging_dir, write_manifest
+from cdiscflow.publish import (
+    check_replaceable,
+    discard,
+    publish,
+    staging_dir,
+    write_manifest,
+)
 from cdiscflow.spec import FDA_MAX_XPT_BYTES, StudyInfo
 from cdiscflow.validators import ValidationResult, validate_run
 
@@ -62,10 +71,17 @@ def study_info(adam: LoadedAdam, sdtm: dict[str, pd.DataFrame]) -> StudyInfo:
                      created=spec.created or DEFAULT_CREATED)
 
 
-def _replaced(out_dir: Path, layout: str) -> list[Path]:
-    """The entries of ``out_dir`` that publishing replaces."""
-    top = "m5" if layout == "m5" else "adam"
-    return [out_dir / top, out_dir / "report", out_dir / MANIFEST]
+def _check_out(out_dir: Path, sdtm_dir: Path, spec_dir: Path) -> None:
+    """The package replaces OUT whole: refuse an OUT that is or holds the SDTM or spec folder,
+    or lies inside the SDTM folder, so a run never replaces its own inputs."""
+    out = out_dir.resolve()
+    for what, folder in (("SDTM", sdtm_dir.resolve()), ("ADaM spec", spec_dir.resolve())):
+        if folder == out or out in folder.parents:
+            raise CdiscflowError(f"the output folder {out} is or holds the {what} folder "
+                                 f"{folder}; write the output elsewhere (--out)")
+    if sdtm_dir.resolve() in out.parents:
+        raise CdiscflowError(f"the output folder {out} lies inside the SDTM folder "
+                             f"{sdtm_dir.resolve()}; write the output elsewhere (--out)")
 
 
 def run_adam_folder(sdtm_dir: Path, spec_dir: Path, out_dir: Path, *, layout: str = "m5",
@@ -74,16 +90,23 @@ def run_adam_folder(sdtm_dir: Path, spec_dir: Path, out_dir: Path, *, layout: st
 
     Raises CdiscflowError for a spec or input that cannot be used; the previous output is then
     left as it was."""
-    sdtm_dir, out_dir = Path(sdtm_dir), Path(out_dir)
+    sdtm_dir, spec_dir = Path(sdtm_dir), Path(spec_dir)
     adam = load_adam_folder(spec_dir)  # the whole spec is checked before any data is read
     check_spec(adam)
     if not sdtm_dir.is_dir() or not dataset_files(sdtm_dir):
         raise CdiscflowError(f"{sdtm_dir}: no SDTM datasets (.xpt, .json, .sas7bdat)")
-    for entry in _replaced(out_dir, layout):
-        if sdtm_dir.resolve().is_relative_to(entry.resolve()):
-            raise CdiscflowError(f"{sdtm_dir} is inside {entry}, which this run replaces: "
-                                 f"write the ADaM to another --out (or use --layout flat "
-                                 f"beside OUT/sdtm)")
+    _check_out(Path(out_dir), sdtm_dir, spec_dir)
+    # one run at a time writes OUT, as `cdiscflow run` (the absolute path without resolving
+    # links: a linked OUT is refused, not written through)
+    target = Path(os.path.abspath(out_dir))
+    with OutputLock(target):
+        clear_debris(target)
+        check_replaceable(target)  # a file no run wrote in OUT: refused before any work
+        return _build(adam, sdtm_dir, spec_dir, target, layout, formats)
+
+
+def _build(adam: LoadedAdam, sdtm_dir: Path, spec_dir: Path, out_dir: Path, layout: str,
+           formats: tuple[str, ...]) -> AdamOutcome:
     sdtm = read_sdtm(sdtm_dir)
     info = study_info(adam, sdtm)
     max_bytes = adam.index.study.max_xpt_bytes or FDA_MAX_XPT_BYTES

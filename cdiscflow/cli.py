@@ -191,7 +191,7 @@ def adam(sdtm_dir: Path, spec_dir: Path, out_dir: Path, layout: str,
     try:
         outcome = run_adam_folder(sdtm_dir, spec_dir, out_dir, layout=layout, formats=formats)
     except CdiscflowError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(EXIT_BAD_INPUT)
     for name, d in outcome.report["adam"]["datasets"].items():
         console.print(f"{name}: {d['records']} records", highlight=False)

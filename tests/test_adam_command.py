@@ -150,14 +150,28 @@ def test_adam_split_past_max_xpt_bytes(run_out: Path, tmp_path: Path) -> None:
     assert (adam_dir / "adsl.xpt").read_bytes()[144:160] == b"01JAN00:00:00:00"
 
 
-def test_sdtm_inside_the_replaced_output_is_refused(run_out: Path, tmp_path: Path) -> None:
+def test_an_output_over_an_input_is_refused(run_out: Path, tmp_path: Path) -> None:
+    # the package replaces OUT whole: OUT may not hold the SDTM or the spec, nor lie in the SDTM
     out = tmp_path / "o"
-    shutil.copytree(run_out / "sdtm", out / "adam" / "sdtm")
-    code, output = _adam(str(out / "adam" / "sdtm"), "--spec", str(_spec(tmp_path)), "--out",
-                         str(out), "--layout", "flat")
-    assert code == 2
-    assert "which this run replaces" in " ".join(output.split())
-    assert (out / "adam" / "sdtm" / "dm.xpt").is_file()
+    shutil.copytree(run_out / "sdtm", out / "sdtm", ignore=shutil.ignore_patterns("*.json"))
+    spec = _spec(tmp_path)
+    for sdtm, target, what in ((out / "sdtm", out, "is or holds the SDTM folder"),
+                               (run_out / "sdtm", tmp_path, "is or holds the ADaM spec folder"),
+                               (out / "sdtm", out / "sdtm" / "adam",
+                                "lies inside the SDTM folder")):
+        code, output = _adam(str(sdtm), "--spec", str(spec), "--out", str(target), "--layout",
+                             "flat")
+        assert code == 2 and what in " ".join(output.split())
+    assert sorted(p.name for p in out.iterdir()) == ["sdtm"]
+    assert (out / "sdtm" / "dm.xpt").is_file()
+    # a file no run wrote in OUT is never replaced (as by `cdiscflow run`)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine", encoding="utf-8")
+    code, output = _adam(str(run_out / "sdtm"), "--spec", str(spec), "--out", str(mine))
+    assert code == 2 and "notes.txt was not written by a cdiscflow run" in " ".join(
+        output.split())
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
 
 
 def test_no_index_and_ambiguous_study(run_out: Path, tmp_path: Path) -> None:
@@ -189,7 +203,8 @@ def test_a_misspelled_variable_fails_on_load_before_sdtm(tmp_path: Path) -> None
     out = tmp_path / "out"
     progress: list[tuple[str, str]] = []
     with pytest.raises(AdamSpecError) as err:
-        run_study(study, None, out, lambda d, s: progress.append((d, s)), layout="flat")
+        run_study(study, ROOT / "examples" / "nct04014166" / "raw", out,
+                  lambda d, s: progress.append((d, s)), layout="flat")
     assert str(err.value) == (
         f"{adsl}:{line}, dataset ADSL, variable AGEGRP1: not defined by ADaMIG 1.3 or SDTMIG: "
         f"give it a label, or correct its name (and TRTSTDT)")
