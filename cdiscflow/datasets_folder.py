@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,17 +110,29 @@ def member_name(path: Path) -> str:
     return str(name or path.stem).strip().upper()
 
 
-def group_parts(members: dict[Path, str]) -> dict[str, list[Path]]:
-    """Files grouped by dataset: numbered parts (LB1, LB2, ... with at least 1 and 2 there)
-    under their dataset's name, in part order; every other file alone."""
-    names = set(members.values())
-    groups: dict[str, list[tuple[int, Path]]] = {}
-    for path, member in members.items():
+def part_groups(names: Iterable[str]) -> dict[str, list[str]]:
+    """Dataset names grouped by dataset: numbered parts (LB1, LB2, ... with at least 1 and 2
+    there) under their dataset's name, in part order; every other name alone. The one rule
+    for telling parts apart, for files and for define.xml's ItemGroupDefs alike."""
+    names = set(names)
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for member in names:
         stem = member.rstrip("0123456789")
         split = member != stem and {f"{stem}1", f"{stem}2"} <= names
         number = int(member[len(stem):]) if split else 0
-        groups.setdefault(stem if split else member, []).append((number, path))
-    return {name: [p for _, p in sorted(parts)] for name, parts in sorted(groups.items())}
+        groups.setdefault(stem if split else member, []).append((number, member))
+    return {name: [m for _, m in sorted(parts)] for name, parts in sorted(groups.items())}
+
+
+def group_parts(members: dict[Path, str]) -> dict[str, list[Path]]:
+    """Files grouped by dataset (:func:`part_groups` of their member names), in part order."""
+    path_of: dict[str, Path] = {}
+    for path, member in sorted(members.items()):
+        if member in path_of:
+            raise DatasetFolderError(f"{path_of[member]} and {path} both hold dataset {member}")
+        path_of[member] = path
+    return {name: [path_of[m] for m in parts]
+            for name, parts in part_groups(path_of).items()}
 
 
 def read_folder(folder: str | os.PathLike[str], *, columns_only: bool = False,

@@ -87,7 +87,7 @@ def test_every_consumer_sees_one_dataset(split_folder: Path) -> None:
     datasets = {d.name: d for d in load_folder(split_folder)}
     assert sorted(datasets) == ["ADAE", "ADLB", "ADSL"]
     assert len(datasets["ADSL"].frame) == 3
-    assert datasets["ADSL"].path.endswith("adsl1.xpt, " + str(split_folder / "adsl2.xpt"))
+    assert datasets["ADSL"].path == str(split_folder / "adsl1.xpt")
     # define.xml (XPT only: the JSON twins are not described again)
     assert [(w.name, len(w.frame)) for w in read_datasets(split_folder)] == [
         ("ADAE", 1), ("ADLB", 4), ("ADSL", 3)]
@@ -105,3 +105,22 @@ def test_an_unreadable_file_is_named(tmp_path: Path) -> None:
 def test_other_json_is_not_a_dataset(split_folder: Path) -> None:
     (split_folder / "manifest.json").write_text('{"outputs": {}}', encoding="utf-8")
     assert [d.name for d in read_folder(split_folder)] == ["ADAE", "ADLB", "ADSL"]
+
+
+def test_define_xml_parts_are_the_dataset_validation_sees(split_folder: Path,
+                                                           tmp_path: Path) -> None:
+    from cdiscflow.validators import validate_folder
+
+    only_xpt = tmp_path / "xpt"
+    shutil.copytree(split_folder, only_xpt, ignore=shutil.ignore_patterns("*.json"))
+    result = validate_folder(only_xpt)
+    assert result.datasets == {"ADAE": 1, "ADLB": 4, "ADSL": 3}
+    define = result.findings[result.findings["rule"].str.startswith("CF.DEFINE")]
+    # define.xml's ADSL1/ADSL2 ItemGroupDefs are the dataset ADSL: nothing missing either way
+    assert define[["rule", "dataset", "message"]].values.tolist() == []
+    # and a dataset define.xml describes but the folder lacks is still found
+    (only_xpt / "adae.xpt").unlink()
+    result = validate_folder(only_xpt)
+    define = result.findings[result.findings["rule"] == "CF.DEFINE_DATASET"]
+    assert define[["dataset", "message"]].values.tolist() == [
+        ["ADAE", "ADAE is in define.xml but not in the folder"]]

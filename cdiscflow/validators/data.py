@@ -129,5 +129,5 @@ def load_folder(path: str | os.PathLike[str]) -> list[Dataset]:
         raise ValidationInputError(str(exc)) from exc
     return [Dataset(name=d.name, frame=d.frame, label=d.label, labels=d.labels,
                     lengths=d.lengths, formats=d.formats,
-                    path=", ".join(str(p) for p in d.paths))
+                    path=str(d.paths[0]))  # a split dataset: its first part
             for d in found]
