@@ -23,6 +23,7 @@ from cdiscflow.options import DEFAULT_CHUNK_RECORDS, FORMATS, LAYOUTS
 if TYPE_CHECKING:  # the heavy modules are imported by the command that needs them
     from rich.console import Console
 
+    from cdiscflow.adam_pipeline import AdamOutcome
     from cdiscflow.pipeline import RunOutcome
 
 # the bundled example study is the folder named in mappings/EXAMPLE (one line), so that no
@@ -208,6 +209,42 @@ def run(study_dir: Path | None, raw_dir: Path | None, out_dir: Path, fail_on: st
         sys.exit(EXIT_VALIDATION)
 
 
+@main.command("adam")
+@click.argument("sdtm_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--spec", "spec_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("adam"), show_default=True,
+              help="Folder of the ADaM spec: adam.yaml and one file per dataset.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("out"), show_default=True, help="Output folder.")
+@click.option("--layout", type=click.Choice(LAYOUTS), default="m5", show_default=True,
+              help="m5: eCTD module 5 folders (m5/datasets/<study>/analysis/adam/datasets); "
+                   "flat: OUT/adam for local work.")
+@click.option("--format", "formats", default="xpt", show_default=True, callback=_formats,
+              help="Comma-separated dataset formats: xpt, json (CDISC Dataset-JSON v1.1).")
+@click.option("--fail-on", "fail_on", type=click.Choice(["error", "warning"]), default="error",
+              show_default=True, help="Exit 1 on validation findings of this severity or worse.")
+def adam(sdtm_dir: Path, spec_dir: Path, out_dir: Path, layout: str,
+         formats: tuple[str, ...], fail_on: str) -> None:
+    """Build ADaM from a folder of SDTM datasets (XPT, Dataset-JSON or SAS7BDAT)."""
+    from rich.markup import escape
+
+    from cdiscflow.adam_pipeline import run_adam_folder
+    from cdiscflow.errors import CdiscflowError
+
+    console, err = _consoles()
+    try:
+        outcome = run_adam_folder(sdtm_dir, spec_dir, out_dir, layout=layout, formats=formats)
+    except CdiscflowError as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        sys.exit(EXIT_BAD_INPUT)
+    for name, d in outcome.report["adam"]["datasets"].items():
+        console.print(f"{name}: {d['records']} records", highlight=False)
+    console.print(f"ADaM written to {outcome.adam_dir}; run report "
+                  f"{out_dir / 'report' / 'run.json'}", highlight=False)
+    if _validation(console, err, outcome, out_dir, fail_on):
+        sys.exit(EXIT_VALIDATION)
+
+
 def _outputs(console: Console, outcome: RunOutcome, out_dir: Path, layout: str) -> None:
     """The closing summary: every output a reader looks for, by its path."""
     from cdiscflow.output import Layout
@@ -231,8 +268,8 @@ def _outputs(console: Console, outcome: RunOutcome, out_dir: Path, layout: str) 
         console.print(f"  {what.ljust(width)}  {where}", highlight=False)
 
 
-def _validation(console: Console, err: Console, outcome: RunOutcome, out_dir: Path,
-                fail_on: str = "error") -> bool:
+def _validation(console: Console, err: Console, outcome: RunOutcome | AdamOutcome,
+                out_dir: Path, fail_on: str = "error") -> bool:
     """Report the validation of what the run wrote; whether it fails at ``fail_on``."""
     result = outcome.validation
     if result is None:

@@ -26,11 +26,11 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import pyreadstat
 
 from cdiscflow import options
 from cdiscflow.atomic import write_bytes_atomic, write_text_atomic
 from cdiscflow.datasetjson import dataset_json, write_dataset_json
+from cdiscflow.datasets_folder import read_folder
 from cdiscflow.define.adam import adam_define
 from cdiscflow.define.html import define_html
 from cdiscflow.define.model import Define, WrittenDataset
@@ -38,9 +38,9 @@ from cdiscflow.define.sdtm import sdtm_define
 from cdiscflow.define.xml import define_bytes, part_names
 from cdiscflow.errors import DefectLog, SpecError
 from cdiscflow.sdtm.engine import DomainResult
-from cdiscflow.spec import LoadedStudy
+from cdiscflow.spec import LoadedStudy, StudyInfo
 from cdiscflow.standards import sdtm_dataset_label, sdtm_variables
-from cdiscflow.xpt import XptVariable, read_xpt, resolve_lengths, write_xpt_parts
+from cdiscflow.xpt import XptVariable, resolve_lengths, write_xpt_parts
 
 LAYOUTS, FORMATS = options.LAYOUTS, options.FORMATS  # defined with the CLI's options
 DEFINE_FILE = "define.xml"
@@ -199,52 +199,26 @@ def write_adam_package(study: LoadedStudy, layout: Layout, datasets: Sequence[Da
 
 
 def read_datasets(folder: Path, *, columns_only: bool = False) -> list[WrittenDataset]:
-    """The datasets of a folder as written, split parts put back together in order: a split
-    dataset's parts are LB1, LB2, ... (files lb1.xpt, lb2.xpt); a split always has at least two
-    parts, which tells them from a dataset whose own name ends in a digit.
+    """The XPT datasets of a folder as written, split parts (lb1.xpt, lb2.xpt) put back
+    together in order (:func:`cdiscflow.datasets_folder.read_folder`).
 
     ``columns_only``: frames without records (the variables are read from the headers)."""
-    read = [(path, *(_read_header(path) if columns_only else read_xpt(path)))
-            for path in sorted(folder.glob("*.xpt"))]
-    members = {str(meta["dataset"]) for _, _, meta in read}
-    groups: dict[str, list[tuple[Path, pd.DataFrame, dict[str, Any]]]] = {}
-    for path, frame, meta in read:
-        member = str(meta["dataset"])
-        stem = member.rstrip("0123456789")
-        split = member != stem and {f"{stem}1", f"{stem}2"} <= members
-        groups.setdefault(stem if split else member, []).append((path, frame, meta))
-    out = []
-    for name, parts in groups.items():
-        parts.sort(key=lambda p: int(p[0].stem[len(name):] or 0))
-        files, start = [], 0
-        for path, frame, _ in parts:
-            files.append((path.name, start, start + len(frame)))
-            start += len(frame)
-        whole = pd.concat([f for _, f, _ in parts], ignore_index=True)
-        meta = parts[0][2]
-        out.append(WrittenDataset(name, meta["label"], whole, list(meta["variables"]), files))
-    return out
+    return [WrittenDataset(d.name, d.label, d.frame, d.variables, d.files)
+            for d in read_folder(folder, columns_only=columns_only, formats=("xpt",))]
 
 
-def _read_header(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
-    _, meta = pyreadstat.read_xport(str(path), metadataonly=True)
-    # the variables' names as columns of a frame without records (no XptVariable detail)
-    return pd.DataFrame(columns=meta.column_names), {"dataset": meta.table_name,
-                                                     "label": meta.file_label, "variables": []}
-
-
-def describe_adam_folder(study: LoadedStudy, layout: Layout,
+def describe_adam_folder(info: StudyInfo, adam_dir: Path, sdtm_dir: Path,
                          formats: Sequence[str] = ("xpt",)) -> Define | None:
-    """define.xml, define.html (and Dataset-JSON) for the ADaM datasets already written in the
-    layout's ADaM folder, from the files themselves (names, labels, types, lengths, formats);
-    SDTM variables of the same name are Predecessors. None when there is no ADaM."""
-    folder = layout.adam_dir
+    """define.xml, define.html (and Dataset-JSON) for the ADaM datasets already written in
+    ``adam_dir``, from the files themselves (names, labels, types, lengths, formats); SDTM
+    variables of the same name in ``sdtm_dir`` are Predecessors. None when there is no ADaM."""
+    folder = adam_dir
     if not folder.is_dir() or not any(folder.glob("*.xpt")):
         return None
     written = read_datasets(folder)
-    # SDTM variables name the Predecessors: their names are all that is needed
-    sdtm = {w.name: w.frame for w in read_datasets(layout.sdtm_dir, columns_only=True)}
-    info = study.spec.study
+    # SDTM variables name the Predecessors: their names are all that is needed (the SDTM
+    # may be in any format the folder reader reads)
+    sdtm = {d.name: d.frame for d in read_folder(sdtm_dir, columns_only=True)}
     define = adam_define(info.studyid, info.title or info.studyid, info.created, written,
                          predecessors=sdtm)
     write_define_files(define, written, folder, formats)

@@ -8,11 +8,15 @@ here without the command line knowing about them.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cdiscflow.adam.spec import load_adam
+import pandas as pd
+
+from cdiscflow.adam.engine import check_spec
+from cdiscflow.adam.spec import LoadedAdam, load_adam
 from cdiscflow.adam.stage import run_adam
 from cdiscflow.asciivalues import fix_non_ascii
 from cdiscflow.errors import CdiscflowError, DefectLog
@@ -29,7 +33,7 @@ from cdiscflow.sdtm.trial_design import (
     arms_not_in_ta,
     derive_from_data,
 )
-from cdiscflow.spec import LoadedStudy, load_study
+from cdiscflow.spec import LoadedStudy, StudyInfo, load_study
 from cdiscflow.studypaths import check_out_dir, raw_file, raw_folder
 from cdiscflow.validators import ValidationResult, validate_run
 from cdiscflow.xpt import XptError
@@ -99,6 +103,8 @@ def _convert(study: LoadedStudy, inputs: dict[str, dict[str, Path]], raw_dir: Pa
     check_replaceable(out_dir)  # a file no run wrote in OUT: refused before any work
     # the ADaM spec files too are checked before any data
     adam = load_adam(study.dir) if with_adam else None
+    if adam is not None:
+        check_spec(adam)  # a variable the standards do not know and the spec does not label
     spec_lengths(study)  # a missing `length:` is a spec error, reported before any data
     # the whole spec checked once (trial design, TS, every mapping against the raw headers):
     # TA, TE, TV, TI as declared; SV and SE from the data once it is built
@@ -151,12 +157,9 @@ def _convert(study: LoadedStudy, inputs: dict[str, dict[str, Path]], raw_dir: Pa
         stage("SDTM", "written")
         if adam is not None:  # ADaM from the SDTM just written, then the reviewer's report
             stage("ADaM", "building datasets, then the tables and figures")
-            report["adam"] = run_adam(adam, written.sdtm_dir, written.adam_dir,
-                                      written.report_dir, study.spec.study.created,
-                                      after_write=start_validation,
-                                      qualifiers=_qualifiers(study))
-            stage("ADaM", "writing define.xml")
-            describe_adam_folder(study, written, formats)  # its define.xml (and JSON)
+            report["adam"] = adam_stage(adam, written.sdtm_dir, study.spec.study, written,
+                                        formats, study.spec.submission.max_xpt_bytes,
+                                        start_validation, qualifiers=_qualifiers(study))
             stage("ADaM", f"written ({len(report['adam'].get('datasets', {}))} datasets)")
         if not validation_job:
             stage("validation", "running")
@@ -205,6 +208,21 @@ def drop_xpt(folders: list[Path]) -> None:
     for folder in folders:
         for path in sorted(folder.glob("*.xpt")) if folder.is_dir() else []:
             path.unlink()
+
+
+def adam_stage(adam: LoadedAdam, sdtm_dir: Path, info: StudyInfo, written: Layout,
+               formats: tuple[str, ...], max_bytes: int,
+               after_write: Callable[[], None] | None = None,
+               sdtm: dict[str, pd.DataFrame] | None = None,
+               qualifiers: Mapping[str, Sequence[str]] | None = None) -> dict[str, Any]:
+    """The ADaM stage of `cdiscflow run` and `cdiscflow adam` alike: the datasets from the
+    SDTM in ``sdtm_dir`` (``sdtm``: those datasets already read), split past ``max_bytes``,
+    the estimates and report, then the ADaM define.xml (and Dataset-JSON)."""
+    report = run_adam(adam, sdtm_dir if sdtm is None else sdtm, written.adam_dir,
+                      written.report_dir, info.created, after_write=after_write,
+                      max_bytes=max_bytes, qualifiers=qualifiers)
+    describe_adam_folder(info, written.adam_dir, sdtm_dir, formats)
+    return report
 
 
 def _with_raw_source(exc: XptError, sdtm: dict[str, DomainResult], study: LoadedStudy

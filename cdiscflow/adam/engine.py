@@ -20,8 +20,10 @@ from cdiscflow.adam.derivations import DerivationError, combine_supp
 from cdiscflow.adam.metadata import adam_variable, standard_label
 from cdiscflow.adam.response import ResponseRule, SameDayFlag, Window
 from cdiscflow.adam.spec import AdamSpecError, CriteriaSpec, LoadedAdam, LoadedDataset
+from cdiscflow.datasets_folder import read_folder
+from cdiscflow.spec import FDA_MAX_XPT_BYTES
 from cdiscflow.textops import per_distinct
-from cdiscflow.xpt import XptVariable, read_xpt, write_xpt
+from cdiscflow.xpt import XptVariable, write_xpt_parts
 
 
 @dataclass
@@ -34,18 +36,13 @@ class AdamDataset:
 
 def read_sdtm(folder: Path, qualifiers: Mapping[str, Sequence[str]] | None = None
               ) -> dict[str, pd.DataFrame]:
-    """Every SDTM domain in ``folder`` (``*.xpt``), with its SUPP-- merged in.
+    """Every SDTM domain in ``folder`` (XPT, Dataset-JSON or SAS7BDAT; a dataset split into
+    numbered parts read as one), with its SUPP-- merged in.
 
     ``qualifiers``: per domain, the SUPP-- QNAMs its mapping declares. A domain with no record
     of a qualifier (an AE form with no rows has no SUPPAE) still has the column, empty, so
     ADaM steps that use it see no values rather than no variable."""
-    parts: dict[str, list[pd.DataFrame]] = {}
-    for path in sorted(Path(folder).glob("*.xpt")):
-        # a large dataset may be split into numbered files: the member name says whose part
-        frame, meta = read_xpt(path)
-        parts.setdefault(str(meta["dataset"]).upper(), []).append(frame)
-    frames = {name: pd.concat(p, ignore_index=True) if len(p) > 1 else p[0]
-              for name, p in parts.items()}
+    frames = {d.name: d.frame for d in read_folder(folder)}
     out = {}
     for name, frame in frames.items():
         if name.startswith("SUPP"):
@@ -148,14 +145,28 @@ def _xpt_variables(loaded: LoadedDataset, frame: pd.DataFrame, sdtm_domain: str 
 
 
 def check_labels(loaded: LoadedDataset, sdtm_domain: str | None) -> None:
-    """Every kept variable has a label, from the standards or the spec (before any data)."""
+    """Every kept variable has a label, from the standards or the spec (before any data).
+
+    A misspelled standard variable (TRTSTDT for TRTSDT) is not in the standards either, so it
+    is refused here, with every other such variable of the dataset named."""
     spec = loaded.spec
-    for name, vs in spec.variables.items():
-        if (vs is None or not vs.label) and standard_label(spec.structure, name,
-                                                           sdtm_domain) is None:
-            raise AdamSpecError("not defined by ADaMIG 1.3 or SDTMIG: give it a label",
-                                file=str(loaded.file), dataset=spec.dataset, variable=name,
-                                line=loaded.line("variables", name))
+    unknown = [name for name, vs in spec.variables.items()
+               if (vs is None or not vs.label)
+               and standard_label(spec.structure, name, sdtm_domain) is None]
+    if unknown:
+        more = f" (and {', '.join(unknown[1:])})" if len(unknown) > 1 else ""
+        raise AdamSpecError(f"not defined by ADaMIG 1.3 or SDTMIG: give it a label, or correct "
+                            f"its name{more}", file=str(loaded.file), dataset=spec.dataset,
+                            variable=unknown[0], line=loaded.line("variables", unknown[0]))
+
+
+def check_spec(adam: LoadedAdam) -> None:
+    """The checks of every dataset that need no data, when the spec is loaded: before any SDTM
+    is built or read. A source that is no ADaM dataset (AD...) is an SDTM domain, whose SDTMIG
+    table labels the variables an OCCDS dataset copies from it."""
+    for loaded in adam.datasets:
+        source = loaded.spec.source.dataset
+        check_labels(loaded, None if source.upper().startswith("AD") else source)
 
 
 def _coerce(frame: pd.DataFrame, variables: list[XptVariable]) -> pd.DataFrame:
@@ -247,13 +258,14 @@ def build_adam(adam: LoadedAdam, sdtm: dict[str, pd.DataFrame]) -> dict[str, Ada
     return out
 
 
-def write_adam(datasets: dict[str, AdamDataset], folder: Path, created: dt.datetime
-               ) -> dict[str, Path]:
+def write_adam(datasets: dict[str, AdamDataset], folder: Path, created: dt.datetime,
+               max_bytes: int = FDA_MAX_XPT_BYTES) -> dict[str, list[Path]]:
+    """Write each dataset as XPT v5, split into numbered parts (adlb1.xpt, adlb2.xpt) like
+    SDTM when its file would exceed ``max_bytes``; returns each dataset's files."""
     folder.mkdir(parents=True, exist_ok=True)
     written = {}
     for name, ds in datasets.items():
-        path = folder / f"{name.lower()}.xpt"
-        write_xpt(ds.data, path, dataset=name, label=ds.label, variables=ds.variables,
-                  created=created)
-        written[name] = path
+        parts = write_xpt_parts(ds.data, folder, dataset=name, label=ds.label,
+                                variables=ds.variables, created=created, max_bytes=max_bytes)
+        written[name] = [p.path for p in parts]
     return written

@@ -3,7 +3,9 @@
 The shipped ADaMIG table describes ADSL and BDS. Its names use placeholders (TRTxxP, AGEGRy,
 ANLzzFL, PxxSw): a dataset variable matches with digits in their place, and the label takes the
 same digits ("Planned Treatment for Period 01"). OCCDS datasets (ADAE) take ADSL, BDS and the
-SDTMIG domain's labels for the variables those define; anything else needs a label in the spec.
+SDTMIG domain's labels for the variables those define; then the ADaM OCCDS v1.1 tables, SDTMIG
+DM and the "(N)" convention fill the gaps (:func:`standard_label`); anything else needs a label
+in the spec.
 """
 
 from __future__ import annotations
@@ -78,17 +80,47 @@ def sdtm_label(domain: str, name: str) -> tuple[str, str] | None:
     return None
 
 
+@cache
+def _occds() -> dict[str, tuple[str, str]]:
+    """ADaM OCCDS v1.1 variables: name -> (label, type)."""
+    return {r["Variable Name"]: (r["Variable Label"], r["Type"])
+            for r in _read_csv("adam-occds-1.1", "Variables.csv")}
+
+
+def occds_label(name: str) -> tuple[str, str] | None:
+    """(label, type) of a variable the ADaM OCCDS v1.1 tables define, or None."""
+    return _occds().get(name)
+
+
 def standard_label(structure: str, name: str, sdtm_domain: str | None) -> tuple[str, str] | None:
     """Label and type from the standards for a variable of an ADaM dataset, or None.
 
     ADSL and BDS look in their own ADaMIG table (a BDS dataset also carries ADSL variables);
     OCCDS looks in ADSL, then BDS (ASTDT, ATOXGR, ...), then the SDTMIG domain it comes from.
+    Then, for what those do not define (so no label a dataset had changes): the ADaM OCCDS
+    v1.1 tables (TRTEMFL, AOCCPFL, ADURN, ...), SDTMIG DM for a subject-level variable copied
+    from DM (ETHNIC, DTHFL, RFSTDTC), and ADaMIG's naming convention for a numeric version of
+    a character variable: RACEN is "Race (N)" when RACE is defined.
     """
+    found = _standard(structure, name, sdtm_domain)
+    if found is not None:
+        return found
+    if name.endswith("N") and len(name) > 1:
+        text = _standard(structure, name[:-1], sdtm_domain)
+        if text is not None and text[1] == "Char" and len(text[0]) + 4 <= 40:
+            return f"{text[0]} (N)", "Num"
+    return None
+
+
+def _standard(structure: str, name: str, sdtm_domain: str | None) -> tuple[str, str] | None:
     order = {"ADSL": ["ADSL"], "BDS": ["BDS", "ADSL"], "OCCDS": ["ADSL", "BDS"]}[structure]
     for s in order:
         v = adam_variable(s, name)
         if v is not None:
             return v.label, v.type
     if sdtm_domain:
-        return sdtm_label(sdtm_domain, name)
-    return None
+        found = sdtm_label(sdtm_domain, name)
+        if found is not None:
+            return found
+    # the later sources fill gaps only: a variable any source above defines keeps that label
+    return occds_label(name) or sdtm_label("DM", name)

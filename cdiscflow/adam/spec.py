@@ -10,6 +10,7 @@ error names the file, line, dataset and variable. ``docs/adam-spec.md`` document
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -646,8 +647,20 @@ class IncidenceEstimatesSpec(_Model):
     where: Where | None = None  # the records analysed (e.g. a population flag)
 
 
+class AdamStudySpec(_Model):
+    """What `cdiscflow adam` needs to know of the study when no study file is there (under
+    `cdiscflow run` the study file says it); each defaults from the SDTM read."""
+
+    studyid: str | None = None  # default: the SDTM's STUDYID (one value)
+    title: str | None = None  # default: TS TITLE, else the study identifier
+    # the date written into XPT headers and define.xml (fixed, so outputs are reproducible)
+    created: dt.datetime | None = None  # default 2000-01-01T00:00:00
+    max_xpt_bytes: int | None = Field(default=None, gt=0)  # default: FDA's 5 GB
+
+
 class AdamIndex(_Model):
     datasets: list[str] = Field(min_length=1)
+    study: AdamStudySpec = AdamStudySpec()
     report: ReportSpec | None = None
     survival_estimates: SurvivalEstimatesSpec | None = None
     incidence_estimates: IncidenceEstimatesSpec | None = None
@@ -712,9 +725,19 @@ def load_dataset(file: Path) -> LoadedDataset:
 def load_adam(study_dir: Path) -> LoadedAdam | None:
     """The study's ADaM specs, or None when it has no ``adam/adam.yaml``."""
     folder = Path(study_dir) / ADAM_DIR
-    index_file = folder / INDEX_FILE
-    if not index_file.exists():
+    if not (folder / INDEX_FILE).exists():
         return None
+    return load_adam_folder(folder)
+
+
+def load_adam_folder(folder: Path) -> LoadedAdam:
+    """The ADaM specs of a folder holding ``adam.yaml`` and one file per dataset (no study
+    file needed: `cdiscflow adam` builds ADaM from any SDTM)."""
+    folder = Path(folder)
+    index_file = folder / INDEX_FILE
+    if not index_file.is_file():
+        raise AdamSpecError(f"{folder}: no {INDEX_FILE} (the ADaM spec index)",
+                            file=str(index_file))
     data, lines = load_yaml(index_file)
     try:
         index = AdamIndex.model_validate(data)

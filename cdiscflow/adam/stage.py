@@ -14,21 +14,29 @@ from cdiscflow.adam.derivations import DerivationError
 from cdiscflow.adam.engine import build_adam, read_sdtm, write_adam
 from cdiscflow.adam.km_table import km_estimates, write_km_estimates
 from cdiscflow.adam.spec import AdamSpecError, LoadedAdam
+from cdiscflow.spec import FDA_MAX_XPT_BYTES
 
 
-def run_adam(adam: LoadedAdam, sdtm_dir: Path, adam_dir: Path, report_dir: Path,
-             created: dt.datetime, after_write: Callable[[], None] | None = None,
+def run_adam(adam: LoadedAdam, sdtm: Path | dict[str, pd.DataFrame], adam_dir: Path,
+             report_dir: Path, created: dt.datetime,
+             after_write: Callable[[], None] | None = None,
+             max_bytes: int = FDA_MAX_XPT_BYTES,
              qualifiers: Mapping[str, Sequence[str]] | None = None) -> dict[str, Any]:
-    """Build and write every ADaM dataset of ``adam`` from the SDTM written in ``sdtm_dir``,
-    then the report (when the index declares one); returns what was written, for the run
-    report. ``after_write`` is called once the ADaM XPT files are written."""
-    sdtm = read_sdtm(sdtm_dir, qualifiers)  # (declared SUPP-- qualifiers present, if empty)
+    """Build and write every ADaM dataset of ``adam`` from the SDTM in the folder ``sdtm``
+    (or already read by :func:`read_sdtm`), then the report (when the index declares one);
+    returns what was written, for the run report. ``after_write`` is called once the ADaM
+    XPT files are written; a dataset larger than ``max_bytes`` is split into parts;
+    ``qualifiers``: the SUPP-- QNAMs each domain's mapping declares (present, if empty)."""
+    if not isinstance(sdtm, dict):
+        sdtm = read_sdtm(sdtm, qualifiers)
     datasets = build_adam(adam, sdtm)
-    written = write_adam(datasets, adam_dir, created)
+    written = write_adam(datasets, adam_dir, created, max_bytes)
     if after_write is not None:
         after_write()
-    out: dict[str, Any] = {"datasets": {k: {"file": v.name, "records": len(datasets[k].data)}
-                                        for k, v in written.items()}}
+    out: dict[str, Any] = {"datasets": {
+        # one file as before; a split dataset lists its parts
+        k: ({"file": v[0].name} if len(v) == 1 else {"files": [p.name for p in v]})
+        | {"records": len(datasets[k].data)} for k, v in written.items()}}
     def estimated(key: str, dataset: str, compute: Callable[[pd.DataFrame], Any]) -> Any:
         # an estimates entry of adam.yaml: its dataset must be built, its errors name the entry
         if dataset not in datasets:

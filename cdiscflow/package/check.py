@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
+import pandas as pd
 from lxml import etree
 
+from cdiscflow.datasets_folder import dataset_files, group_parts
 from cdiscflow.define.xml import DEF_NS, XLINK_NS, check_define
 from cdiscflow.errors import CdiscflowError
 from cdiscflow.spec import FDA_MAX_XPT_BYTES
@@ -70,32 +72,36 @@ def _xpt_version(path: Path) -> str | None:
 
 
 def _members(folder: Path) -> dict[str, str]:
-    """file name -> member (dataset) name of every .xpt that pyreadstat can read."""
+    """file name -> member (dataset) name of every .xpt that can be read (whole: a file
+    damaged past its header is not readable)."""
     names = {}
-    for path in sorted(folder.iterdir()):
-        if path.suffix.lower() == ".xpt":
-            try:
-                _, meta = read_xpt(path)
-            except Exception:  # noqa: BLE001 - any reader failure is the finding itself
-                continue
-            names[path.name] = str(meta["dataset"])
+    for path in dataset_files(folder, ("xpt",)):
+        try:
+            _, meta = read_xpt(path)
+        except Exception:  # noqa: BLE001 - any reader failure is the finding itself
+            continue
+        names[path.name] = str(meta["dataset"]).upper()
     return names
 
 
 def _has_dataset(members: dict[str, str], name: str) -> bool:
-    # a split dataset's parts are DM1, DM2, ...: the dataset is there if its first part is
-    return any(m == name or m == f"{name}1" for m in members.values())
+    # the folder reader's grouping: a split dataset is there when its parts are
+    groups = group_parts({Path(f): m for f, m in members.items()})
+    return name in groups
 
 
 def _ts_has_sstdtc(folder: Path, members: dict[str, str]) -> bool:
-    for file, member in members.items():
-        if member.rstrip("0123456789") == "TS":
-            frame, _ = read_xpt(folder / file)
-            if {"TSPARMCD", "TSVAL"} <= set(frame.columns):
-                rows = frame[frame["TSPARMCD"] == "SSTDTC"]
-                nf = rows.get("TSVALNF", "")
-                if ((rows["TSVAL"].str.strip() != "") | (nf != "")).any():
-                    return True
+    files = group_parts({Path(f): m for f, m in members.items()}).get("TS", [])
+    if not files:
+        return False
+    # the TS dataset whole, its parts joined, as every stage reads it
+    frames = [read_xpt(folder / f)[0] for f in files]
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    if {"TSPARMCD", "TSVAL"} <= set(frame.columns):
+        rows = frame[frame["TSPARMCD"] == "SSTDTC"]
+        nf = rows.get("TSVALNF", "")
+        if ((rows["TSVAL"].str.strip() != "") | (nf != "")).any():
+            return True
     return False
 
 

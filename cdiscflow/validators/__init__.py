@@ -98,7 +98,8 @@ def validate(datasets: Iterable[Dataset], source: str = "", check_define: bool =
 
 
 def validate_folder(path: str | os.PathLike[str]) -> ValidationResult:
-    """Validate every .xpt in a folder. Raises ValidationInputError if it cannot be read."""
+    """Validate every dataset in a folder (XPT, Dataset-JSON or SAS7BDAT, split parts joined).
+    Raises ValidationInputError if it cannot be read."""
     return validate(load_folder(path), source=str(path))
 
 
@@ -108,13 +109,14 @@ def validate_run(folders: Iterable[str | os.PathLike[str]], report_dir: str | os
     together, and write ``validation.json``, ``.html`` and ``.xml`` (JUnit) to ``report_dir``."""
     from pathlib import Path
 
+    from cdiscflow.datasets_folder import dataset_files
     from cdiscflow.validators.report import write_html, write_json, write_junit
 
     datasets: list[Dataset] = []
     sources = []
     for folder in folders:
         folder = Path(folder)
-        if folder.is_dir() and any(p.suffix.lower() == ".xpt" for p in folder.iterdir()):
+        if folder.is_dir() and dataset_files(folder):
             datasets += load_folder(folder)
             # relative to the output root: the run writes in a staging folder first
             root = Path(report_dir).parent

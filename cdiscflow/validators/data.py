@@ -104,33 +104,30 @@ def arrow_strings(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def load_folder(path: str | os.PathLike[str]) -> list[Dataset]:
-    """Every ``*.xpt`` in ``path`` (or the one file ``path``), in name order.
+    """Every dataset in ``path`` (XPT, Dataset-JSON or SAS7BDAT; a dataset split into numbered
+    parts lb1.xpt, lb2.xpt is one dataset LB), or the one file ``path``, in name order.
 
-    Raises ValidationInputError when the path does not exist, holds no .xpt, or a file cannot
-    be read as SAS XPORT.
+    Raises ValidationInputError when the path does not exist, holds no dataset, or a file
+    cannot be read.
     """
-    from cdiscflow.xpt import read_xpt  # imported here: xpt pulls in pyreadstat
+    # imported here: the reader pulls in pyreadstat
+    from cdiscflow.datasets_folder import (
+        DatasetFolderError,
+        dataset_files,
+        read_dataset_file,
+        read_folder,
+    )
 
     root = Path(path)
-    if root.is_file():
-        files = [root]
-    elif root.is_dir():
-        files = sorted(p for p in root.iterdir() if p.suffix.lower() == ".xpt" and p.is_file())
-    else:
+    if not root.exists():
         raise ValidationInputError(f"{root}: no such file or folder")
-    if not files:
-        raise ValidationInputError(f"{root}: no .xpt datasets found")
-    out = []
-    for f in files:
-        try:
-            frame, meta = read_xpt(f)
-        except Exception as exc:  # pyreadstat raises its own types for damaged files
-            # the reader's message may name the file again: once is enough
-            detail = str(exc).split(f"{f}: ", 1)[-1]
-            raise ValidationInputError(f"{f}: cannot be read as SAS XPORT: {detail}") from exc
-        out.append(Dataset(
-            name=(meta.get("dataset") or f.stem).upper(), frame=frame,
-            label=meta.get("label") or "", labels=dict(meta.get("variable_labels") or {}),
-            lengths=dict(meta.get("lengths") or {}), formats=dict(meta.get("formats") or {}),
-            path=str(f)))
-    return out
+    if root.is_dir() and not dataset_files(root):
+        raise ValidationInputError(f"{root}: no .xpt, .json or .sas7bdat datasets found")
+    try:
+        found = [read_dataset_file(root)] if root.is_file() else read_folder(root)
+    except DatasetFolderError as exc:
+        raise ValidationInputError(str(exc)) from exc
+    return [Dataset(name=d.name, frame=d.frame, label=d.label, labels=d.labels,
+                    lengths=d.lengths, formats=d.formats,
+                    path=str(d.paths[0]))  # a split dataset: its first part
+            for d in found]

@@ -6,6 +6,7 @@ terminology versions named. Read with lxml; anything else in the file is ignored
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -156,10 +157,26 @@ def read_define(path: str | os.PathLike[str]) -> DefineDoc:
                            if isinstance(i.tag, str)
                            and _local(i) in ("EnumeratedItem", "CodeListItem"))
         codelists[el.get("OID", "")] = CodeList(el.get("OID", ""), el.get("Name", ""), values)
+    datasets = _join_parts(datasets)
     ct = [(s.get("PublishingSet") or "", s.get("Version") or "")
           for s in mdv.iter() if isinstance(s.tag, str) and _local(s) == "Standard"
           and s.get("Type") == "CT"]
     return DefineDoc(str(path), datasets, codelists, ct)
+
+
+def _join_parts(datasets: dict[str, DatasetDef]) -> dict[str, DatasetDef]:
+    """A dataset split into files has one ItemGroupDef per part (LB1 "... (part 1 of 2)", LB2):
+    one dataset LB here, as the folder reader joins its files, described by its first part."""
+    from cdiscflow.datasets_folder import part_groups
+
+    out = {}
+    for name, parts in part_groups(datasets).items():
+        first = datasets[parts[0]]
+        if len(parts) > 1:
+            label = re.sub(r" \(part \d+ of \d+\)$", "", first.label)
+            first = DatasetDef(name, label, first.variables, first.value_lists)
+        out[name] = first
+    return out
 
 
 def define_beside(path: str) -> Path | None:
