@@ -37,7 +37,8 @@ def test_lazy_commands_listed_with_their_own_help():
         assert command is not None and command.name == name
         assert " ".join((command.help or "").split()).startswith(summary), name
         assert name in help_text
-    assert main.list_commands(ctx) == ["check-package", "diff", "init", "run", "spec", "trace",
+    assert main.list_commands(ctx) == ["adam", "check-package", "diff", "init", "run", "spec",
+                                       "trace",
                                        "validate"]
 
 
