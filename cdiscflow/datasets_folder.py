@@ -106,8 +106,14 @@ def member_name(path: Path) -> str:
         raise
     except Exception as exc:  # pyreadstat raises its own types for a damaged file
         raise DatasetFolderError(f"{path}: cannot be read as {_FORMAT_NAMES[str(fmt)]}: "
-                                 f"{exc}") from exc
+                                 f"{_detail(exc, path)}") from exc
     return str(name or path.stem).strip().upper()
+
+
+def _detail(exc: Exception, path: Path) -> str:
+    """The reader's message without the dataset and file it may name again (once is enough)."""
+    text = str(exc)
+    return text.split(f"{path}: ", 1)[-1]
 
 
 def part_groups(names: Iterable[str]) -> dict[str, list[str]]:
@@ -206,7 +212,7 @@ def _read_file(path: Path, fmt: str, columns_only: bool) -> tuple[pd.DataFrame, 
         raise
     except Exception as exc:  # pyreadstat raises its own types for a damaged file
         raise DatasetFolderError(f"{path}: cannot be read as {_FORMAT_NAMES[str(fmt)]}: "
-                                 f"{exc}") from exc
+                                 f"{_detail(exc, path)}") from exc
 
 
 def _variables(meta: Any) -> list[XptVariable]:

@@ -172,7 +172,7 @@ def parse_yaml_text(text: str, where: str) -> Any:
                         ) from None
     if node is None:
         return None
-    return _build(node, (), {}, where)
+    return _build(node, (), {}, where, _Budget())
 
 
 def line_of(lines: Lines, loc: tuple[Any, ...]) -> int | None:

@@ -41,7 +41,9 @@ def test_init_on_each_example_raw_folder_runs(name, tmp_path):
     cwd = os.getcwd()
     os.chdir(study_dir)  # `cdiscflow run` with no STUDY_DIR runs the study just made
     try:
-        run = CliRunner().invoke(main, ["run", "--out", "out", "--no-adam"])
+        # the raw folder lies outside the study folder: named with --raw, as init says
+        run = CliRunner().invoke(main, ["run", "--raw", str(raw), "--out", "out",
+                                        "--no-adam"])
     finally:
         os.chdir(cwd)
     # 1: validation findings (required values the raw forms do not hold, such as COUNTRY);
@@ -93,8 +95,9 @@ def test_init_command_and_its_errors(tmp_path):
     assert lines[:3] == [f"study NCT02218437 in {tmp_path / 's'}:",
                          "  DM from demographics.csv (dm.yaml)",
                          "  AE from adverse_events.csv (ae.yaml)"]
+    # the raw folder is outside the study folder: the next command names it with --raw
     assert lines[-1].endswith(f"the files pass the spec check. Next: cdiscflow run "
-                              f"{tmp_path / 's'}")
+                              f"{tmp_path / 's'} --raw {raw}")
     again = runner.invoke(main, ["init", str(raw), str(tmp_path / "s")])
     assert again.exit_code == 2 and "exists; --force replaces it" in again.output
     assert runner.invoke(main, ["init", str(raw), str(tmp_path / "s"), "--force"]

@@ -35,5 +35,9 @@ def init_command(raw_dir: Path, study_dir: Path, force: bool) -> None:
         click.echo(f"  {domain} from {file} ({domain.lower()}.yaml)")
     for file, why in result.forms_left:
         click.echo(f"  not placed: {file}: {why}")
+    # a study file reads raw data only inside its folder or the working folder (README,
+    # "Which paths a study may touch"): a raw folder elsewhere is named with --raw
+    raw, study = raw_dir.resolve(), result.study_dir.resolve()
+    named = "" if study == raw or study in raw.parents else f" --raw {raw_dir}"
     click.echo(f"{result.reviews} line(s) marked # REVIEW; the files pass the spec check. "
-               f"Next: cdiscflow run {result.study_dir}")
+               f"Next: cdiscflow run {result.study_dir}{named}")
