@@ -33,7 +33,7 @@ from cdiscflow.define.adam import adam_define
 from cdiscflow.define.html import define_html
 from cdiscflow.define.model import Define, WrittenDataset
 from cdiscflow.define.sdtm import sdtm_define
-from cdiscflow.define.xml import define_bytes, part_names
+from cdiscflow.define.xml import STYLESHEET_FILE, define_bytes, part_names, stylesheet_text
 from cdiscflow.errors import DefectLog, SpecError
 from cdiscflow.sdtm.engine import DomainResult
 from cdiscflow.spec import LoadedStudy
@@ -156,7 +156,8 @@ def write_define_files(define: Define, written: Sequence[WrittenDataset], folder
     """define.xml, define.html and (with "json" in formats) one Dataset-JSON per XPT file."""
     write_text_atomic(folder / DEFINE_FILE, define_bytes(define).decode("utf-8"))
     write_text_atomic(folder / "define.html", define_html(define))
-    files = [folder / DEFINE_FILE, folder / "define.html"]
+    write_text_atomic(folder / STYLESHEET_FILE, stylesheet_text())
+    files = [folder / DEFINE_FILE, folder / "define.html", folder / STYLESHEET_FILE]
     if "json" in formats:
         by_name = {d.name: d for d in define.datasets}
         for w in written:

@@ -47,7 +47,7 @@ def _xpts(out: Path) -> list[Path]:
 def test_layout_is_the_ectd_module_5_tree(out: Path) -> None:
     names = sorted(p.name for p in (out / SDTM).iterdir())
     assert names == sorted([f"{n}.{ext}" for n in SDTM_FILES for ext in ("xpt", "json")]
-                           + ["define.html", "define.xml"])
+                           + ["define.html", "define.xml", "define2-1.xsl"])
     assert sorted(p.name for p in out.iterdir()) == ["m5", "manifest.json", "report"]
     assert (out / "report" / "run.json").is_file()
     assert sorted(p.name for p in (out / "report" / "lineage").iterdir()) == [
@@ -65,7 +65,7 @@ def test_flat_layout_keeps_local_folders(tmp_path: Path) -> None:
     top = sorted(p.name for p in (tmp_path / "o").iterdir())
     assert {"sdtm", "lineage", "report", "manifest.json"} <= set(top) and "m5" not in top
     assert sorted(p.name for p in (tmp_path / "o" / "sdtm").iterdir()) == sorted(
-        [f"{n}.xpt" for n in SDTM_FILES] + ["define.html", "define.xml"])
+        [f"{n}.xpt" for n in SDTM_FILES] + ["define.html", "define.xml", "define2-1.xsl"])
     assert check_define(tmp_path / "o" / "sdtm" / "define.xml") == []
 
 
@@ -157,7 +157,7 @@ def test_define_study_and_standards(out: Path) -> None:
     assert tree.xpath("string(//odm:StudyName)", namespaces=NS) == "NCT04014166"
     std = [(s.get("Name"), s.get("Type"), s.get("Version"))
            for s in tree.xpath("//def:Standard", namespaces=NS)]
-    assert std == [("SDTMIG", "IG", "3.4"), ("CDISC/NCI", "CT", "2025-03-25")]
+    assert std == [("SDTMIG", "IG", "3.4"), ("CDISC/NCI", "CT", "2025-03-28")]
     mdv = tree.xpath("//odm:MetaDataVersion", namespaces=NS)[0]
     assert mdv.get(f"{{{DEF_NS}}}DefineVersion") == "2.1.0"
     assert tree.getroot().get("CreationDateTime") == "2024-03-02T00:00:00"
@@ -219,8 +219,7 @@ def test_define_origins_follow_the_mapping(out: Path) -> None:
     assert "one record per test from fields PLT, WBC, HGB" in origin("IT.LB.LBORRES")[2]
     method = tree.xpath("//odm:MethodDef[@OID='MT.DM.AGE']", namespaces=NS)[0]
     assert method.xpath("string(odm:Description/odm:TranslatedText)", namespaces=NS) == (
-        "AGE in completed years at the reference date (missing if either date is partial). "
-        "(derivation age: birth = BRTHDTC; ref = RFICDTC)")
+        "Age in completed years from BRTHDTC to RFICDTC; blank when either date is partial.")
     ref = tree.xpath("//odm:ItemGroupDef[@Name='DM']/odm:ItemRef[@ItemOID='IT.DM.AGE']",
                      namespaces=NS)[0]
     assert ref.get("MethodOID") == "MT.DM.AGE"
@@ -298,7 +297,7 @@ def test_define_html_is_self_contained(out: Path) -> None:
         assert f'<a href="{name}.xpt">{name}.xpt</a>' in html
     assert '<h2 id="LB">LB: Laboratory Test Results</h2>' in html
     assert "LBTESTCD = PLAT" in html
-    assert "AGE in completed years at the reference date" in html
+    assert "Age in completed years from BRTHDTC to RFICDTC" in html
 
 
 # --------------------------------------------------------------------------- TS
@@ -315,20 +314,20 @@ def test_ts_holds_the_registry_facts(out: Path) -> None:
         ("REGID", 1.0, "NCT04014166", "NCT04014166", "ClinicalTrials.gov", ""),
         ("SPONSOR", 1.0, "Institute of Hematology and Blood Diseases Hospital", "", "", ""),
         ("SSTDTC", 1.0, "2019-11-21", "", "ISO 8601", ""),
-        ("STYPE", 1.0, "INTERVENTIONAL", "C98388", "CDISC CT", "2025-03-25"),
-        ("TPHASE", 1.0, "PHASE I TRIAL", "C15600", "CDISC CT", "2025-03-25"),
-        ("TTYPE", 1.0, "SAFETY", "C49667", "CDISC CT", "2025-03-25"),
-        ("TTYPE", 2.0, "EFFICACY", "C49666", "CDISC CT", "2025-03-25"),
+        ("STYPE", 1.0, "INTERVENTIONAL", "C98388", "CDISC CT", "2025-03-28"),
+        ("TPHASE", 1.0, "PHASE I TRIAL", "C15600", "CDISC CT", "2025-03-28"),
+        ("TTYPE", 1.0, "SAFETY", "C49667", "CDISC CT", "2025-03-28"),
+        ("TTYPE", 2.0, "EFFICACY", "C49666", "CDISC CT", "2025-03-28"),
         ("INDIC", 1.0, "Immune Thrombocytopenia", "", "", ""),
         ("TRT", 1.0, "Human umbilical cord-derived mesenchymal stem cells", "", "", ""),
-        ("INTMODEL", 1.0, "SINGLE GROUP", "C82640", "CDISC CT", "2025-03-25"),
-        ("TBLIND", 1.0, "OPEN LABEL", "C49659", "CDISC CT", "2025-03-25"),
-        ("RANDOM", 1.0, "N", "C49487", "CDISC CT", "2025-03-25"),
+        ("INTMODEL", 1.0, "SINGLE GROUP", "C82640", "CDISC CT", "2025-03-28"),
+        ("TBLIND", 1.0, "OPEN LABEL", "C49659", "CDISC CT", "2025-03-28"),
+        ("RANDOM", 1.0, "N", "C49487", "CDISC CT", "2025-03-28"),
         ("PLANSUB", 1.0, "15", "", "", ""),
         ("AGEMIN", 1.0, "P18Y", "", "ISO 8601", ""),
         ("AGEMAX", 1.0, "P60Y", "", "ISO 8601", ""),
-        ("SEXPOP", 1.0, "BOTH", "C49636", "CDISC CT", "2025-03-25"),
-        ("HLTSUBJI", 1.0, "N", "C49487", "CDISC CT", "2025-03-25"),
+        ("SEXPOP", 1.0, "BOTH", "C49636", "CDISC CT", "2025-03-28"),
+        ("HLTSUBJI", 1.0, "N", "C49487", "CDISC CT", "2025-03-28"),
         ("SDTMVER", 1.0, "2.0", "", "", ""),
         ("SDTIGVER", 1.0, "3.4", "", "", ""),
     ]

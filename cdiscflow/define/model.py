@@ -129,6 +129,7 @@ class Item:
     significant_digits: int | None
     origin: Origin
     mandatory: bool = False
+    role: str | None = None  # SDTMIG role (Identifier, Topic, Timing, ...); ADaM has none
     display_format: str | None = None
     codelist: CodeList | None = None
     method: Method | None = None
@@ -151,6 +152,9 @@ class Dataset:
     comment: str | None = None
     repeating: bool = True
     reference_data: bool = False
+    # Alias DomainDescription: the label of Domain where the dataset is not that domain itself
+    # (SUPPAE describes records of AE)
+    domain_description: str | None = None
 
 
 @dataclass(frozen=True)

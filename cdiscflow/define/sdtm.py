@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cdiscflow.define.methods import derivation_text
 from cdiscflow.define.model import (
     CodeList,
     Dataset,
@@ -45,6 +46,7 @@ from cdiscflow.standards import (
     SDTMIG_VERSION,
     find_codelist,
     sdtm_dataset,
+    sdtm_dataset_label,
     sdtm_variables,
 )
 
@@ -91,7 +93,7 @@ def _dataset(study: LoadedStudy, w: WrittenDataset) -> Dataset:
             name=var.name, label=var.label, type=var.type, length=int(var.length or 8),
             data_type=data_type, display_length=length, significant_digits=digits,
             origin=origin, mandatory=bool(meta and meta.core == "Req"),
-            display_format=var.format,
+            role=meta.role if meta and meta.role else None, display_format=var.format,
             codelist=_codelist(ld, var.name, meta.codelists if meta else (), values),
             method=method, comment=comment,
         ))
@@ -111,6 +113,7 @@ def _dataset(study: LoadedStudy, w: WrittenDataset) -> Dataset:
         domain=name[4:] if name.startswith("SUPP") else name,
         comment=_with_split(comment, w), repeating=name != "DM",
         reference_data=name == "TS" or name in DESIGN_DATASETS,
+        domain_description=sdtm_dataset_label(name[4:]) if name.startswith("SUPP") else None,
     )
 
 
@@ -180,6 +183,15 @@ def _field_source(study: LoadedStudy, ld: LoadedDomain, field: str) -> str:
     return where
 
 
+def _joined_domain(ld: LoadedDomain, field: str) -> str | None:
+    """The SDTM domain a working column was last joined from, None if it comes from a form."""
+    domain = None
+    for step in ld.spec.steps:
+        if step.join is not None and field in step.join.columns:
+            domain = step.join.domain
+    return domain
+
+
 def _origin(study: LoadedStudy, ld: LoadedDomain | None, dataset: str, name: str,
             values: pd.Series) -> tuple[Origin, Method | None, str | None]:
     if dataset == "TS":
@@ -224,6 +236,9 @@ def _origin(study: LoadedStudy, ld: LoadedDomain | None, dataset: str, name: str
 def _spec_origin(study: LoadedStudy, ld: LoadedDomain, dataset: str, name: str,
                  var: VariableSpec) -> tuple[Origin, Method | None, str | None]:
     kind = var.kind
+    if kind == "field" and (joined := _joined_domain(ld, var.field)) is not None:
+        # a value copied from another SDTM domain (USUBJID from DM) was not collected here
+        return Origin("Predecessor", description=f"{joined}.{var.field}"), None, None
     if kind == "field":
         return Origin("Collected", "Investigator", _field_source(study, ld, var.field) + "."), \
             None, None
@@ -280,15 +295,8 @@ def _method(dataset: str, name: str, var: VariableSpec) -> Method:
     doc = inspect.getdoc(spec.function) or spec.doc
     first = " ".join(doc.split("\n\n")[0].split())
     params = var.derive.model_extra or {}
-    given = "; ".join(f"{k} = {_show(v)}" for k, v in params.items())
-    text = f"{first} (derivation {spec.name}: {given})" if given else first
-    return Method(method_oid(dataset, name), f"Algorithm to derive {dataset}.{name}", text)
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, list):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
-    return str(value)
+    return Method(method_oid(dataset, name), f"Algorithm to derive {dataset}.{name}",
+                  derivation_text(spec.name, params, first))
 
 
 # --------------------------------------------------------------------------- codelists

@@ -9,6 +9,7 @@ creation time is the study file's fixed date, never the wall clock).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from lxml import etree
@@ -188,6 +189,11 @@ def _item_group(mdv: etree._Element, ds: Dataset, comments: _Comments) -> None:
                 ref.set("KeySequence", str(ds.keys.index(item.name) + 1))
             if item.method is not None:
                 ref.set("MethodOID", item.method.oid)
+            if item.role:
+                ref.set("Role", item.role)
+        if ds.domain_description:
+            etree.SubElement(el, _o("Alias"), Context="DomainDescription",
+                             Name=ds.domain_description)
         etree.SubElement(el, _d("Class"), Name=ds.class_name)
         leaf = etree.SubElement(el, _d("leaf"), ID=leaf_id(file))
         leaf.set(f"{{{XLINK_NS}}}href", file)
@@ -222,8 +228,20 @@ def _origin(parent: etree._Element, origin) -> None:
         _text(el, _o("Description"), origin.description)
 
 
+STYLESHEET_FILE = "define2-1.xsl"
+
+
+def stylesheet_text() -> str:
+    """cdiscflow's own XSL stylesheet, written beside every define.xml so a browser shows it."""
+    return resources.files("cdiscflow.define").joinpath(STYLESHEET_FILE).read_text("utf-8")
+
+
 def define_bytes(define: Define) -> bytes:
-    return etree.tostring(build_define(define), xml_declaration=True, encoding="UTF-8",
+    root = build_define(define)
+    # a browser opening define.xml renders it through the stylesheet beside it
+    root.addprevious(etree.ProcessingInstruction(
+        "xml-stylesheet", f'type="text/xsl" href="{STYLESHEET_FILE}"'))
+    return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8",
                           pretty_print=True)
 
 
