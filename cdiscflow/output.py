@@ -27,9 +27,11 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyreadstat
 
+from cdiscflow.adam.spec import LoadedAdam
 from cdiscflow.atomic import write_bytes_atomic, write_text_atomic
 from cdiscflow.datasetjson import dataset_json, write_dataset_json
 from cdiscflow.define.adam import adam_define
+from cdiscflow.define.adam_spec import adam_define_from_spec
 from cdiscflow.define.html import define_html
 from cdiscflow.define.model import Define, WrittenDataset
 from cdiscflow.define.sdtm import sdtm_define
@@ -224,19 +226,30 @@ def _read_header(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
 
 
 def describe_adam_folder(study: LoadedStudy, layout: Layout,
-                         formats: Sequence[str] = ("xpt",)) -> Define | None:
+                         formats: Sequence[str] = ("xpt",),
+                         adam: LoadedAdam | None = None) -> Define | None:
     """define.xml, define.html (and Dataset-JSON) for the ADaM datasets already written in the
-    layout's ADaM folder, from the files themselves (names, labels, types, lengths, formats);
-    SDTM variables of the same name are Predecessors. None when there is no ADaM."""
+    layout's ADaM folder, from the files themselves (names, labels, types, lengths, formats).
+    With the ``adam`` spec that built them, origins, methods, keys, codelists and value-level
+    metadata come from its steps (``cdiscflow.define.adam_spec``); without it, SDTM variables
+    of the same name are Predecessors. None when there is no ADaM."""
     folder = layout.adam_dir
     if not folder.is_dir() or not any(folder.glob("*.xpt")):
         return None
     written = read_datasets(folder)
-    # SDTM variables name the Predecessors: their names are all that is needed
+    # SDTM variables name the Predecessors: their names are all that is needed, but for the
+    # SUPP-- datasets, whose QNAM values name the qualifiers merged into ADaM
     sdtm = {w.name: w.frame for w in read_datasets(layout.sdtm_dir, columns_only=True)}
+    for path in sorted(layout.sdtm_dir.glob("supp*.xpt")):
+        frame, meta = read_xpt(path)
+        sdtm[str(meta["dataset"]).upper()] = frame
     info = study.spec.study
-    define = adam_define(info.studyid, info.title or info.studyid, info.created, written,
-                         predecessors=sdtm)
+    if adam is not None:
+        define = adam_define_from_spec(adam, info.studyid, info.title or info.studyid,
+                                       info.created, written, sdtm)
+    else:
+        define = adam_define(info.studyid, info.title or info.studyid, info.created, written,
+                             predecessors=sdtm)
     write_define_files(define, written, folder, formats)
     return define
 

@@ -115,7 +115,7 @@ def run_study(study_dir: Path, raw_dir: Path | None, out_dir: Path,
             report["adam"] = run_adam(adam, written.sdtm_dir, written.adam_dir,
                                       written.report_dir, study.spec.study.created,
                                       after_write=start_validation)
-            describe_adam_folder(study, written, formats)  # its define.xml (and JSON)
+            describe_adam_folder(study, written, formats, adam)  # define.xml (and JSON)
         result = validation_job.pop().result() if validation_job else validation()
         write_manifest(out, _inputs(study, raw_dir))
         publish(out, out_dir)

@@ -85,6 +85,8 @@ class Method:
     name: str
     description: str
     type: str = "Computation"
+    expression: str | None = None  # FormalExpression: the rule as its spec states it
+    expression_context: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,7 @@ class CodeList:
     code: str | None  # the codelist's NCI C-code
     terms: tuple[Term, ...]
     standard: str | None = None  # OID of the CT standard it comes from
+    decoded: bool = False  # CodeListItems with a Decode (PARAMCD -> PARAM), not EnumeratedItems
 
 
 @dataclass
@@ -155,6 +158,7 @@ class Dataset:
     # Alias DomainDescription: the label of Domain where the dataset is not that domain itself
     # (SUPPAE describes records of AE)
     domain_description: str | None = None
+    subclass: str | None = None  # def:SubClass of an ADaM class (TIME-TO-EVENT)
 
 
 @dataclass(frozen=True)

@@ -113,17 +113,24 @@ def build_define(define: Define) -> etree._Element:
         if cl.standard:
             el.set(_d("StandardOID"), cl.standard)
         for i, term in enumerate(cl.terms, start=1):
-            t = etree.SubElement(el, _o("EnumeratedItem"), CodedValue=term.value,
-                                 OrderNumber=str(i))
-            if term.code is None:
+            t = etree.SubElement(el, _o("CodeListItem" if cl.decoded else "EnumeratedItem"),
+                                 CodedValue=term.value, OrderNumber=str(i))
+            if cl.decoded:
+                _text(t, _o("Decode"), term.decode or term.value)
+            if term.code is None and cl.standard:
+                # a value added to an extensible CT codelist
                 t.set(_d("ExtendedValue"), "Yes")
-            else:
+            elif term.code is not None:
                 etree.SubElement(t, _o("Alias"), Context="nci:ExtCodeID", Name=term.code)
         if cl.code:
             etree.SubElement(el, _o("Alias"), Context="nci:ExtCodeID", Name=cl.code)
     for m in define.methods():
         el = etree.SubElement(mdv, _o("MethodDef"), OID=m.oid, Name=m.name, Type=m.type)
         _text(el, _o("Description"), m.description)
+        if m.expression:
+            fe = etree.SubElement(el, _o("FormalExpression"),
+                                  Context=m.expression_context or "cdiscflow")
+            fe.text = m.expression
     for text, oid in comments.texts.items():
         el = etree.SubElement(mdv, _d("CommentDef"), OID=oid)
         _text(el, _o("Description"), text)
@@ -194,7 +201,9 @@ def _item_group(mdv: etree._Element, ds: Dataset, comments: _Comments) -> None:
         if ds.domain_description:
             etree.SubElement(el, _o("Alias"), Context="DomainDescription",
                              Name=ds.domain_description)
-        etree.SubElement(el, _d("Class"), Name=ds.class_name)
+        cls = etree.SubElement(el, _d("Class"), Name=ds.class_name)
+        if ds.subclass:
+            etree.SubElement(cls, _d("SubClass"), Name=ds.subclass)
         leaf = etree.SubElement(el, _d("leaf"), ID=leaf_id(file))
         leaf.set(f"{{{XLINK_NS}}}href", file)
         etree.SubElement(leaf, _d("title")).text = file
