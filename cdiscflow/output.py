@@ -38,6 +38,7 @@ from cdiscflow.define.sdtm import sdtm_define
 from cdiscflow.define.xml import STYLESHEET_FILE, define_bytes, part_names, stylesheet_text
 from cdiscflow.errors import DefectLog, SpecError
 from cdiscflow.sdtm.engine import DomainResult
+from cdiscflow.sdtm.expected import with_expected
 from cdiscflow.spec import LoadedStudy
 from cdiscflow.standards import sdtm_dataset_label, sdtm_variables
 from cdiscflow.xpt import XptVariable, read_xpt, resolve_lengths, write_xpt_parts
@@ -286,17 +287,21 @@ def write_results(results: dict[str, DomainResult], ts: pd.DataFrame | None,
     lengths = spec_lengths(study)
     datasets: list[DatasetToWrite] = []
     for name, res in results.items():
-        datasets.append(DatasetToWrite(name, sdtm_dataset_label(name), res.data,
-                                       xpt_variables(name, res.data, res.labels,
+        data = with_expected(name, res.data)  # every Expected variable, empty if not mapped
+        datasets.append(DatasetToWrite(name, sdtm_dataset_label(name), data,
+                                       xpt_variables(name, data, res.labels,
                                                      lengths.get(name))))
         if res.supp is not None and len(res.supp):
             supp_name = f"SUPP{name}"
-            datasets.append(DatasetToWrite(supp_name, sdtm_dataset_label(supp_name), res.supp,
-                                           xpt_variables(supp_name, res.supp)))
+            supp = with_expected(supp_name, res.supp)
+            datasets.append(DatasetToWrite(supp_name, sdtm_dataset_label(supp_name), supp,
+                                           xpt_variables(supp_name, supp)))
     if ts is not None:
+        ts = with_expected("TS", ts)
         datasets.append(DatasetToWrite("TS", sdtm_dataset_label("TS"), ts,
                                        xpt_variables("TS", ts)))
     for name, frame in (design or {}).items():
+        frame = with_expected(name, frame)
         datasets.append(DatasetToWrite(name, sdtm_dataset_label(name), frame,
                                        xpt_variables(name, frame)))
     folder = layout.sdtm_dir

@@ -156,9 +156,12 @@ def test_spec_lengths_are_written(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     _, meta = read_xpt(tmp_path / "o" / SDTM / "dm.xpt")
     chars = {n: w for n, w in meta["lengths"].items() if meta["types"][n] == "Char"}
+    # the SDTMIG Expected variables this mapping leaves out are written empty, 1 byte long
+    unmapped = ["RFENDTC", "RFXENDTC", "RFPENDTC", "DTHDTC", "DTHFL", "AGEU", "RACE",
+                "ACTARMCD", "ACTARM", "ARMNRS", "ACTARMUD"]
     assert chars == {"STUDYID": 20, "DOMAIN": 20, "USUBJID": 12, "SUBJID": 20, "RFSTDTC": 20,
                      "RFXSTDTC": 20, "RFICDTC": 20, "SITEID": 20, "BRTHDTC": 20, "SEX": 1,
-                     "ARMCD": 20, "ARM": 20, "COUNTRY": 20}
+                     "ARMCD": 20, "ARM": 20, "COUNTRY": 20, **dict.fromkeys(unmapped, 1)}
     define = (tmp_path / "o" / SDTM / "define.xml").read_text()
     assert ('<ItemDef OID="IT.DM.SEX" Name="SEX" DataType="text" Length="1" '
             'SASFieldName="SEX">') in define
@@ -204,20 +207,20 @@ def test_length_out_of_range_is_refused(tmp_path: Path) -> None:
 
 
 def test_max_xpt_bytes_splits_the_example_like_datasets(tmp_path: Path) -> None:
-    # DM's headers take 2720 bytes and a record 94 (one 80-byte block would hold none), so
-    # 2900 bytes hold one DM record per file; LB one, TS eight; AE and EX fit whole
-    folder = _study(tmp_path, "submission: {max_xpt_bytes: 2900}\n" + textwrap.dedent(TS_OK))
+    # DM, with every SDTMIG Expected variable, has headers of 4240 bytes and files of 4400
+    # bytes with one record and 4480 with two, so 4400 bytes hold one DM record per file; the
+    # other datasets (AE 4160, LB 4320, TS 3120 bytes whole) fit whole
+    folder = _study(tmp_path, "submission: {max_xpt_bytes: 4400}\n" + textwrap.dedent(TS_OK))
     result = CliRunner().invoke(main, ["run", str(folder), "--out", str(tmp_path / "o"),
                                        "--format", "xpt,json"])
     assert result.exit_code == 0, result.output
     sdtm = tmp_path / "o" / SDTM
     files = sorted(p.name for p in sdtm.glob("*.xpt"))
-    assert files == ["ae.xpt", "dm1.xpt", "dm2.xpt", "ex.xpt", "lb1.xpt", "lb2.xpt", "lb3.xpt",
-                     "lb4.xpt", "lb5.xpt", "ts1.xpt", "ts2.xpt"]
+    assert files == ["ae.xpt", "dm1.xpt", "dm2.xpt", "ex.xpt", "lb.xpt", "ts.xpt"]
     assert sorted(p.name for p in sdtm.glob("*.json")) == [f.replace(".xpt", ".json")
                                                             for f in files]
     for path in sdtm.glob("*.xpt"):
-        assert path.stat().st_size <= 2900
+        assert path.stat().st_size <= 4400
         _, meta = read_xpt(path)
         assert meta["dataset"].lower() == path.stem
     define = (sdtm / "define.xml").read_text()
@@ -225,8 +228,7 @@ def test_max_xpt_bytes_splits_the_example_like_datasets(tmp_path: Path) -> None:
     assert "Demographics (part 1 of 2)" in define
     assert "dm1.xpt (records 1-1), dm2.xpt (records 2-2)" in define
     assert define.count('<ItemDef OID="IT.DM.USUBJID"') == 1  # the parts share the ItemDefs
-    ts = [read_xpt(sdtm / f"ts{i}.xpt")[0] for i in (1, 2)]
-    assert [len(t) for t in ts] == [8, 2]
-    assert "SSTDTC" in ts[0]["TSPARMCD"].tolist()
+    assert [len(read_xpt(sdtm / f"dm{i}.xpt")[0]) for i in (1, 2)] == [1, 1]
+    assert "SSTDTC" in read_xpt(sdtm / "ts.xpt")[0]["TSPARMCD"].tolist()
     check = CliRunner().invoke(main, ["check-package", str(tmp_path / "o"), "--quiet"])
     assert check.exit_code == 0, check.output

@@ -220,6 +220,10 @@ def _origin(study: LoadedStudy, ld: LoadedDomain | None, dataset: str, name: str
         return Origin("Collected", source="Investigator",
                       description="See the value-level metadata by QNAM."), None, None
     if ld is None or name not in ld.spec.variables:
+        if values.isna().all() or (values.astype("string") == "").all():
+            # an Expected variable the mapping leaves out (cdiscflow.sdtm.expected)
+            return Origin("Not Available", description="Expected variable, not collected in "
+                          "this study: left empty."), None, None
         return Origin("Not Available"), None, None
     var = ld.spec.variables[name]
     origin, method, extra = _spec_origin(study, ld, dataset, name, var)
