@@ -12,6 +12,7 @@ from lxml import etree
 
 from cdiscflow.cli import main
 from cdiscflow.define.xml import DEF_NS, ODM_NS
+from cdiscflow.sdtm.derivations.timing import derive_epoch
 from cdiscflow.sdtm.expected import missing_expected, with_expected
 from cdiscflow.standards import is_ig_domain, sdtm_variables
 from cdiscflow.xpt import read_xpt
@@ -91,3 +92,17 @@ def test_unmapped_expected_variables_are_empty_and_documented(runs: dict[str, Pa
     assert origin.get("Type") == "Not Available"
     assert origin.xpath("string(odm:Description/odm:TranslatedText)", namespaces=NS) == \
         "Expected variable, not collected in this study: left empty."
+
+
+def test_epoch_places_a_partial_date_wholly_inside_one_epoch() -> None:
+    dtc = pd.Series(["2020-03", "2020-04", "2020-06", "2020", "2020-04-15", "2019-12",
+                     "2020-05", "", "2020-05-10"], dtype="string")
+    first = pd.Series(["2020-04-10T10:00"] * len(dtc), dtype="string")
+    last = pd.Series(["2020-05-10"] * len(dtc), dtype="string")
+    out = derive_epoch(pd.DataFrame({"D": dtc, "S": first, "E": last}), new_var="EPOCH",
+                       dtc="D", epochs=["SCREENING", "TREATMENT", "FOLLOW-UP"],
+                       ends=["S", "E"], ends_inclusive=[False, True])
+    # a month before the first dose is SCREENING, a month wholly after the last FOLLOW-UP; a
+    # month or year holding a dose date cannot be placed; full dates as before
+    assert out["EPOCH"].tolist() == ["SCREENING", pd.NA, "FOLLOW-UP", pd.NA, "TREATMENT",
+                                     "SCREENING", pd.NA, pd.NA, "TREATMENT"]

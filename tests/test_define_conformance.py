@@ -74,8 +74,9 @@ def test_method_text_is_words_not_code(tree: etree._ElementTree) -> None:
              for m in tree.xpath("//odm:MethodDef", namespaces=NS)}
     assert texts["MT.AE.EPOCH"] == (
         "Epoch of the record from its date: SCREENING when AESTDTC is before DM.RFXSTDTC; "
-        "TREATMENT when AESTDTC is on or before DM.RFXENDTC; FOLLOW-UP after that. Blank when "
-        "the date is missing or too partial to place.")
+        "TREATMENT when AESTDTC is on or before DM.RFXENDTC; FOLLOW-UP after that. A date "
+        "known only to the month or year is placed when its whole period falls in one epoch; "
+        "blank when it straddles an end or is missing.")
     assert texts["MT.EX.EXSEQ"] == ("Sequence number 1, 2, ... within each USUBJID, records "
                                     "ordered by EXSTDTC.")
     assert texts["MT.DM.RFENDTC"] == ("The latest complete date of the subject's EX.EXENDTC, "

@@ -38,8 +38,9 @@ def _epoch(p: Mapping[str, Any]) -> str:
     for name, end, incl in zip(epochs, ends, inclusive, strict=False):
         rules.append(f"{name} when {p['dtc']} is {'on or before' if incl else 'before'} {end}")
     rules.append(f"{epochs[-1]} after that")
-    return ("Epoch of the record from its date: " + "; ".join(rules) + ". Blank when the "
-            "date is missing or too partial to place.")
+    return ("Epoch of the record from its date: " + "; ".join(rules) + ". A date known "
+            "only to the month or year is placed when its whole period falls in one epoch; "
+            "blank when it straddles an end or is missing.")
 
 
 _TEXT: dict[str, Callable[[Mapping[str, Any]], str]] = {
