@@ -37,6 +37,7 @@ from cdiscflow.define.model import Define, WrittenDataset
 from cdiscflow.define.sdtm import sdtm_define
 from cdiscflow.define.xml import STYLESHEET_FILE, define_bytes, part_names, stylesheet_text
 from cdiscflow.errors import DefectLog, SpecError
+from cdiscflow.package.acrf import write_acrf
 from cdiscflow.sdtm.engine import DomainResult
 from cdiscflow.sdtm.expected import with_expected
 from cdiscflow.spec import LoadedStudy
@@ -279,7 +280,8 @@ def write_results(results: dict[str, DomainResult], ts: pd.DataFrame | None,
                   study: LoadedStudy, layout: Layout, defects: DefectLog,
                   formats: Sequence[str] = ("xpt",),
                   after_datasets: Callable[[], None] | None = None,
-                  design: dict[str, pd.DataFrame] | None = None) -> dict[str, Any]:
+                  design: dict[str, pd.DataFrame] | None = None,
+                  raw_dir: Path | None = None) -> dict[str, Any]:
     """Write every domain (and SUPP--, TS, the trial design datasets and SV/SE in
     ``design``), define.xml, lineage and the run report; returns the report.
     ``after_datasets`` is called once the XPT files are written."""
@@ -308,7 +310,10 @@ def write_results(results: dict[str, DomainResult], ts: pd.DataFrame | None,
     written = write_xpt_datasets(datasets, folder, created, study.spec.submission.max_xpt_bytes)
     if after_datasets is not None:
         after_datasets()
-    define = sdtm_define(study, written)
+    # the annotated CRF beside the datasets: its pages are what Collected origins point to
+    crf = write_acrf(study, raw_dir if raw_dir is not None else study.dir / study.spec.raw.dir,
+                     folder)
+    define = sdtm_define(study, written, crf)
     write_define_files(define, written, folder, formats)
     for name, res in results.items():
         write_bytes_atomic(layout.lineage_dir / f"{name.lower()}.csv", csv_bytes(res.lineage))

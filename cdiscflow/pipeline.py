@@ -105,7 +105,7 @@ def run_study(study_dir: Path, raw_dir: Path | None, out_dir: Path,
         try:
             report = write_results(sdtm, ts, study, written, defects, formats,
                                    after_datasets=None if adam else start_validation,
-                                   design=design)
+                                   design=design, raw_dir=raw_dir)
         except XptError as exc:
             raise _with_raw_source(exc, sdtm, study) from None
         # the datasets are on disk now, and the later stages read them from there: a large

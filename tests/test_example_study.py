@@ -38,7 +38,8 @@ def sdtm(out: Path, name: str) -> pd.DataFrame:
 
 def test_every_domain_and_supp_is_written(out):
     files = sorted(p.name for p in (out / SDTM).iterdir())
-    assert files == ["ae.xpt", "cm.xpt", "define.html", "define.xml", "define2-1.xsl", "dm.xpt",
+    assert files == ["acrf.pdf", "ae.xpt", "cm.xpt", "define.html", "define.xml",
+                     "define2-1.xsl", "dm.xpt",
                      "ex.xpt", "lb.xpt", "rs.xpt", "suppae.xpt", "suppdm.xpt", "suppex.xpt",
                      "supprs.xpt", "ts.xpt"]
 

@@ -47,7 +47,7 @@ def _xpts(out: Path) -> list[Path]:
 def test_layout_is_the_ectd_module_5_tree(out: Path) -> None:
     names = sorted(p.name for p in (out / SDTM).iterdir())
     assert names == sorted([f"{n}.{ext}" for n in SDTM_FILES for ext in ("xpt", "json")]
-                           + ["define.html", "define.xml", "define2-1.xsl"])
+                           + ["acrf.pdf", "define.html", "define.xml", "define2-1.xsl"])
     assert sorted(p.name for p in out.iterdir()) == ["m5", "manifest.json", "report"]
     assert (out / "report" / "run.json").is_file()
     assert sorted(p.name for p in (out / "report" / "lineage").iterdir()) == [
@@ -65,7 +65,8 @@ def test_flat_layout_keeps_local_folders(tmp_path: Path) -> None:
     top = sorted(p.name for p in (tmp_path / "o").iterdir())
     assert {"sdtm", "lineage", "report", "manifest.json"} <= set(top) and "m5" not in top
     assert sorted(p.name for p in (tmp_path / "o" / "sdtm").iterdir()) == sorted(
-        [f"{n}.xpt" for n in SDTM_FILES] + ["define.html", "define.xml", "define2-1.xsl"])
+        [f"{n}.xpt" for n in SDTM_FILES]
+        + ["acrf.pdf", "define.html", "define.xml", "define2-1.xsl"])
     assert check_define(tmp_path / "o" / "sdtm" / "define.xml") == []
 
 
@@ -328,9 +329,22 @@ def test_ts_holds_the_registry_facts(out: Path) -> None:
         ("AGEMAX", 1.0, "P60Y", "", "ISO 8601", ""),
         ("SEXPOP", 1.0, "BOTH", "C49636", "CDISC CT", "2025-03-28"),
         ("HLTSUBJI", 1.0, "N", "C49487", "CDISC CT", "2025-03-28"),
+        ("INTTYPE", 1.0, "BIOLOGIC", "C307", "CDISC CT", "2025-03-28"),
+        ("TCNTRL", 1.0, "NONE", "C41132", "CDISC CT", "2025-03-28"),
+        ("TINDTP", 1.0, "TREATMENT", "C49656", "CDISC CT", "2025-03-28"),
+        ("FCNTRY", 1.0, "CHN", "", "", ""),
+        ("TDIGRP", 1.0, "Immune Thrombocytopenia", "", "", ""),
+        ("PCLAS", 1.0, "", "", "", ""),
+        ("NARMS", 1.0, "4", "", "", ""),
         ("SDTMVER", 1.0, "2.0", "", "", ""),
         ("SDTIGVER", 1.0, "3.4", "", "", ""),
+        # required parameters the registry record does not state: no information
+        *[(p, 1.0, "", "", "", "") for p in ["ADDON", "LENGTH", "STOPRULE", "OBJPRIM",
+                                              "OUTMSPRI", "ADAPT", "DCUTDTC", "DCUTDESC",
+                                              "SENDTC", "ACTSUB"]],
     ]
+    nf = dict(zip(ts["TSPARMCD"], ts["TSVALNF"], strict=True))
+    assert nf["PCLAS"] == "NA" and nf["ADDON"] == "NI" and nf["TITLE"] == ""
     assert ts.loc[ts["TSPARMCD"] == "SSTDTC", "TSPARM"].tolist() == ["Study Start Date"]
     assert set(ts["STUDYID"]) == {"NCT04014166"} and set(ts["DOMAIN"]) == {"TS"}
 

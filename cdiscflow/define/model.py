@@ -66,6 +66,9 @@ def leaf_id(file: str) -> str:
     return f"LF.{file.rsplit('.', 1)[0].upper()}"
 
 
+ACRF_LEAF = "LF.ACRF"  # the annotated CRF's def:leaf
+
+
 @dataclass(frozen=True)
 class Origin:
     """Define-XML 2.1 def:Origin: Type, optional Source (Collected only) and a description."""
@@ -73,6 +76,7 @@ class Origin:
     type: str
     source: str | None = None
     description: str | None = None
+    pages: tuple[int, ...] = ()  # annotated CRF pages (def:PDFPageRef) of a Collected value
 
     def __post_init__(self) -> None:
         if self.type not in ORIGIN_TYPES:
@@ -181,6 +185,7 @@ class Define:
     created: dt.datetime
     standards: list[Standard]
     datasets: list[Dataset]
+    annotated_crf: str | None = None  # the acrf.pdf beside define.xml (def:AnnotatedCRF)
 
     def codelists(self) -> list[CodeList]:
         """Every codelist referenced, once, in order of first use, with the terms used by any

@@ -32,6 +32,7 @@ from cdiscflow.define.model import (
     method_oid,
     numeric_shape,
 )
+from cdiscflow.package.acrf import CrfPages
 from cdiscflow.sdtm.derivations import REGISTRY
 from cdiscflow.sdtm.engine import describe_condition
 from cdiscflow.sdtm.trial_design import (
@@ -61,10 +62,14 @@ _VLM_SUFFIXES = ("ORRES", "ORRESU", "STRESC", "STRESN", "STRESU")
 _SUPP_ASSIGNED = ("STUDYID", "RDOMAIN", "IDVAR", "QNAM", "QLABEL", "QORIG", "QEVAL")
 
 
-def sdtm_define(study: LoadedStudy, written: list[WrittenDataset]) -> Define:
-    """The define.xml model of a study's SDTM datasets as written."""
+def sdtm_define(study: LoadedStudy, written: list[WrittenDataset],
+                crf: CrfPages | None = None) -> Define:
+    """The define.xml model of a study's SDTM datasets as written; with the annotated CRF's
+    page map, every Collected value points to its pages."""
     studyid = study.spec.study.studyid
     datasets = [_dataset(study, w) for w in written]
+    if crf is not None:
+        _crf_pages(datasets, crf)
     return Define(
         study_oid=f"STUDY.{studyid}",
         study_name=studyid,
@@ -75,7 +80,21 @@ def sdtm_define(study: LoadedStudy, written: list[WrittenDataset]) -> Define:
         created=study.spec.study.created,
         standards=list(SDTM_STANDARDS),
         datasets=datasets,
+        annotated_crf=crf.file if crf is not None else None,
     )
+
+
+def _crf_pages(datasets: list[Dataset], crf: CrfPages) -> None:
+    """Collected origins point to the annotated CRF pages of their variable (a SUPP--
+    qualifier's value-level origin to its QNAM's pages)."""
+    for ds in datasets:
+        for item in ds.items:
+            if item.origin.type == "Collected":
+                item.origin = replace(item.origin, pages=crf.of(ds.domain or ds.name, item.name))
+            for v in item.values:
+                if v.origin.type == "Collected":
+                    name = v.where_value if ds.name.startswith("SUPP") else item.name
+                    v.origin = replace(v.origin, pages=crf.of(ds.domain or ds.name, name))
 
 
 def _dataset(study: LoadedStudy, w: WrittenDataset) -> Dataset:

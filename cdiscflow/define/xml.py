@@ -15,6 +15,7 @@ from pathlib import Path
 from lxml import etree
 
 from cdiscflow.define.model import (
+    ACRF_LEAF,
     Dataset,
     Define,
     Item,
@@ -88,6 +89,9 @@ def build_define(define: Define) -> etree._Element:
             el.set("PublishingSet", s.publishing_set)
         el.set("Version", s.version)
         el.set("Status", "Final")
+    if define.annotated_crf:
+        crf = etree.SubElement(mdv, _d("AnnotatedCRF"))
+        etree.SubElement(crf, _d("DocumentRef"), leafID=ACRF_LEAF)
     comments = _Comments()
     _value_lists(mdv, define, comments)
     for ds in define.datasets:
@@ -134,6 +138,10 @@ def build_define(define: Define) -> etree._Element:
     for text, oid in comments.texts.items():
         el = etree.SubElement(mdv, _d("CommentDef"), OID=oid)
         _text(el, _o("Description"), text)
+    if define.annotated_crf:
+        leaf = etree.SubElement(mdv, _d("leaf"), ID=ACRF_LEAF)
+        leaf.set(f"{{{XLINK_NS}}}href", define.annotated_crf)
+        etree.SubElement(leaf, _d("title")).text = "Annotated Case Report Form"
     return root
 
 
@@ -235,6 +243,10 @@ def _origin(parent: etree._Element, origin) -> None:
         el.set("Source", origin.source)
     if origin.description:
         _text(el, _o("Description"), origin.description)
+    if origin.pages:
+        ref = etree.SubElement(el, _d("DocumentRef"), leafID=ACRF_LEAF)
+        etree.SubElement(ref, _d("PDFPageRef"), PageRefs=" ".join(map(str, origin.pages)),
+                         Type="PhysicalRef")
 
 
 STYLESHEET_FILE = "define2-1.xsl"
@@ -279,6 +291,7 @@ _REFERENCES = [
     (_o("ItemGroupDef"), _d("CommentOID"), _d("CommentDef")),
     (_o("ItemDef"), _d("CommentOID"), _d("CommentDef")),
     (_o("ItemGroupDef"), _d("ArchiveLocationID"), _d("leaf")),
+    (_d("DocumentRef"), "leafID", _d("leaf")),
 ]
 
 
@@ -317,6 +330,12 @@ def check_define(path: Path) -> list[DefineProblem]:
                 problems.append(DefineProblem(
                     name, f"{etree.QName(attr).localname} {ref} refers to no "
                     f"{etree.QName(target).localname}"))
+    for leaf in mdv.findall(_d("leaf")):
+        # documents (the annotated CRF) are files beside define.xml too
+        href = leaf.get(f"{{{XLINK_NS}}}href", "")
+        if not href or not (path.parent / href).is_file():
+            problems.append(DefineProblem(leaf.get("ID", "?"),
+                                          f"document {href!r} is not a file beside define.xml"))
     for group in mdv.iter(_o("ItemGroupDef")):
         leaves = group.findall(_d("leaf"))
         if len(leaves) != 1:
