@@ -28,7 +28,8 @@ STUDY_DIR = Path("m5") / "datasets" / "nct04014166"
 SDTM = STUDY_DIR / "tabulations" / "sdtm"
 ADAM = STUDY_DIR / "analysis" / "adam" / "datasets"
 NS = {"odm": ODM_NS, "def": DEF_NS, "xlink": XLINK_NS}
-SDTM_FILES = ["ae", "cm", "dm", "ex", "lb", "rs", "suppae", "suppdm", "suppex", "supprs", "ts"]
+SDTM_FILES = ["ae", "cm", "dm", "ex", "lb", "rs", "se", "suppae", "suppdm", "suppex", "supprs",
+              "sv", "ta", "te", "ts", "tv"]
 
 
 @pytest.fixture(scope="module")
@@ -143,9 +144,13 @@ def test_define_every_oid_reference_resolves_and_every_leaf_exists(out: Path) ->
                  "def:CommentOID", "def:StandardOID"):
         refs = set(tree.xpath(f"//@{attr}", namespaces=NS))
         assert refs and refs <= oids, attr
-    leaves = tree.xpath("//def:leaf", namespaces=NS)
+    leaves = tree.xpath("//odm:ItemGroupDef/def:leaf", namespaces=NS)
     assert sorted(leaf.get(f"{{{XLINK_NS}}}href") for leaf in leaves) == [
         f"{n}.xpt" for n in SDTM_FILES]
+    # the one document leaf: the annotated CRF
+    docs = tree.xpath("//odm:MetaDataVersion/def:leaf", namespaces=NS)
+    assert [d.get(f"{{{XLINK_NS}}}href") for d in docs] == ["acrf.pdf"]
+    assert (out / SDTM / "acrf.pdf").is_file()
     for leaf in leaves:
         assert (out / SDTM / leaf.get(f"{{{XLINK_NS}}}href")).is_file()
     groups = tree.xpath("//odm:ItemGroupDef", namespaces=NS)
