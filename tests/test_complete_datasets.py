@@ -106,3 +106,21 @@ def test_epoch_places_a_partial_date_wholly_inside_one_epoch() -> None:
     # month or year holding a dose date cannot be placed; full dates as before
     assert out["EPOCH"].tolist() == ["SCREENING", pd.NA, "FOLLOW-UP", pd.NA, "TREATMENT",
                                      "SCREENING", pd.NA, pd.NA, "TREATMENT"]
+
+
+@pytest.mark.parametrize("study, counts", [
+    ("nct04014166", {"te": 5, "ta": 12, "tv": 21, "sv": 371, "se": 54}),
+    ("ctr20221330", {"te": 5, "ta": 12, "tv": 8, "sv": 200, "se": 75}),
+    ("nct02218437", {"te": 3, "ta": 4, "tv": 9, "sv": 130, "se": 36}),
+])
+def test_every_example_ships_its_trial_design(runs: dict[str, Path], study: str,
+                                              counts: dict[str, int]) -> None:
+    found = {n: len(read_xpt(runs[study] / f"{n}.xpt")[0]) for n in counts}
+    assert found == counts
+    # every subject with a planned arm of TA has its elements, starting with screening
+    se, _ = read_xpt(runs[study] / "se.xpt")
+    dm, _ = read_xpt(runs[study] / "dm.xpt")
+    ta, _ = read_xpt(runs[study] / "ta.xpt")
+    planned = set(dm.loc[dm["ARMCD"].isin(set(ta["ARMCD"])), "USUBJID"])
+    assert set(se["USUBJID"]) == planned
+    assert set(se.loc[se["SESEQ"] == 1, "ETCD"]) == {"SCRN"}
