@@ -132,3 +132,17 @@ def test_define_names_its_stylesheet_and_the_stylesheet_renders_it(
     assert cells["AESEQ"][8] == "Algorithm to derive AE.AESEQ"
     assert html.xpath("string(//tr[@id='MT.AE.EPOCH']/td[3])").startswith(
         "Epoch of the record from its date")
+
+
+def test_value_level_origin_names_the_one_raw_field_of_its_test(tree: etree._ElementTree
+                                                                ) -> None:
+    def text(oid: str) -> str:
+        return tree.xpath(f"string(//odm:ItemDef[@OID='{oid}']/def:Origin/odm:Description/"
+                          f"odm:TranslatedText)", namespaces=NS)
+
+    # LBTESTCD PLAT is looked up from the stack group PLT: its results are field PLT
+    assert text("IT.LB.LBORRES.PLAT") == "raw form labs (labs.csv), field PLT (the PLT record)."
+    assert text("IT.LB.LBORRESU.BILI") == ("raw form labs (labs.csv), field TBIL_U (the TBIL "
+                                           "record), coded to CT codelist UNIT (C71620).")
+    # the variable as a whole still names every field
+    assert "one record per test from fields PLT, WBC, HGB" in text("IT.LB.LBORRES")

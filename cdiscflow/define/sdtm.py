@@ -32,6 +32,7 @@ from cdiscflow.define.model import (
     method_oid,
     numeric_shape,
 )
+from cdiscflow.define.stacked import test_origin
 from cdiscflow.package.acrf import CrfPages
 from cdiscflow.sdtm.derivations import REGISTRY
 from cdiscflow.sdtm.engine import describe_condition
@@ -369,6 +370,7 @@ def _value_level(dataset: str, frame: pd.DataFrame, items: dict[str, Item],
         return
     prefix = testcd[: -len("TESTCD")]
     tests = pd.factorize(frame[testcd])  # once for all five result variables
+    ld = next((d for d in study.domains if d.spec.domain == dataset), None)
     for suffix in _VLM_SUFFIXES:
         target = items.get(prefix + suffix)
         if target is None:
@@ -376,8 +378,10 @@ def _value_level(dataset: str, frame: pd.DataFrame, items: dict[str, Item],
         for code, subset in distinct_by(tests, frame[target.name]).items():
             if subset.isna().all():
                 continue
+            # a stacked form: this test's results come from one raw field, not all of them
+            origin = test_origin(study, ld, testcd, target.name, str(code), target.origin)
             target.values.append(_value_item(testcd, code, subset, target.type == "Num",
-                                             target.origin, target.method, None))
+                                             origin, target.method, None))
 
 
 def distinct_by(keys: tuple[np.ndarray, Any], values: pd.Series) -> dict[Any, pd.Series]:
