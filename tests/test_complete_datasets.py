@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from lxml import etree
 
 from cdiscflow.cli import main
-from cdiscflow.define.xml import DEF_NS, ODM_NS
+from cdiscflow.define.conformance import conformance_problems
+from cdiscflow.define.xml import DEF_NS, ODM_NS, check_define
 from cdiscflow.sdtm.derivations.timing import derive_epoch
 from cdiscflow.sdtm.expected import missing_expected, with_expected
 from cdiscflow.standards import is_ig_domain, sdtm_variables
@@ -124,3 +125,10 @@ def test_every_example_ships_its_trial_design(runs: dict[str, Path], study: str,
     planned = set(dm.loc[dm["ARMCD"].isin(set(ta["ARMCD"])), "USUBJID"])
     assert set(se["USUBJID"]) == planned
     assert set(se.loc[se["SESEQ"] == 1, "ETCD"]) == {"SCRN"}
+
+
+@pytest.mark.parametrize("study", EXAMPLES)
+def test_every_example_define_passes_the_structural_checks(runs: dict[str, Path],
+                                                           study: str) -> None:
+    assert check_define(runs[study] / "define.xml") == []
+    assert conformance_problems(runs[study] / "define.xml") == []

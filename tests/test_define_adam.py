@@ -13,6 +13,7 @@ from lxml import etree
 from cdiscflow.adam.conditions import Where
 from cdiscflow.cli import main
 from cdiscflow.define.adam_steps import where_words
+from cdiscflow.define.conformance import conformance_problems
 from cdiscflow.define.xml import DEF_NS, ODM_NS, XLINK_NS, check_define
 from cdiscflow.xpt import read_xpt
 
@@ -56,6 +57,7 @@ def _method(tree: etree._ElementTree, oid: str) -> tuple[str, str, str]:
 @pytest.mark.parametrize("study", sorted(STUDIES))
 def test_adam_define_is_sound(runs: dict[str, Path], study: str) -> None:
     assert check_define(runs[study] / "define.xml") == []
+    assert conformance_problems(runs[study] / "define.xml") == []
 
 
 @pytest.mark.parametrize("study", sorted(STUDIES))

@@ -5,6 +5,7 @@ stylesheet a browser uses."""
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from click.testing import CliRunner
 from lxml import etree
 
 from cdiscflow.cli import main
+from cdiscflow.define.conformance import conformance_problems
 from cdiscflow.define.methods import derivation_text, words
 from cdiscflow.define.xml import DEF_NS, ODM_NS, XLINK_NS
 from cdiscflow.standards import CT_VERSION, sdtm_variables
@@ -146,3 +148,31 @@ def test_value_level_origin_names_the_one_raw_field_of_its_test(tree: etree._Ele
                                            "record), coded to CT codelist UNIT (C71620).")
     # the variable as a whole still names every field
     assert "one record per test from fields PLT, WBC, HGB" in text("IT.LB.LBORRES")
+
+
+def test_structural_checks_pass_on_the_example(out: Path) -> None:
+    assert conformance_problems(out / SDTM / "define.xml") == []
+
+
+def test_structural_checks_find_each_defect(out: Path, tmp_path: Path) -> None:
+    src = out / SDTM
+    for name in ("define.xml", "acrf.pdf"):
+        shutil.copy(src / name, tmp_path / name)
+    tree = etree.parse(str(tmp_path / "define.xml"))
+    _ref(tree, "AE", "AETERM").attrib.pop("Role")
+    _ref(tree, "DM", "AGE").attrib.pop("MethodOID")
+    origin = tree.xpath("//odm:ItemDef[@OID='IT.AE.AESER']/def:Origin", namespaces=NS)[0]
+    origin.remove(origin.find(f"{{{DEF_NS}}}DocumentRef"))
+    alias = tree.xpath("//odm:ItemGroupDef[@Name='SUPPAE']/odm:Alias", namespaces=NS)[0]
+    alias.getparent().remove(alias)
+    tree.xpath("//def:Standard[@Type='CT']", namespaces=NS)[0].set("Version", "2025 Q1")
+    tree.write(str(tmp_path / "define.xml"), xml_declaration=True, encoding="UTF-8")
+    # the stylesheet the instruction names is not beside this copy
+    assert [str(p) for p in conformance_problems(tmp_path / "define.xml")] == [
+        f"{tmp_path / 'define.xml'}: no xml-stylesheet naming a stylesheet beside define.xml",
+        "STD.CT.SDTM.2025-03-28: CT version is not a package date",
+        "IT.DM.AGE: Derived but no MethodDef describes it",
+        "IT.AE.AETERM: ItemRef has no Role",
+        "IT.AE.AESER: Collected but no annotated CRF page",
+        "IG.SUPPAE: SUPP-- dataset without an Alias DomainDescription",
+    ]
