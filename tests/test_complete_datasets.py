@@ -132,3 +132,12 @@ def test_every_example_define_passes_the_structural_checks(runs: dict[str, Path]
                                                            study: str) -> None:
     assert check_define(runs[study] / "define.xml") == []
     assert conformance_problems(runs[study] / "define.xml") == []
+
+
+@pytest.mark.parametrize("study", ["ctr20221330", "nct02218437"])
+def test_a_fatal_event_has_its_seriousness_criterion(runs: dict[str, Path], study: str) -> None:
+    ae, _ = read_xpt(runs[study] / "ae.xpt")
+    fatal = ae["AEOUT"] == "FATAL"
+    assert fatal.sum() >= 2
+    assert (ae.loc[fatal, "AESDTH"] == "Y").all() and (ae.loc[fatal, "AESER"] == "Y").all()
+    assert (ae.loc[~fatal, "AESDTH"] == "").all()
