@@ -28,16 +28,20 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from cdiscflow import options
+from cdiscflow.adam.spec import LoadedAdam
 from cdiscflow.atomic import write_bytes_atomic, write_text_atomic
 from cdiscflow.datasetjson import dataset_json, write_dataset_json
-from cdiscflow.datasets_folder import read_folder
+from cdiscflow.datasets_folder import dataset_files, read_dataset_file, read_folder
 from cdiscflow.define.adam import adam_define
+from cdiscflow.define.adam_spec import adam_define_from_spec
 from cdiscflow.define.html import define_html
 from cdiscflow.define.model import Define, WrittenDataset
 from cdiscflow.define.sdtm import sdtm_define
-from cdiscflow.define.xml import define_bytes, part_names
+from cdiscflow.define.xml import STYLESHEET_FILE, define_bytes, part_names, stylesheet_text
 from cdiscflow.errors import DefectLog, SpecError
+from cdiscflow.package.acrf import write_acrf
 from cdiscflow.sdtm.engine import DomainResult
+from cdiscflow.sdtm.expected import with_expected
 from cdiscflow.spec import LoadedStudy, StudyInfo
 from cdiscflow.standards import sdtm_dataset_label, sdtm_variables
 from cdiscflow.xpt import XptVariable, resolve_lengths, write_xpt_parts
@@ -167,7 +171,8 @@ def write_define_files(define: Define, written: Sequence[WrittenDataset], folder
             for d in define.datasets])
     write_text_atomic(folder / DEFINE_FILE, define_bytes(define).decode("utf-8"))
     write_text_atomic(folder / "define.html", define_html(define))
-    files = [folder / DEFINE_FILE, folder / "define.html"]
+    write_text_atomic(folder / STYLESHEET_FILE, stylesheet_text())
+    files = [folder / DEFINE_FILE, folder / "define.html", folder / STYLESHEET_FILE]
     if "json" in formats:
         by_name = {d.name: d for d in define.datasets}
         for w in written:
@@ -208,19 +213,31 @@ def read_datasets(folder: Path, *, columns_only: bool = False) -> list[WrittenDa
 
 
 def describe_adam_folder(info: StudyInfo, adam_dir: Path, sdtm_dir: Path,
-                         formats: Sequence[str] = ("xpt",)) -> Define | None:
+                         formats: Sequence[str] = ("xpt",),
+                         adam: LoadedAdam | None = None) -> Define | None:
     """define.xml, define.html (and Dataset-JSON) for the ADaM datasets already written in
-    ``adam_dir``, from the files themselves (names, labels, types, lengths, formats); SDTM
-    variables of the same name in ``sdtm_dir`` are Predecessors. None when there is no ADaM."""
+    ``adam_dir``, from the files themselves (names, labels, types, lengths, formats). With the
+    ``adam`` spec that built them, origins, methods, keys, codelists and value-level metadata
+    come from its steps (``cdiscflow.define.adam_spec``); without it, SDTM variables of the
+    same name in ``sdtm_dir`` are Predecessors. None when there is no ADaM."""
     folder = adam_dir
     if not folder.is_dir() or not any(folder.glob("*.xpt")):
         return None
     written = read_datasets(folder)
     # SDTM variables name the Predecessors: their names are all that is needed (the SDTM
-    # may be in any format the folder reader reads)
+    # may be in any format the folder reader reads), but for the SUPP-- datasets, whose QNAM
+    # values name the qualifiers merged into ADaM
     sdtm = {d.name: d.frame for d in read_folder(sdtm_dir, columns_only=True)}
-    define = adam_define(info.studyid, info.title or info.studyid, info.created, written,
-                         predecessors=sdtm)
+    for path in dataset_files(sdtm_dir):
+        if path.name.lower().startswith("supp"):
+            found = read_dataset_file(path)
+            sdtm[found.name] = found.frame
+    if adam is not None:
+        define = adam_define_from_spec(adam, info.studyid, info.title or info.studyid,
+                                       info.created, written, sdtm)
+    else:
+        define = adam_define(info.studyid, info.title or info.studyid, info.created, written,
+                             predecessors=sdtm)
     write_define_files(define, written, folder, formats)
     return define
 
@@ -259,7 +276,8 @@ def write_results(results: dict[str, DomainResult], ts: pd.DataFrame | None,
                   study: LoadedStudy, layout: Layout, defects: DefectLog,
                   formats: Sequence[str] = ("xpt",),
                   after_datasets: Callable[[], None] | None = None,
-                  design: dict[str, pd.DataFrame] | None = None) -> dict[str, Any]:
+                  design: dict[str, pd.DataFrame] | None = None,
+                  raw_dir: Path | None = None) -> dict[str, Any]:
     """Write every domain (and SUPP--, TS, the trial design datasets and SV/SE in
     ``design``), define.xml, lineage and the run report; returns the report.
     ``after_datasets`` is called once the XPT files are written."""
@@ -267,24 +285,31 @@ def write_results(results: dict[str, DomainResult], ts: pd.DataFrame | None,
     lengths = spec_lengths(study)
     datasets: list[DatasetToWrite] = []
     for name, res in results.items():
-        datasets.append(DatasetToWrite(name, sdtm_dataset_label(name), res.data,
-                                       xpt_variables(name, res.data, res.labels,
+        data = with_expected(name, res.data)  # every Expected variable, empty if not mapped
+        datasets.append(DatasetToWrite(name, sdtm_dataset_label(name), data,
+                                       xpt_variables(name, data, res.labels,
                                                      lengths.get(name))))
         if res.supp is not None and len(res.supp):
             supp_name = f"SUPP{name}"
-            datasets.append(DatasetToWrite(supp_name, sdtm_dataset_label(supp_name), res.supp,
-                                           xpt_variables(supp_name, res.supp)))
+            supp = with_expected(supp_name, res.supp)
+            datasets.append(DatasetToWrite(supp_name, sdtm_dataset_label(supp_name), supp,
+                                           xpt_variables(supp_name, supp)))
     if ts is not None:
+        ts = with_expected("TS", ts)
         datasets.append(DatasetToWrite("TS", sdtm_dataset_label("TS"), ts,
                                        xpt_variables("TS", ts)))
     for name, frame in (design or {}).items():
+        frame = with_expected(name, frame)
         datasets.append(DatasetToWrite(name, sdtm_dataset_label(name), frame,
                                        xpt_variables(name, frame)))
     folder = layout.sdtm_dir
     written = write_xpt_datasets(datasets, folder, created, study.spec.submission.max_xpt_bytes)
     if after_datasets is not None:
         after_datasets()
-    define = sdtm_define(study, written)
+    # the annotated CRF beside the datasets: its pages are what Collected origins point to
+    crf = write_acrf(study, raw_dir if raw_dir is not None else study.dir / study.spec.raw.dir,
+                     folder)
+    define = sdtm_define(study, written, crf)
     write_define_files(define, written, folder, formats)
     for name, res in results.items():
         write_bytes_atomic(layout.lineage_dir / f"{name.lower()}.csv", csv_bytes(res.lineage))

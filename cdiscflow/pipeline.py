@@ -148,7 +148,7 @@ def _convert(study: LoadedStudy, inputs: dict[str, dict[str, Path]], raw_dir: Pa
         try:
             report = write_results(sdtm, ts, study, written, defects, formats,
                                    after_datasets=None if adam else start_validation,
-                                   design=design)
+                                   design=design, raw_dir=raw_folder(study, raw_dir))
         except XptError as exc:
             raise _with_raw_source(exc, sdtm, study) from None
         # the datasets are on disk now, and the later stages read them from there: a large
@@ -221,7 +221,7 @@ def adam_stage(adam: LoadedAdam, sdtm_dir: Path, info: StudyInfo, written: Layou
     report = run_adam(adam, sdtm_dir if sdtm is None else sdtm, written.adam_dir,
                       written.report_dir, info.created, after_write=after_write,
                       max_bytes=max_bytes, qualifiers=qualifiers)
-    describe_adam_folder(info, written.adam_dir, sdtm_dir, formats)
+    describe_adam_folder(info, written.adam_dir, sdtm_dir, formats, adam)
     return report
 
 

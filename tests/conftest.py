@@ -118,6 +118,10 @@ MINI_DOMAINS = {
           LBORRES: {field: ORRES}
           LBORRESU: {ct: {field: ORRESU, codelist: UNIT, values: {x10E9/L: 10^9/L}}}
           LBSTRESU: {lookup: {table: tests, match: {TEST: TEST}, value: STRESU}}
+          # LBSTRESC is Expected (written even when unmapped) and LBSTRESN must agree with it
+          LBSTRESC:
+            derive: {function: standard_character_result, result: LBORRES, unit: LBORRESU,
+                     test: LBTESTCD, standard_unit: LBSTRESU, conversions: conversions}
           LBSTRESN:
             derive: {function: standard_numeric_result, result: LBORRES, unit: LBORRESU,
                      test: LBTESTCD, standard_unit: LBSTRESU, conversions: conversions}

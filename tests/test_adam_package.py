@@ -81,7 +81,7 @@ def test_adam_files_in_the_analysis_folder(adam: Layout) -> None:
         "datasets"
     assert sorted(p.name for p in adam.adam_dir.iterdir()) == [
         "adae.json", "adae.xpt", "adlb.json", "adlb.xpt", "adsl.json", "adsl.xpt",
-        "define.html", "define.xml"]
+        "define.html", "define.xml", "define2-1.xsl"]
     _, meta = read_xpt(adam.adam_dir / "adsl.xpt")
     assert meta["formats"] == {"STUDYID": None, "USUBJID": None, "AGE": None,
                                "TRTSDT": "DATE9.", "TRTSDTM": "DATETIME20."}
@@ -95,7 +95,7 @@ def test_adam_define(adam: Layout) -> None:
     std = [(s.get("Name"), s.get("Version"), s.get("PublishingSet"))
            for s in tree.xpath("//def:Standard", namespaces=NS)]
     assert std == [("ADaMIG", "1.3", None), ("CDISC/NCI", "2025-03-28", "ADaM"),
-                   ("CDISC/NCI", "2025-03-25", "SDTM")]
+                   ("CDISC/NCI", "2025-03-28", "SDTM")]
     classes = {g.get("Name"): (g.xpath("string(def:Class/@Name)", namespaces=NS),
                                g.get(f"{{{DEF_NS}}}Structure"), g.get("Purpose"))
                for g in tree.xpath("//odm:ItemGroupDef", namespaces=NS)}

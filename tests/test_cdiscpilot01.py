@@ -85,13 +85,17 @@ def test_agreement_with_the_published_pilot_sdtm(pilot_out: Path) -> None:
                [], []),
         "DS": (850, 850, 850, 13, {"DSSPID": 95}, [], []),
         "EX": (591, 591, 591, 17, {}, [], []),
+        # VSLOBXFL: SDTMIG 3.4's Expected baseline flag, written empty (the pilot, SDTMIG 3.1.2,
+        # has VSBLFL instead)
         "VS": (29635, 29643, 29635, 23, {"VSSEQ": 167, "VSORRESU": 5007, "VSSTRESC": 5007,
-                                         "VSSTRESN": 5007, "VSBLFL": 11}, ["VSSTAT"], []),
+                                         "VSSTRESN": 5007, "VSBLFL": 11}, ["VSSTAT"],
+               ["VSLOBXFL"]),
         # derived from VS: every visit with vital signs, dated as the pilot dates it; the 818
         # published visits without vital signs (telephone visits, ECG removal, AE follow-up)
         # come from domains the extracts do not include, and VISITDY from a TV not declared;
-        # the published SV has no study days
-        "SV": (2741, 3559, 2741, 7, {}, ["VISITDY"], ["SVSTDY", "SVENDY"]),
+        # the published SV has no study days; SVPRESP and SVOCCUR are SDTMIG 3.4 Expected
+        # variables, written empty
+        "SV": (2741, 3559, 2741, 7, {}, ["VISITDY"], ["SVPRESP", "SVOCCUR", "SVSTDY", "SVENDY"]),
     }
 
 

@@ -28,7 +28,8 @@ STUDY_DIR = Path("m5") / "datasets" / "nct04014166"
 SDTM = STUDY_DIR / "tabulations" / "sdtm"
 ADAM = STUDY_DIR / "analysis" / "adam" / "datasets"
 NS = {"odm": ODM_NS, "def": DEF_NS, "xlink": XLINK_NS}
-SDTM_FILES = ["ae", "cm", "dm", "ex", "lb", "rs", "suppae", "suppdm", "suppex", "supprs", "ts"]
+SDTM_FILES = ["ae", "cm", "dm", "ex", "lb", "rs", "se", "suppae", "suppdm", "suppex", "supprs",
+              "sv", "ta", "te", "ts", "tv"]
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +48,7 @@ def _xpts(out: Path) -> list[Path]:
 def test_layout_is_the_ectd_module_5_tree(out: Path) -> None:
     names = sorted(p.name for p in (out / SDTM).iterdir())
     assert names == sorted([f"{n}.{ext}" for n in SDTM_FILES for ext in ("xpt", "json")]
-                           + ["define.html", "define.xml"])
+                           + ["acrf.pdf", "define.html", "define.xml", "define2-1.xsl"])
     assert sorted(p.name for p in out.iterdir()) == ["m5", "manifest.json", "report"]
     assert (out / "report" / "run.json").is_file()
     assert sorted(p.name for p in (out / "report" / "lineage").iterdir()) == [
@@ -65,7 +66,8 @@ def test_flat_layout_keeps_local_folders(tmp_path: Path) -> None:
     top = sorted(p.name for p in (tmp_path / "o").iterdir())
     assert {"sdtm", "lineage", "report", "manifest.json"} <= set(top) and "m5" not in top
     assert sorted(p.name for p in (tmp_path / "o" / "sdtm").iterdir()) == sorted(
-        [f"{n}.xpt" for n in SDTM_FILES] + ["define.html", "define.xml"])
+        [f"{n}.xpt" for n in SDTM_FILES]
+        + ["acrf.pdf", "define.html", "define.xml", "define2-1.xsl"])
     assert check_define(tmp_path / "o" / "sdtm" / "define.xml") == []
 
 
@@ -142,9 +144,13 @@ def test_define_every_oid_reference_resolves_and_every_leaf_exists(out: Path) ->
                  "def:CommentOID", "def:StandardOID"):
         refs = set(tree.xpath(f"//@{attr}", namespaces=NS))
         assert refs and refs <= oids, attr
-    leaves = tree.xpath("//def:leaf", namespaces=NS)
+    leaves = tree.xpath("//odm:ItemGroupDef/def:leaf", namespaces=NS)
     assert sorted(leaf.get(f"{{{XLINK_NS}}}href") for leaf in leaves) == [
         f"{n}.xpt" for n in SDTM_FILES]
+    # the one document leaf: the annotated CRF
+    docs = tree.xpath("//odm:MetaDataVersion/def:leaf", namespaces=NS)
+    assert [d.get(f"{{{XLINK_NS}}}href") for d in docs] == ["acrf.pdf"]
+    assert (out / SDTM / "acrf.pdf").is_file()
     for leaf in leaves:
         assert (out / SDTM / leaf.get(f"{{{XLINK_NS}}}href")).is_file()
     groups = tree.xpath("//odm:ItemGroupDef", namespaces=NS)
@@ -157,7 +163,7 @@ def test_define_study_and_standards(out: Path) -> None:
     assert tree.xpath("string(//odm:StudyName)", namespaces=NS) == "NCT04014166"
     std = [(s.get("Name"), s.get("Type"), s.get("Version"))
            for s in tree.xpath("//def:Standard", namespaces=NS)]
-    assert std == [("SDTMIG", "IG", "3.4"), ("CDISC/NCI", "CT", "2025-03-25")]
+    assert std == [("SDTMIG", "IG", "3.4"), ("CDISC/NCI", "CT", "2025-03-28")]
     mdv = tree.xpath("//odm:MetaDataVersion", namespaces=NS)[0]
     assert mdv.get(f"{{{DEF_NS}}}DefineVersion") == "2.1.0"
     assert tree.getroot().get("CreationDateTime") == "2024-03-02T00:00:00"
@@ -219,8 +225,7 @@ def test_define_origins_follow_the_mapping(out: Path) -> None:
     assert "one record per test from fields PLT, WBC, HGB" in origin("IT.LB.LBORRES")[2]
     method = tree.xpath("//odm:MethodDef[@OID='MT.DM.AGE']", namespaces=NS)[0]
     assert method.xpath("string(odm:Description/odm:TranslatedText)", namespaces=NS) == (
-        "AGE in completed years at the reference date (missing if either date is partial). "
-        "(derivation age: birth = BRTHDTC; ref = RFICDTC)")
+        "Age in completed years from BRTHDTC to RFICDTC; blank when either date is partial.")
     ref = tree.xpath("//odm:ItemGroupDef[@Name='DM']/odm:ItemRef[@ItemOID='IT.DM.AGE']",
                      namespaces=NS)[0]
     assert ref.get("MethodOID") == "MT.DM.AGE"
@@ -298,7 +303,7 @@ def test_define_html_is_self_contained(out: Path) -> None:
         assert f'<a href="{name}.xpt">{name}.xpt</a>' in html
     assert '<h2 id="LB">LB: Laboratory Test Results</h2>' in html
     assert "LBTESTCD = PLAT" in html
-    assert "AGE in completed years at the reference date" in html
+    assert "Age in completed years from BRTHDTC to RFICDTC" in html
 
 
 # --------------------------------------------------------------------------- TS
@@ -315,23 +320,36 @@ def test_ts_holds_the_registry_facts(out: Path) -> None:
         ("REGID", 1.0, "NCT04014166", "NCT04014166", "ClinicalTrials.gov", ""),
         ("SPONSOR", 1.0, "Institute of Hematology and Blood Diseases Hospital", "", "", ""),
         ("SSTDTC", 1.0, "2019-11-21", "", "ISO 8601", ""),
-        ("STYPE", 1.0, "INTERVENTIONAL", "C98388", "CDISC CT", "2025-03-25"),
-        ("TPHASE", 1.0, "PHASE I TRIAL", "C15600", "CDISC CT", "2025-03-25"),
-        ("TTYPE", 1.0, "SAFETY", "C49667", "CDISC CT", "2025-03-25"),
-        ("TTYPE", 2.0, "EFFICACY", "C49666", "CDISC CT", "2025-03-25"),
+        ("STYPE", 1.0, "INTERVENTIONAL", "C98388", "CDISC CT", "2025-03-28"),
+        ("TPHASE", 1.0, "PHASE I TRIAL", "C15600", "CDISC CT", "2025-03-28"),
+        ("TTYPE", 1.0, "SAFETY", "C49667", "CDISC CT", "2025-03-28"),
+        ("TTYPE", 2.0, "EFFICACY", "C49666", "CDISC CT", "2025-03-28"),
         ("INDIC", 1.0, "Immune Thrombocytopenia", "", "", ""),
         ("TRT", 1.0, "Human umbilical cord-derived mesenchymal stem cells", "", "", ""),
-        ("INTMODEL", 1.0, "SINGLE GROUP", "C82640", "CDISC CT", "2025-03-25"),
-        ("TBLIND", 1.0, "OPEN LABEL", "C49659", "CDISC CT", "2025-03-25"),
-        ("RANDOM", 1.0, "N", "C49487", "CDISC CT", "2025-03-25"),
+        ("INTMODEL", 1.0, "SINGLE GROUP", "C82640", "CDISC CT", "2025-03-28"),
+        ("TBLIND", 1.0, "OPEN LABEL", "C49659", "CDISC CT", "2025-03-28"),
+        ("RANDOM", 1.0, "N", "C49487", "CDISC CT", "2025-03-28"),
         ("PLANSUB", 1.0, "15", "", "", ""),
         ("AGEMIN", 1.0, "P18Y", "", "ISO 8601", ""),
         ("AGEMAX", 1.0, "P60Y", "", "ISO 8601", ""),
-        ("SEXPOP", 1.0, "BOTH", "C49636", "CDISC CT", "2025-03-25"),
-        ("HLTSUBJI", 1.0, "N", "C49487", "CDISC CT", "2025-03-25"),
+        ("SEXPOP", 1.0, "BOTH", "C49636", "CDISC CT", "2025-03-28"),
+        ("HLTSUBJI", 1.0, "N", "C49487", "CDISC CT", "2025-03-28"),
+        ("INTTYPE", 1.0, "BIOLOGIC", "C307", "CDISC CT", "2025-03-28"),
+        ("TCNTRL", 1.0, "NONE", "C41132", "CDISC CT", "2025-03-28"),
+        ("TINDTP", 1.0, "TREATMENT", "C49656", "CDISC CT", "2025-03-28"),
+        ("FCNTRY", 1.0, "CHN", "", "", ""),
+        ("TDIGRP", 1.0, "Immune Thrombocytopenia", "", "", ""),
+        ("PCLAS", 1.0, "", "", "", ""),
+        ("NARMS", 1.0, "4", "", "", ""),
         ("SDTMVER", 1.0, "2.0", "", "", ""),
         ("SDTIGVER", 1.0, "3.4", "", "", ""),
+        # required parameters the registry record does not state: no information
+        *[(p, 1.0, "", "", "", "") for p in ["ADDON", "LENGTH", "STOPRULE", "OBJPRIM",
+                                              "OUTMSPRI", "ADAPT", "DCUTDTC", "DCUTDESC",
+                                              "SENDTC", "ACTSUB"]],
     ]
+    nf = dict(zip(ts["TSPARMCD"], ts["TSVALNF"], strict=True))
+    assert nf["PCLAS"] == "NA" and nf["ADDON"] == "NI" and nf["TITLE"] == ""
     assert ts.loc[ts["TSPARMCD"] == "SSTDTC", "TSPARM"].tolist() == ["Study Start Date"]
     assert set(ts["STUDYID"]) == {"NCT04014166"} and set(ts["DOMAIN"]) == {"TS"}
 

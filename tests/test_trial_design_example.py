@@ -1,6 +1,6 @@
-"""The example study NCT04014166 with a trial_design: section added (a copy of its mapping
-files): TA/TE/TV from its protocol, SV from LB, EX and RS, SE from DM's reference dates, the
-same bytes whether built whole or in subject chunks."""
+"""The example study NCT04014166's trial_design: section: TA/TE/TV from its protocol, SV from
+LB, EX and RS, SE from DM's reference dates, the same bytes whether built whole or in subject
+chunks."""
 
 from __future__ import annotations
 
@@ -10,44 +10,17 @@ from pathlib import Path
 import pytest
 
 from cdiscflow import pipeline
-from cdiscflow.spec import load_study
 from cdiscflow.xpt import read_xpt
 from tests.test_chunked import _assert_same_output
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "examples" / "nct04014166" / "raw"
 SDTM = Path("m5") / "datasets" / "nct04014166" / "tabulations" / "sdtm"
-ELEMENTS = (("SCRN", "SCREENING"), ("TRT", "TREATMENT"), ("FU", "FOLLOW-UP"))
-
-
-def _design(study_dir: Path) -> str:
-    """TE, TA (the four arms of the arms table, each screening, four weekly infusions,
-    follow-up), TV (the visits table), SV and SE."""
-    tables = load_study(study_dir).spec.tables
-    lines = ["trial_design:", "  TE:",
-             "    - {ETCD: SCRN, ELEMENT: Screening, TESTRL: Informed consent}",
-             "    - {ETCD: TRT, ELEMENT: UC-MSC weekly x4, TESTRL: First infusion}",
-             "    - {ETCD: FU, ELEMENT: Follow-up, TESTRL: Last infusion}", "  TA:"]
-    for arm in tables["arms"]:
-        for order, (etcd, epoch) in enumerate(ELEMENTS, start=1):
-            lines.append(f"    - {{ARMCD: {arm['ARMCD']}, ARM: \"{arm['ARM']}\", "
-                         f"TAETORD: {order}, ETCD: {etcd}, EPOCH: {epoch}}}")
-    lines.append("  TV:")
-    for v in tables["visits"]:
-        day = f", VISITDY: {v['VISITDY']}" if "VISITDY" in v else ""
-        lines.append(f"    - {{VISITNUM: {v['VISITNUM']}, VISIT: {v['VISIT']}{day}, "
-                     f"TVSTRL: {v['name']} visit}}")
-    lines += ["  SV: {from: [LB, EX, RS]}",
-              "  SE: {starts: {SCRN: DM.RFICDTC, TRT: DM.RFXSTDTC, FU: DM.RFXENDTC}}", ""]
-    return "\n".join(lines)
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pipeline.RunOutcome]:
     tmp = tmp_path_factory.mktemp("tdx")
     study = tmp / "study"
     shutil.copytree(ROOT / "mappings" / "nct04014166", study)
-    (study / "study.yaml").write_text((study / "study.yaml").read_text() + _design(study))
     whole = pipeline.run_study(study, RAW, tmp / "whole", chunk_records=0, with_adam=False)
     chunked = pipeline.run_study(study, RAW, tmp / "chunked", chunk_records=350,
                                  with_adam=False)
@@ -60,7 +33,8 @@ def test_example_trial_design_datasets(runs: tuple[Path, pipeline.RunOutcome]) -
     out, outcome = runs
     counts = {n: len(read_xpt(out / SDTM / f"{n}.xpt")[0]) for n in ("te", "ta", "tv", "sv",
                                                                       "se")}
-    assert counts == {"te": 3, "ta": 12, "tv": 21, "sv": 371, "se": 54}
+    # five elements: screening, one treatment element per dose level, follow-up
+    assert counts == {"te": 5, "ta": 12, "tv": 21, "sv": 371, "se": 54}
     # every DM ARMCD is an arm of TA: no warning
     assert [d for d in outcome.defects.warnings if d.column == "ARMCD"] == []
     assert not [f for f in outcome.validation.findings.to_dict("records")
@@ -98,7 +72,7 @@ def test_example_se_first_subject(runs: tuple[Path, pipeline.RunOutcome]) -> Non
                   "SEENDY"]].to_dict("records") == [
         {"SESEQ": 1.0, "ETCD": "SCRN", "EPOCH": "SCREENING", "SESTDTC": "2019-11-08",
          "SEENDTC": "2019-11-21T10:50", "SESTDY": -13.0, "SEENDY": 1.0},
-        {"SESEQ": 2.0, "ETCD": "TRT", "EPOCH": "TREATMENT", "SESTDTC": "2019-11-21T10:50",
+        {"SESEQ": 2.0, "ETCD": "T05", "EPOCH": "TREATMENT", "SESTDTC": "2019-11-21T10:50",
          "SEENDTC": "2019-12-12T10:00", "SESTDY": 1.0, "SEENDY": 22.0},
         {"SESEQ": 3.0, "ETCD": "FU", "EPOCH": "FOLLOW-UP", "SESTDTC": "2019-12-12T10:00",
          "SEENDTC": "2020-06-04T09:40", "SESTDY": 22.0, "SEENDY": 197.0},

@@ -54,11 +54,11 @@ TS_OK = """\
 def test_ts_rows_from_the_study_file(tmp_path: Path) -> None:
     ts = build_ts(load_study(_study(tmp_path, TS_OK)))
     assert list(ts.columns) == ["STUDYID", "DOMAIN", "TSSEQ", "TSPARMCD", "TSPARM", "TSVAL",
-                                "TSVALCD", "TSVCDREF", "TSVCDVER"]
+                                "TSVALNF", "TSVALCD", "TSVCDREF", "TSVCDVER"]
     ig = [v.name for v in sdtm_variables("TS")]
     assert [c for c in ig if c in ts.columns] == list(ts.columns)  # IG order
     rows = [tuple(None if pd.isna(v) else v for v in r)
-            for r in ts[["TSPARMCD", "TSSEQ", "TSVAL", "TSVALCD", "TSVCDREF"]]
+            for r in ts.iloc[:10][["TSPARMCD", "TSSEQ", "TSVAL", "TSVALCD", "TSVCDREF"]]
             .astype(object).itertuples(index=False)]
     assert rows == [
         ("SSTDTC", 1.0, "2021-03-01", None, "ISO 8601"),
@@ -73,6 +73,36 @@ def test_ts_rows_from_the_study_file(tmp_path: Path) -> None:
         ("SDTIGVER", 1.0, "3.4", None, None),
     ]
     assert ts["TSPARM"].tolist()[:2] == ["Study Start Date", "Trial Phase Classification"]
+    assert ts["TSVALNF"].iloc[:10].isna().all()
+    # the parameters the conformance rules always require that this file leaves out, in the
+    # order of standards/data/ts-required, with null flavor NI (no information); INTTYPE and
+    # the other parameters required of an interventional study are not, as STYPE is not given
+    assert [tuple(r) for r in ts[["TSPARMCD", "TSVALNF"]].iloc[10:].itertuples(index=False)] \
+        == [(p, "NI") for p in ["ADDON", "AGEMAX", "LENGTH", "RANDOM", "SEXPOP", "STOPRULE",
+                                "TBLIND", "TCNTRL", "OBJPRIM", "SPONSOR", "OUTMSPRI", "FCNTRY",
+                                "ADAPT", "DCUTDTC", "DCUTDESC", "NARMS", "STYPE", "SENDTC",
+                                "ACTSUB", "HLTSUBJI", "INDIC"]]
+    assert ts.iloc[10:]["TSVAL"].isna().all()
+
+
+def test_ts_interventional_parameters_and_null_flavors(tmp_path: Path) -> None:
+    ts = build_ts(load_study(_study(tmp_path, TS_OK.replace(
+        "TITLE: A mini trial", "TITLE: A mini trial\n      STYPE: INTERVENTIONAL\n"
+        "      HLTSUBJI: \"N\"\n      PCLAS: {TSVALNF: NA}"))))
+    given = ts.set_index("TSPARMCD")
+    assert given.loc["PCLAS", "TSVALNF"] == "NA" and pd.isna(given.loc["PCLAS", "TSVAL"])
+    # an interventional study must also say INTMODEL, INTTYPE, TRT; with HLTSUBJI N, TDIGRP
+    for code in ("INTMODEL", "INTTYPE", "TRT", "TDIGRP"):
+        assert given.loc[code, "TSVALNF"] == "NI", code
+    assert "CURTRT" not in given.index  # only when ADDON is Y
+
+
+def test_ts_null_flavor_must_be_iso_21090(tmp_path: Path) -> None:
+    folder = _study(tmp_path, TS_OK.replace("TITLE: A mini trial",
+                                            "TITLE: A mini trial\n      PCLAS: {TSVALNF: NOPE}"))
+    with pytest.raises(SpecError, match=r"ts: PCLAS value \{'TSVALNF': 'NOPE'\}: give a value, "
+                       r"or \{TSVALNF: CODE\} with an ISO 21090 null flavor \(NI, INV"):
+        build_ts(load_study(folder))
 
 
 @pytest.mark.parametrize("regid, registry", [
@@ -156,9 +186,12 @@ def test_spec_lengths_are_written(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     _, meta = read_xpt(tmp_path / "o" / SDTM / "dm.xpt")
     chars = {n: w for n, w in meta["lengths"].items() if meta["types"][n] == "Char"}
+    # the SDTMIG Expected variables this mapping leaves out are written empty, 1 byte long
+    unmapped = ["RFENDTC", "RFXENDTC", "RFPENDTC", "DTHDTC", "DTHFL", "AGEU", "RACE",
+                "ACTARMCD", "ACTARM", "ARMNRS", "ACTARMUD"]
     assert chars == {"STUDYID": 20, "DOMAIN": 20, "USUBJID": 12, "SUBJID": 20, "RFSTDTC": 20,
                      "RFXSTDTC": 20, "RFICDTC": 20, "SITEID": 20, "BRTHDTC": 20, "SEX": 1,
-                     "ARMCD": 20, "ARM": 20, "COUNTRY": 20}
+                     "ARMCD": 20, "ARM": 20, "COUNTRY": 20, **dict.fromkeys(unmapped, 1)}
     define = (tmp_path / "o" / SDTM / "define.xml").read_text()
     assert ('<ItemDef OID="IT.DM.SEX" Name="SEX" DataType="text" Length="1" '
             'SASFieldName="SEX">') in define
@@ -204,20 +237,21 @@ def test_length_out_of_range_is_refused(tmp_path: Path) -> None:
 
 
 def test_max_xpt_bytes_splits_the_example_like_datasets(tmp_path: Path) -> None:
-    # DM's headers take 2720 bytes and a record 94 (one 80-byte block would hold none), so
-    # 2900 bytes hold one DM record per file; LB one, TS eight; AE and EX fit whole
-    folder = _study(tmp_path, "submission: {max_xpt_bytes: 2900}\n" + textwrap.dedent(TS_OK))
+    # DM, with every SDTMIG Expected variable, has headers of 4240 bytes and files of 4400
+    # bytes with one record and 4480 with two, so 4400 bytes hold one DM record per file; TS
+    # (31 records with the required parameters, 5840 bytes) 18 per file; AE (4160), EX and LB
+    # (4320) fit whole
+    folder = _study(tmp_path, "submission: {max_xpt_bytes: 4400}\n" + textwrap.dedent(TS_OK))
     result = CliRunner().invoke(main, ["run", str(folder), "--out", str(tmp_path / "o"),
                                        "--format", "xpt,json"])
     assert result.exit_code == 0, result.output
     sdtm = tmp_path / "o" / SDTM
     files = sorted(p.name for p in sdtm.glob("*.xpt"))
-    assert files == ["ae.xpt", "dm1.xpt", "dm2.xpt", "ex.xpt", "lb1.xpt", "lb2.xpt", "lb3.xpt",
-                     "lb4.xpt", "lb5.xpt", "ts1.xpt", "ts2.xpt"]
+    assert files == ["ae.xpt", "dm1.xpt", "dm2.xpt", "ex.xpt", "lb.xpt", "ts1.xpt", "ts2.xpt"]
     assert sorted(p.name for p in sdtm.glob("*.json")) == [f.replace(".xpt", ".json")
                                                             for f in files]
     for path in sdtm.glob("*.xpt"):
-        assert path.stat().st_size <= 2900
+        assert path.stat().st_size <= 4400
         _, meta = read_xpt(path)
         assert meta["dataset"].lower() == path.stem
     define = (sdtm / "define.xml").read_text()
@@ -225,8 +259,9 @@ def test_max_xpt_bytes_splits_the_example_like_datasets(tmp_path: Path) -> None:
     assert "Demographics (part 1 of 2)" in define
     assert "dm1.xpt (records 1-1), dm2.xpt (records 2-2)" in define
     assert define.count('<ItemDef OID="IT.DM.USUBJID"') == 1  # the parts share the ItemDefs
+    assert [len(read_xpt(sdtm / f"dm{i}.xpt")[0]) for i in (1, 2)] == [1, 1]
     ts = [read_xpt(sdtm / f"ts{i}.xpt")[0] for i in (1, 2)]
-    assert [len(t) for t in ts] == [8, 2]
+    assert [len(t) for t in ts] == [18, 13]
     assert "SSTDTC" in ts[0]["TSPARMCD"].tolist()
     check = CliRunner().invoke(main, ["check-package", str(tmp_path / "o"), "--quiet"])
     assert check.exit_code == 0, check.output

@@ -28,7 +28,7 @@ from cdiscflow.standards import CT_VERSION
 from cdiscflow.standards.ig import _read_csv
 
 ADAMIG_VERSION = "1.3"
-ADAM_CT_VERSION = "2025-03-28"  # the ADaM CT file shipped in standards/data/ct-2025-03
+ADAM_CT_VERSION = CT_VERSION  # one quarterly CT package holds the SDTM and ADaM terminology
 ADAMIG_OID = f"STD.ADaMIG.{ADAMIG_VERSION}"
 ADAM_CT_OID = f"STD.CT.ADaM.{ADAM_CT_VERSION}"
 ADAM_STANDARDS = [

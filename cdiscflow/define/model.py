@@ -66,6 +66,9 @@ def leaf_id(file: str) -> str:
     return f"LF.{file.rsplit('.', 1)[0].upper()}"
 
 
+ACRF_LEAF = "LF.ACRF"  # the annotated CRF's def:leaf
+
+
 @dataclass(frozen=True)
 class Origin:
     """Define-XML 2.1 def:Origin: Type, optional Source (Collected only) and a description."""
@@ -73,6 +76,7 @@ class Origin:
     type: str
     source: str | None = None
     description: str | None = None
+    pages: tuple[int, ...] = ()  # annotated CRF pages (def:PDFPageRef) of a Collected value
 
     def __post_init__(self) -> None:
         if self.type not in ORIGIN_TYPES:
@@ -85,7 +89,8 @@ class Method:
     name: str
     description: str
     type: str = "Computation"
-    expression: str | None = None  # the expression computing it, as FormalExpression
+    expression: str | None = None  # FormalExpression: the rule as its spec states it
+    expression_context: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,7 @@ class CodeList:
     code: str | None  # the codelist's NCI C-code
     terms: tuple[Term, ...]
     standard: str | None = None  # OID of the CT standard it comes from
+    decoded: bool = False  # CodeListItems with a Decode (PARAMCD -> PARAM), not EnumeratedItems
 
 
 @dataclass
@@ -130,6 +136,7 @@ class Item:
     significant_digits: int | None
     origin: Origin
     mandatory: bool = False
+    role: str | None = None  # SDTMIG role (Identifier, Topic, Timing, ...); ADaM has none
     display_format: str | None = None
     codelist: CodeList | None = None
     method: Method | None = None
@@ -152,6 +159,10 @@ class Dataset:
     comment: str | None = None
     repeating: bool = True
     reference_data: bool = False
+    # Alias DomainDescription: the label of Domain where the dataset is not that domain itself
+    # (SUPPAE describes records of AE)
+    domain_description: str | None = None
+    subclass: str | None = None  # def:SubClass of an ADaM class (TIME-TO-EVENT)
 
 
 @dataclass(frozen=True)
@@ -174,6 +185,7 @@ class Define:
     created: dt.datetime
     standards: list[Standard]
     datasets: list[Dataset]
+    annotated_crf: str | None = None  # the acrf.pdf beside define.xml (def:AnnotatedCRF)
 
     def codelists(self) -> list[CodeList]:
         """Every codelist referenced, once, in order of first use, with the terms used by any

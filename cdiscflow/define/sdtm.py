@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cdiscflow.define.methods import derivation_text
 from cdiscflow.define.model import (
     CodeList,
     Dataset,
@@ -31,6 +32,8 @@ from cdiscflow.define.model import (
     method_oid,
     numeric_shape,
 )
+from cdiscflow.define.stacked import test_origin
+from cdiscflow.package.acrf import CrfPages
 from cdiscflow.sdtm.derivations import REGISTRY
 from cdiscflow.sdtm.engine import describe_condition
 from cdiscflow.sdtm.trial_design import (
@@ -45,6 +48,7 @@ from cdiscflow.standards import (
     SDTMIG_VERSION,
     find_codelist,
     sdtm_dataset,
+    sdtm_dataset_label,
     sdtm_variables,
 )
 
@@ -59,10 +63,14 @@ _VLM_SUFFIXES = ("ORRES", "ORRESU", "STRESC", "STRESN", "STRESU")
 _SUPP_ASSIGNED = ("STUDYID", "RDOMAIN", "IDVAR", "QNAM", "QLABEL", "QORIG", "QEVAL")
 
 
-def sdtm_define(study: LoadedStudy, written: list[WrittenDataset]) -> Define:
-    """The define.xml model of a study's SDTM datasets as written."""
+def sdtm_define(study: LoadedStudy, written: list[WrittenDataset],
+                crf: CrfPages | None = None) -> Define:
+    """The define.xml model of a study's SDTM datasets as written; with the annotated CRF's
+    page map, every Collected value points to its pages."""
     studyid = study.spec.study.studyid
     datasets = [_dataset(study, w) for w in written]
+    if crf is not None:
+        _crf_pages(datasets, crf)
     return Define(
         study_oid=f"STUDY.{studyid}",
         study_name=studyid,
@@ -73,7 +81,21 @@ def sdtm_define(study: LoadedStudy, written: list[WrittenDataset]) -> Define:
         created=study.spec.study.created,
         standards=list(SDTM_STANDARDS),
         datasets=datasets,
+        annotated_crf=crf.file if crf is not None else None,
     )
+
+
+def _crf_pages(datasets: list[Dataset], crf: CrfPages) -> None:
+    """Collected origins point to the annotated CRF pages of their variable (a SUPP--
+    qualifier's value-level origin to its QNAM's pages)."""
+    for ds in datasets:
+        for item in ds.items:
+            if item.origin.type == "Collected":
+                item.origin = replace(item.origin, pages=crf.of(ds.domain or ds.name, item.name))
+            for v in item.values:
+                if v.origin.type == "Collected":
+                    name = v.where_value if ds.name.startswith("SUPP") else item.name
+                    v.origin = replace(v.origin, pages=crf.of(ds.domain or ds.name, name))
 
 
 def _dataset(study: LoadedStudy, w: WrittenDataset) -> Dataset:
@@ -91,7 +113,7 @@ def _dataset(study: LoadedStudy, w: WrittenDataset) -> Dataset:
             name=var.name, label=var.label, type=var.type, length=int(var.length or 8),
             data_type=data_type, display_length=length, significant_digits=digits,
             origin=origin, mandatory=bool(meta and meta.core == "Req"),
-            display_format=var.format,
+            role=meta.role if meta and meta.role else None, display_format=var.format,
             codelist=_codelist(ld, var.name, meta.codelists if meta else (), values),
             method=method, comment=comment,
         ))
@@ -111,6 +133,7 @@ def _dataset(study: LoadedStudy, w: WrittenDataset) -> Dataset:
         domain=name[4:] if name.startswith("SUPP") else name,
         comment=_with_split(comment, w), repeating=name != "DM",
         reference_data=name == "TS" or name in DESIGN_DATASETS,
+        domain_description=sdtm_dataset_label(name[4:]) if name.startswith("SUPP") else None,
     )
 
 
@@ -174,12 +197,26 @@ def _field_source(study: LoadedStudy, ld: LoadedDomain, field: str) -> str:
             where = (f"raw form {j.form} ({forms[j.form].file}), field {field}" if j.form
                      else f"{j.domain}.{field}")
         elif step.stack is not None and any(field in g for g in step.stack.groups.values()):
-            fields = [str(g[field]) if isinstance(g[field], str) else
-                      f"the constant {g[field].constant!r}"
-                      for g in step.stack.groups.values() if field in g]
+            stack = step.stack
+            fields = [cols[field] for g in stack.groups
+                      if field in (cols := stack.raw_columns(g))]
+            if not fields:  # a group constant (a unit per test), collected nowhere
+                values = ", ".join(f"{g[field].constant} ({name})"
+                                   for name, g in stack.groups.items() if field in g)
+                where = f"assigned per test by the mapping: {values}"
+                continue
             where = (f"raw form {source} ({forms[source].file}), one record per test from "
                      f"fields {', '.join(fields)}")
     return where
+
+
+def _joined_domain(ld: LoadedDomain, field: str) -> str | None:
+    """The SDTM domain a working column was last joined from, None if it comes from a form."""
+    domain = None
+    for step in ld.spec.steps:
+        if step.join is not None and field in step.join.columns:
+            domain = step.join.domain
+    return domain
 
 
 def _origin(study: LoadedStudy, ld: LoadedDomain | None, dataset: str, name: str,
@@ -210,6 +247,10 @@ def _origin(study: LoadedStudy, ld: LoadedDomain | None, dataset: str, name: str
         return Origin("Collected", source="Investigator",
                       description="See the value-level metadata by QNAM."), None, None
     if ld is None or name not in ld.spec.variables:
+        if values.isna().all() or (values.astype("string") == "").all():
+            # an Expected variable the mapping leaves out (cdiscflow.sdtm.expected)
+            return Origin("Not Available", description="Expected variable, not collected in "
+                          "this study: left empty."), None, None
         return Origin("Not Available"), None, None
     var = ld.spec.variables[name]
     origin, method, extra = _spec_origin(study, ld, dataset, name, var)
@@ -226,6 +267,9 @@ def _origin(study: LoadedStudy, ld: LoadedDomain | None, dataset: str, name: str
 def _spec_origin(study: LoadedStudy, ld: LoadedDomain, dataset: str, name: str,
                  var: VariableSpec) -> tuple[Origin, Method | None, str | None]:
     kind = var.kind
+    if kind == "field" and (joined := _joined_domain(ld, var.field)) is not None:
+        # a value copied from another SDTM domain (USUBJID from DM) was not collected here
+        return Origin("Predecessor", description=f"{joined}.{var.field}"), None, None
     if kind == "field":
         return Origin("Collected", "Investigator", _field_source(study, ld, var.field) + "."), \
             None, None
@@ -287,15 +331,8 @@ def _method(dataset: str, name: str, var: VariableSpec) -> Method:
     doc = inspect.getdoc(spec.function) or spec.doc
     first = " ".join(doc.split("\n\n")[0].split())
     params = var.derive.model_extra or {}
-    given = "; ".join(f"{k} = {_show(v)}" for k, v in params.items())
-    text = f"{first} (derivation {spec.name}: {given})" if given else first
-    return Method(method_oid(dataset, name), f"Algorithm to derive {dataset}.{name}", text)
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, list):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
-    return str(value)
+    return Method(method_oid(dataset, name), f"Algorithm to derive {dataset}.{name}",
+                  derivation_text(spec.name, params, first))
 
 
 # --------------------------------------------------------------------------- codelists
@@ -345,6 +382,7 @@ def _value_level(dataset: str, frame: pd.DataFrame, items: dict[str, Item],
         return
     prefix = testcd[: -len("TESTCD")]
     tests = pd.factorize(frame[testcd])  # once for all five result variables
+    ld = next((d for d in study.domains if d.spec.domain == dataset), None)
     for suffix in _VLM_SUFFIXES:
         target = items.get(prefix + suffix)
         if target is None:
@@ -352,8 +390,10 @@ def _value_level(dataset: str, frame: pd.DataFrame, items: dict[str, Item],
         for code, subset in distinct_by(tests, frame[target.name]).items():
             if subset.isna().all():
                 continue
+            # a stacked form: this test's results come from one raw field, not all of them
+            origin = test_origin(study, ld, testcd, target.name, str(code), target.origin)
             target.values.append(_value_item(testcd, code, subset, target.type == "Num",
-                                             target.origin, target.method, None))
+                                             origin, target.method, None))
 
 
 def distinct_by(keys: tuple[np.ndarray, Any], values: pd.Series) -> dict[Any, pd.Series]:

@@ -9,11 +9,13 @@ creation time is the study file's fixed date, never the wall clock).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from lxml import etree
 
 from cdiscflow.define.model import (
+    ACRF_LEAF,
     Dataset,
     Define,
     Item,
@@ -87,6 +89,9 @@ def build_define(define: Define) -> etree._Element:
             el.set("PublishingSet", s.publishing_set)
         el.set("Version", s.version)
         el.set("Status", "Final")
+    if define.annotated_crf:
+        crf = etree.SubElement(mdv, _d("AnnotatedCRF"))
+        etree.SubElement(crf, _d("DocumentRef"), leafID=ACRF_LEAF)
     comments = _Comments()
     _value_lists(mdv, define, comments)
     for ds in define.datasets:
@@ -112,24 +117,32 @@ def build_define(define: Define) -> etree._Element:
         if cl.standard:
             el.set(_d("StandardOID"), cl.standard)
         for i, term in enumerate(cl.terms, start=1):
-            t = etree.SubElement(el, _o("EnumeratedItem"), CodedValue=term.value,
-                                 OrderNumber=str(i))
-            if term.code is None:
+            t = etree.SubElement(el, _o("CodeListItem" if cl.decoded else "EnumeratedItem"),
+                                 CodedValue=term.value, OrderNumber=str(i))
+            if cl.decoded:
+                _text(t, _o("Decode"), term.decode or term.value)
+            if term.code is None and cl.standard:
+                # a value added to an extensible CT codelist
                 t.set(_d("ExtendedValue"), "Yes")
-            else:
+            elif term.code is not None:
                 etree.SubElement(t, _o("Alias"), Context="nci:ExtCodeID", Name=term.code)
         if cl.code:
             etree.SubElement(el, _o("Alias"), Context="nci:ExtCodeID", Name=cl.code)
     for m in define.methods():
         el = etree.SubElement(mdv, _o("MethodDef"), OID=m.oid, Name=m.name, Type=m.type)
         _text(el, _o("Description"), m.description)
-        if m.expression is not None:
+        if m.expression:
             # the exact computation, in the language it was written in (Define-XML 2.1 5.3.8)
-            formal = etree.SubElement(el, _o("FormalExpression"), Context=EXPRESSION_CONTEXT)
+            formal = etree.SubElement(el, _o("FormalExpression"),
+                                      Context=m.expression_context or EXPRESSION_CONTEXT)
             formal.text = m.expression
     for text, oid in comments.texts.items():
         el = etree.SubElement(mdv, _d("CommentDef"), OID=oid)
         _text(el, _o("Description"), text)
+    if define.annotated_crf:
+        leaf = etree.SubElement(mdv, _d("leaf"), ID=ACRF_LEAF)
+        leaf.set(f"{{{XLINK_NS}}}href", define.annotated_crf)
+        etree.SubElement(leaf, _d("title")).text = "Annotated Case Report Form"
     return root
 
 
@@ -195,7 +208,14 @@ def _item_group(mdv: etree._Element, ds: Dataset, comments: _Comments) -> None:
                 ref.set("KeySequence", str(ds.keys.index(item.name) + 1))
             if item.method is not None:
                 ref.set("MethodOID", item.method.oid)
-        etree.SubElement(el, _d("Class"), Name=ds.class_name)
+            if item.role:
+                ref.set("Role", item.role)
+        if ds.domain_description:
+            etree.SubElement(el, _o("Alias"), Context="DomainDescription",
+                             Name=ds.domain_description)
+        cls = etree.SubElement(el, _d("Class"), Name=ds.class_name)
+        if ds.subclass:
+            etree.SubElement(cls, _d("SubClass"), Name=ds.subclass)
         leaf = etree.SubElement(el, _d("leaf"), ID=leaf_id(file))
         leaf.set(f"{{{XLINK_NS}}}href", file)
         etree.SubElement(leaf, _d("title")).text = file
@@ -227,10 +247,26 @@ def _origin(parent: etree._Element, origin) -> None:
         el.set("Source", origin.source)
     if origin.description:
         _text(el, _o("Description"), origin.description)
+    if origin.pages:
+        ref = etree.SubElement(el, _d("DocumentRef"), leafID=ACRF_LEAF)
+        etree.SubElement(ref, _d("PDFPageRef"), PageRefs=" ".join(map(str, origin.pages)),
+                         Type="PhysicalRef")
+
+
+STYLESHEET_FILE = "define2-1.xsl"
+
+
+def stylesheet_text() -> str:
+    """cdiscflow's own XSL stylesheet, written beside every define.xml so a browser shows it."""
+    return resources.files("cdiscflow.define").joinpath(STYLESHEET_FILE).read_text("utf-8")
 
 
 def define_bytes(define: Define) -> bytes:
-    return etree.tostring(build_define(define), xml_declaration=True, encoding="UTF-8",
+    root = build_define(define)
+    # a browser opening define.xml renders it through the stylesheet beside it
+    root.addprevious(etree.ProcessingInstruction(
+        "xml-stylesheet", f'type="text/xsl" href="{STYLESHEET_FILE}"'))
+    return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8",
                           pretty_print=True)
 
 
@@ -259,6 +295,7 @@ _REFERENCES = [
     (_o("ItemGroupDef"), _d("CommentOID"), _d("CommentDef")),
     (_o("ItemDef"), _d("CommentOID"), _d("CommentDef")),
     (_o("ItemGroupDef"), _d("ArchiveLocationID"), _d("leaf")),
+    (_d("DocumentRef"), "leafID", _d("leaf")),
 ]
 
 
@@ -297,6 +334,12 @@ def check_define(path: Path) -> list[DefineProblem]:
                 problems.append(DefineProblem(
                     name, f"{etree.QName(attr).localname} {ref} refers to no "
                     f"{etree.QName(target).localname}"))
+    for leaf in mdv.findall(_d("leaf")):
+        # documents (the annotated CRF) are files beside define.xml too
+        href = leaf.get(f"{{{XLINK_NS}}}href", "")
+        if not href or not (path.parent / href).is_file():
+            problems.append(DefineProblem(leaf.get("ID", "?"),
+                                          f"document {href!r} is not a file beside define.xml"))
     for group in mdv.iter(_o("ItemGroupDef")):
         leaves = group.findall(_d("leaf"))
         if len(leaves) != 1:

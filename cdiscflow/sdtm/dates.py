@@ -273,6 +273,34 @@ def _datetime_part(dtc: pd.Series) -> pd.Series:
     return parse_timestamps(stamp, "%Y-%m-%dT%H:%M:%S")
 
 
+def period_bounds(dtc: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The first and last day of the period a partial date (``2020`` or ``2020-05``) stands
+    for, as datetime64; NaT for a complete, missing or unreadable date."""
+    text = dtc.astype("string")
+    month = text.str.fullmatch(r"\d{4}-\d{2}").fillna(False).astype(bool)
+    year = text.str.fullmatch(r"\d{4}").fillna(False).astype(bool)
+    first = parse_timestamps(text.where(month) + "-01", "%Y-%m-%d")
+    first = first.where(month, parse_timestamps(text.where(year) + "-01-01", "%Y-%m-%d"))
+    last = first + pd.offsets.MonthEnd(0)
+    last = last.where(month, first + pd.offsets.YearEnd(0))
+    return first, last
+
+
+def compare_period(dtc: pd.Series, ref: Moments, op: Callable[[pd.Series, pd.Series],
+                                                           pd.Series]) -> pd.Series:
+    """``op`` (``operator.le`` or ``operator.lt``) of a partial date's whole period against a
+    complete reference date: True when every day of the period satisfies it, False when none
+    does, NA when the period straddles the reference (or a date is not partial)."""
+    first, last = period_bounds(dtc)
+    result = pd.Series(pd.NA, index=dtc.index, dtype="boolean")
+    known = first.notna() & ref.day.notna()
+    every = known & op(last, ref.day).fillna(False).astype(bool)
+    none = known & ~op(first, ref.day).fillna(True).astype(bool)
+    result[every] = True
+    result[none] = False
+    return result
+
+
 def on_or_before(dtc: pd.Series, ref: pd.Series) -> pd.Series:
     """Whether each value is on or before its reference, at the precision both share.
 

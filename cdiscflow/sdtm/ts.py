@@ -21,6 +21,7 @@ import pandas as pd
 from cdiscflow.errors import SpecError
 from cdiscflow.spec import LoadedStudy
 from cdiscflow.standards import CT_VERSION, SDTMIG_VERSION, codelist
+from cdiscflow.standards._files import read_csv
 
 # SDTM v2.0 is the model SDTMIG 3.4 implements
 SDTM_VERSION = "2.0"
@@ -60,8 +61,32 @@ REGISTRIES: tuple[tuple[re.Pattern[str], str], ...] = (
 # DICTNAM codelist lists none of them, so validation accepts these (validators/schema.py)
 TSVCDREF_NAMES = ("ISO 8601", *(name for _, name in REGISTRIES))
 
-TS_COLUMNS = ["STUDYID", "DOMAIN", "TSSEQ", "TSPARMCD", "TSPARM", "TSVAL", "TSVALCD",
-              "TSVCDREF", "TSVCDVER"]
+TS_COLUMNS = ["STUDYID", "DOMAIN", "TSSEQ", "TSPARMCD", "TSPARM", "TSVAL", "TSVALNF",
+              "TSVALCD", "TSVCDREF", "TSVCDVER"]
+# the null flavor of a required parameter the study file does not give: "no information"
+NOT_GIVEN = "NI"
+
+
+def required_parameters(given: dict[str, Any]) -> list[str]:
+    """The TS parameters a submission must carry, given the study file's values: those the
+    conformance rules require always, and those required when another parameter has a value
+    (INTTYPE when STYPE is INTERVENTIONAL), from ``standards/data/ts-required``."""
+    out = []
+    for row in read_csv("ts-required", "TS_required.csv"):
+        when = row["When"]
+        if when != "always":
+            param, value = when.split("=", 1)
+            values = given.get(param)
+            values = values if isinstance(values, list) else [values]
+            if value not in [str(v) for v in values]:
+                continue
+        out.append(row["TSPARMCD"])
+    return out
+
+
+def null_flavors() -> dict[str, str]:
+    """ISO 21090 NullFlavor codes (TSVALNF's value domain) and their names."""
+    return {r["Code"]: r["Name"] for r in read_csv("iso21090", "NullFlavor.csv")}
 
 
 def has_ts(study: LoadedStudy) -> bool:
@@ -76,6 +101,16 @@ def build_ts(study: LoadedStudy) -> pd.DataFrame:
     given = dict(study.spec.ts)
     given.setdefault("SDTMVER", SDTM_VERSION)
     given.setdefault("SDTIGVER", SDTMIG_VERSION)
+    missing = [p for p in ("SSTDTC",) if p not in given]
+    if missing:
+        # the FDA's technical rejection criteria require the study start date in TS
+        raise _error(study, f"ts: {', '.join(missing)} is required (FDA technical rejection "
+                     f"criteria)")
+    # a required parameter the study file leaves out is written with TSVALNF NI, so a
+    # reviewer sees it was not given rather than missing it (`PCLASS: {TSVALNF: NA}` says
+    # why in the study file)
+    for code in required_parameters(given):
+        given.setdefault(code, {"TSVALNF": NOT_GIVEN})
     parmcd = codelist("TSPARMCD")
     parm_by_code = {t.code: t.submission_value for t in codelist("TSPARM").terms}
     rows: list[dict[str, Any]] = []
@@ -87,24 +122,30 @@ def build_ts(study: LoadedStudy) -> pd.DataFrame:
         if not values:
             raise _error(study, f"ts: {code} has no value")
         for seq, value in enumerate(values, start=1):
-            text = _text(study, code, value)
-            valcd, ref, ver = _coded(study, code, text)
-            rows.append({
-                "STUDYID": study.spec.study.studyid, "DOMAIN": "TS", "TSSEQ": float(seq),
-                "TSPARMCD": code, "TSPARM": parm_by_code[term.code], "TSVAL": text,
-                "TSVALCD": valcd, "TSVCDREF": ref, "TSVCDVER": ver,
-            })
-    missing = [p for p in ("SSTDTC",) if p not in given]
-    if missing:
-        # the FDA's technical rejection criteria require the study start date in TS
-        raise _error(study, f"ts: {', '.join(missing)} is required (FDA technical rejection "
-                     f"criteria)")
+            row = {"STUDYID": study.spec.study.studyid, "DOMAIN": "TS", "TSSEQ": float(seq),
+                   "TSPARMCD": code, "TSPARM": parm_by_code[term.code]}
+            if isinstance(value, dict):
+                row.update(TSVAL=None, TSVALNF=_null_flavor(study, code, value))
+            else:
+                text = _text(study, code, value)
+                valcd, ref, ver = _coded(study, code, text)
+                row.update(TSVAL=text, TSVALCD=valcd, TSVCDREF=ref, TSVCDVER=ver)
+            rows.append(row)
     frame = pd.DataFrame(rows, columns=TS_COLUMNS)
     frame["TSSEQ"] = frame["TSSEQ"].astype("Float64")
     for col in TS_COLUMNS:
         if col != "TSSEQ":
             frame[col] = frame[col].astype("string")
     return frame
+
+
+def _null_flavor(study: LoadedStudy, code: str, value: dict[str, Any]) -> str:
+    flavors = null_flavors()
+    flavor = value.get("TSVALNF")
+    if set(value) != {"TSVALNF"} or flavor not in flavors:
+        raise _error(study, f"ts: {code} value {value!r}: give a value, or {{TSVALNF: CODE}} "
+                     f"with an ISO 21090 null flavor ({', '.join(flavors)})")
+    return str(flavor)
 
 
 def _text(study: LoadedStudy, code: str, value: Any) -> str:

@@ -2,7 +2,7 @@
 the data files shipped in ``cdiscflow/standards/data`` (see the README there for versions and
 provenance)."""
 
-from cdiscflow.standards.ct import Codelist, Term, codelist, find_codelist
+from cdiscflow.standards.ct import Codelist, Term, codelist, find_codelist, package_date
 from cdiscflow.standards.ig import (
     SDTMIG_VERSION,
     SPONSOR_FIRST_LETTERS,
@@ -17,7 +17,8 @@ from cdiscflow.standards.ig import (
 )
 from cdiscflow.standards.model import SDTM_MODEL_VERSION, model_classes
 
-CT_VERSION = "2025-03-25"
+# the CT package as CDISC published it (2025-03-28), read from the shipped files' names
+CT_VERSION = package_date()
 
 __all__ = [
     "CT_VERSION",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib import resources
@@ -12,6 +13,22 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 _SDTM_CT = ("ct-2025-03", "SDTM_Terminology_2025-03-25.txt.gz")
+
+
+def package_date() -> str:
+    """The date CDISC published the CT package shipped here, as define.xml, TS and CORE name it.
+
+    The package's CDISC-published files (ADaM, CDASH, Define-XML CT) carry the publication date
+    in their names; the SDTM file's copy is named after its NCI EVS upload date (2025-03-25),
+    which is not a package CORE or a reviewer knows (CORE reads ``sdtmct-2025-03-28``).
+    """
+    folder = resources.files("cdiscflow.standards").joinpath("data", _SDTM_CT[0])
+    dates = {m.group(1) for f in folder.iterdir()
+             if (m := re.fullmatch(r"(?:ADaM|CDASH|Define-XML)_CT_(\d{4}-\d{2}-\d{2})\.csv",
+                                   f.name))}
+    if len(dates) != 1:
+        raise RuntimeError(f"the CT folder {_SDTM_CT[0]} holds no single package date: {dates}")
+    return dates.pop()
 
 
 @dataclass(frozen=True)

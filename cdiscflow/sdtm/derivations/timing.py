@@ -126,8 +126,9 @@ def derive_epoch(df: pd.DataFrame, *, new_var: str, dtc: str, epochs: list[str],
     """EPOCH: the first epoch whose end the record does not pass.
 
     A record at the first dose's date and time passes an exclusive end (``false``) and so falls
-    in the next epoch. Missing when the record's date is partial or missing and so cannot be
-    placed, rather than guessed.
+    in the next epoch. A partial date (``2020-05``) is placed when its whole period falls in
+    one epoch, by the same rule applied to its first and last day; missing when the period
+    straddles an end or the date is missing, rather than guessed.
     """
     if len(epochs) != len(ends) + 1 or len(ends_inclusive) != len(ends):
         raise ValueError("epochs needs one more entry than ends, and ends_inclusive one per end")
@@ -142,10 +143,15 @@ def _epoch(dtc: pd.Series, ends: Sequence[pd.Series], epochs: list[str],
            ends_inclusive: list[bool]) -> pd.Series:
     result = pd.Series(pd.NA, index=dtc.index, dtype="string")
     moments = dates.Moments.of(dtc)  # read once, compared with every end
-    undecided = moments.day.notna()
+    partial = moments.day.isna()
+    undecided = moments.day.notna() | dates.period_bounds(dtc)[0].notna()
     for name, end, inclusive in zip(epochs, ends, ends_inclusive, strict=False):
-        test = dates.compare(moments, dates.Moments.of(end),
-                             operator.le if inclusive else operator.lt)
+        op = operator.le if inclusive else operator.lt
+        end_moments = dates.Moments.of(end)
+        test = dates.compare(moments, end_moments, op)
+        if partial.any():
+            # a month or year wholly before (or wholly after) the end decides like a full date
+            test = test.where(~partial, dates.compare_period(dtc, end_moments, op))
         hit = undecided & test.fillna(False).astype(bool)
         result[hit] = name
         # a record that cannot be compared with this end is placed in no epoch
