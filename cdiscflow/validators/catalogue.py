@@ -138,7 +138,7 @@ _ALL = (
     Rule("CF.DOSU_VAR", WARNING, "--DOSU is not in the dataset though --DOSE, --DOSTXT or "
          "--DOSTOT is given", "SDTM", "", "CG0114"),
     Rule("CF.DY_VAR", WARNING, "Study day variable is missing though its date variable is "
-         "present", "SDTM", "", "FB3201, FB3203"),
+         "present", "SDTM", "", "FB3201, FB3202, FB3203, FB1601"),
     # ---- results and text (rules_values.py)
     Rule("CF.RANGE_CATEG", ERROR, "Reference range given for a result that is not a number",
          "SDTM", "", "CG0180, CG0181, CG0182, CG0183"),
