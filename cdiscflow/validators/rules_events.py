@@ -71,6 +71,7 @@ def per_pair(ds: Dataset, a: str, b: str,
     key = (ca.astype(np.int64) + 1) * width + (cb.astype(np.int64) + 1)
     codes, uniq = pd.factorize(key)
     ia, ib = uniq // width - 1, uniq % width - 1
+
     def values(u: object, i: np.ndarray) -> pd.Series:
         out = pd.Series(u).iloc[np.maximum(i, 0)].reset_index(drop=True)  # keeps the dtype
         return out.where(pd.Series(i >= 0))
