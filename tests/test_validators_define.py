@@ -160,6 +160,12 @@ def test_dataset_not_in_define(folder: Path) -> None:
     assert _define_findings(folder) == {"CF.DEFINE_DATASET": [("AE", None, "", "", "AE")]}
 
 
+def test_one_file_of_a_folder_against_its_define(folder: Path) -> None:
+    (folder / "define.xml").write_text(_define(), encoding="utf-8")
+    result = validate_folder(folder / "dm.xpt")  # LB is in the folder, not validated
+    assert not result.findings["rule"].str.startswith("CF.DEFINE").any()
+
+
 def test_unreadable_define(folder: Path) -> None:
     (folder / "define.xml").write_text("<ODM", encoding="utf-8")
     result = validate_folder(folder)
