@@ -284,7 +284,11 @@ def test_define_manifest_validation_package(run_out: Path) -> None:
     validation = json.loads((run_out / "report" / "validation.json").read_text())
     assert {"TA", "TE", "TV", "TI", "SE", "SV"} <= {d["dataset"] for d in validation["datasets"]}
     se = [f for f in validation["findings"] if f["dataset"] == "SE"]
+    # MINI1-01-002's participation ends (RFPENDTC 2021-03-12T09:00) before its treatment
+    # element starts (10:00): the element starts after it ends, and both its screening end
+    # and its treatment start are after the end of participation
     assert [(f["rule"], f["row"], f["variable"]) for f in se] == [
+        ("CF.AFTER_RFPENDTC", 3, "SEENDTC"), ("CF.AFTER_RFPENDTC", 4, "SESTDTC"),
         ("CF.START_END", 4, "SESTDTC")]
     failed = [f for f in check_package(run_out) if not f.ok]
     assert [f.check for f in failed] == ["TS present"]  # the mini study declares no ts:

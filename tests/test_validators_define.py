@@ -148,6 +148,18 @@ def test_define_defects_planted(folder: Path) -> None:
     }
 
 
+def test_define_findings_reach_junit(folder: Path) -> None:
+    from lxml import etree
+
+    from cdiscflow.validators.report import to_junit
+
+    (folder / "define.xml").write_text(_define(ct="2019-12-20"), encoding="utf-8")
+    root = etree.fromstring(to_junit(validate_folder(folder)).encode("utf-8"))
+    suite = root.find("testsuite[@name='define.xml']")
+    assert [(c.get("name"), c.find("failure").get("type")) for c in suite] == [
+        ("CF.DEFINE_CT_VERSION", "error")]
+
+
 def test_where_clause_selecting_nothing(folder: Path) -> None:
     assert _define_findings(folder, where_test="ALB") == {
         "CF.DEFINE_WHERE": [("LB", None, "", "LBORRESU", "WC.LB.LBTESTCD.HGB")]}
@@ -158,6 +170,12 @@ def test_dataset_not_in_define(folder: Path) -> None:
                        "AESEQ": [1.0], "AETERM": ["headache"]})
     _write(folder, "AE", ae)  # a dataset the define does not know
     assert _define_findings(folder) == {"CF.DEFINE_DATASET": [("AE", None, "", "", "AE")]}
+
+
+def test_one_file_of_a_folder_against_its_define(folder: Path) -> None:
+    (folder / "define.xml").write_text(_define(), encoding="utf-8")
+    result = validate_folder(folder / "dm.xpt")  # LB is in the folder, not validated
+    assert not result.findings["rule"].str.startswith("CF.DEFINE").any()
 
 
 def test_unreadable_define(folder: Path) -> None:

@@ -94,10 +94,12 @@ def test_pilot_findings_are_the_real_ones(pilot) -> None:
         ("DM", "CF.ARM_NULLTERM", "ACTARM"): 52,
         ("DM", "CF.ARM_NULLTERM", "ARM"): 52,
         ("DM", "CF.RFENDTC_ARM", "RFENDTC"): 52,
+        # 21 AEs with an end date though AEOUT is NOT RECOVERED/NOT RESOLVED
+        ("AE", "CF.AEOUT_ENDTC", "AEENDTC"): 21,
         # VSSTAT NOT DONE with no VSREASND variable
         ("VS", "CF.STAT_REASND", "VSSTAT"): 8,
     }
     first = f[f["rule"] == "CF.BASELINE_ONCE"].head(2)
     assert first[["row", "usubjid", "value"]].values.tolist() == [[8, "01-701-1015", "Y"],
                                                                  [9, "01-701-1015", "Y"]]
-    assert pilot.errors == 1518 + 32 + 1 + 52 * 3
+    assert pilot.errors == 1518 + 32 + 1 + 52 * 3 + 21

@@ -152,6 +152,12 @@ def test_population_flags_not_in_suppdm() -> None:
     assert found(run(sdtm(SUPPDM=_suppdm("RACEOTH"))), "CF.SUPPDM_POPFL") == []
     assert found(run(sdtm(SUPPDM=_suppdm("SAFETY"))), "CF.SUPPDM_POPFL") == [
         ("SUPPDM", 1, "S1-001", "QNAM", "SAFETY")]
+    assert found(run(sdtm(SUPPDM=_suppdm("COMPLT16"))), "CF.SUPPDM_POPFL") == [
+        ("SUPPDM", 1, "S1-001", "QNAM", "COMPLT16")]
+    by_label = _suppdm("EFFICACY")
+    by_label["QLABEL"] = ["Efficacy Population Flag"]
+    assert found(run(sdtm(SUPPDM=by_label)), "CF.SUPPDM_POPFL") == [
+        ("SUPPDM", 1, "S1-001", "QNAM", "EFFICACY")]
 
 
 def _ts(**values: str) -> pd.DataFrame:
@@ -194,8 +200,14 @@ def test_visitnum_in_sv_for_the_subject() -> None:
     assert found(run(sdtm(SV=_sv())), "CF.VISITNUM_SV") == []
     frame = lb()
     frame.loc[3, ["VISITNUM", "VISIT"]] = [2.0, "WEEK 1"]  # S1-002 had no week 1 visit
-    assert found(run(sdtm(SV=_sv(), LB=frame)), "CF.VISITNUM_SV") == [
+    frame.loc[0, "VISITNUM"] = 1.0000000000000002  # floating-point noise on S1-001's day 1
+    result = run(sdtm(SV=_sv(), LB=frame))
+    assert found(result, "CF.VISITNUM_SV") == [
+        ("LB", 1, "S1-001", "VISITNUM", "1.0000000000000002"),
         ("LB", 4, "S1-002", "VISITNUM", "2")]
+    assert result.of_rule("CF.VISITNUM_SV")["message"].tolist() == [
+        "VISITNUM differs from the subject's SV visit number only in floating-point noise: a "
+        "merge will not match it", "VISITNUM is not one of the subject's visits in SV"]
 
 
 def _mh(start: list[str], end: list[str]) -> pd.DataFrame:
@@ -244,8 +256,25 @@ def test_end_without_start() -> None:
     assert found(run(sdtm()), "CF.END_NO_START") == []
     frame = ae()
     frame.loc[1, "AESTDTC"] = ""
-    assert found(run(sdtm(AE=frame)), "CF.END_NO_START") == [("AE", 2, "S1-001", "AEENDTC",
-                                                               "2021-03-20")]
+    frame.loc[2, ["AESTDTC", "AEENDTC"]] = ["", ""]
+    frame["AEENRTPT"] = ["", "", "ONGOING"]  # an end relative to a time point, no start
+    frame["AEENTPT"] = ["", "", "END OF STUDY"]
+    assert found(run(sdtm(AE=frame)), "CF.END_NO_START") == [
+        ("AE", 2, "S1-001", "AEENDTC", "2021-03-20"), ("AE", 3, "S1-002", "AEENRTPT", "ONGOING")]
+    frame["AESTRTPT"] = ["", "", "BEFORE"]  # a start relative to a time point is a start
+    frame["AESTTPT"] = ["", "", "SCREENING"]
+    assert found(run(sdtm(AE=frame)), "CF.END_NO_START") == [
+        ("AE", 2, "S1-001", "AEENDTC", "2021-03-20")]
+
+
+def test_end_date_of_an_event_not_resolved() -> None:
+    frame = ae()
+    frame["AEOUT"] = ["RECOVERED/RESOLVED", "NOT RECOVERED/NOT RESOLVED", "RECOVERED/RESOLVED"]
+    frame.loc[1, "AEENDTC"] = ""
+    assert found(run(sdtm(AE=frame)), "CF.AEOUT_ENDTC") == []
+    frame.loc[1, "AEENDTC"] = "2021-03-20"
+    assert found(run(sdtm(AE=frame)), "CF.AEOUT_ENDTC") == [("AE", 2, "S1-001", "AEENDTC",
+                                                             "2021-03-20")]
 
 
 def test_dose_unit() -> None:

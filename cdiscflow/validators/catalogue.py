@@ -109,6 +109,7 @@ _ALL = (
          "CG0150"),
     Rule("CF.DS_TREATED", WARNING, "Subject with an actual arm has no DS record", "SDTM", "",
          "CG0540"),
+    # QNAMs starting with these (COMPLT8, COMPLT16...), or whose QLABEL says Population Flag
     Rule("CF.SUPPDM_POPFL", WARNING, "Population flag in SUPPDM (population flags belong in "
          "ADaM)", "SDTM", "", "CG0528",
          ("COMPLT", "FULLSET", "ITT", "PPROT", "SAFETY", "ENRFL", "SAFFL", "EFFFL", "ITTFL",
@@ -128,13 +129,16 @@ _ALL = (
          "SDTM", "", "FB3406, FB3407"),
     Rule("CF.TPT_PAIR", ERROR, "A reference time point is given without its relative timing "
          "variable, or the reverse", "SDTM", "", "CG0045, CG0058, CG0059, CG0060, CG0062"),
-    Rule("CF.END_NO_START", WARNING, "End date is given but the start date is not", "SDTM"),
+    Rule("CF.END_NO_START", WARNING, "End timing (--ENDTC, --ENRF, --ENRTPT) is given but no "
+         "start timing (--STDTC, --STRF, --STRTPT)", "SDTM", "", "FB4301"),
+    Rule("CF.AEOUT_ENDTC", ERROR, "AEENDTC is given though AEOUT says the event has not ended",
+         "SDTM", "", "FB3409", ("NOT RECOVERED/NOT RESOLVED",)),
     Rule("CF.DOSU", ERROR, "--DOSU is missing though --DOSE, --DOSTXT or --DOSTOT is given",
          "SDTM", "", "CG0114"),
     Rule("CF.DOSU_VAR", WARNING, "--DOSU is not in the dataset though --DOSE, --DOSTXT or "
          "--DOSTOT is given", "SDTM", "", "CG0114"),
     Rule("CF.DY_VAR", WARNING, "Study day variable is missing though its date variable is "
-         "present", "SDTM", "", "FB3201, FB3203"),
+         "present", "SDTM", "", "FB3201, FB3202, FB3203, FB1601"),
     # ---- results and text (rules_values.py)
     Rule("CF.RANGE_CATEG", ERROR, "Reference range given for a result that is not a number",
          "SDTM", "", "CG0180, CG0181, CG0182, CG0183"),

@@ -215,9 +215,13 @@ def to_junit(result: Any) -> str:
     total = failures = 0
     # one pass over the findings, not a filter per dataset and rule
     by_case = dict(iter(f.groupby(["dataset", "rule"], sort=False)))
-    for name in result.datasets:
+    # findings about no validated dataset (define.xml as a whole, a dataset only the define
+    # names) get a suite of their own, with the rules that fired there
+    extra = [n for n in dict.fromkeys(f["dataset"]) if n not in result.datasets]
+    for name in [*result.datasets, *extra]:
         kind = "ADaM" if name.startswith("AD") and len(name) > 2 else "SDTM"
-        rules = [r for r in RULES.values() if kind in r.scope]
+        rules = [r for r in RULES.values() if kind in r.scope] if name in result.datasets \
+            else [RULES[rid] for rid in dict.fromkeys(f.loc[f["dataset"] == name, "rule"])]
         suite = ET.SubElement(suites, "testsuite", name=name, tests=str(len(rules)))
         failed = 0
         for r in rules:

@@ -97,10 +97,13 @@ def population_flags_in_suppdm(study: Study) -> Found:
     supp = study.get("SUPPDM")
     if supp is None or "QNAM" not in supp.frame.columns:
         return
-    flags = pd.Series(RULES["CF.SUPPDM_POPFL"].terms, dtype="str")
-    yield findings.rows("SUPPDM", supp.frame,
-                        _where(_isin(_column_text(supp, "QNAM").str.upper(), flags)),
-                        "CF.SUPPDM_POPFL", "QNAM")
+    prefixes = tuple(RULES["CF.SUPPDM_POPFL"].terms)
+    flagged = _column_text(supp, "QNAM").str.upper().str.startswith(prefixes).to_numpy(bool)
+    if "QLABEL" in supp.frame.columns:
+        # the pilot's EFFICACY: 'Efficacy Population Flag'
+        flagged = flagged | _column_text(supp, "QLABEL").str.upper().str.contains(
+            "POPULATION FLAG", regex=False).to_numpy(dtype=bool)
+    yield findings.rows("SUPPDM", supp.frame, _where(flagged), "CF.SUPPDM_POPFL", "QNAM")
 
 
 # ISO 8601 durations (PnYnMnWnDTnHnMnS, at least one component; the last may be decimal)

@@ -71,6 +71,7 @@ def per_pair(ds: Dataset, a: str, b: str,
     key = (ca.astype(np.int64) + 1) * width + (cb.astype(np.int64) + 1)
     codes, uniq = pd.factorize(key)
     ia, ib = uniq // width - 1, uniq % width - 1
+
     def values(u: object, i: np.ndarray) -> pd.Series:
         out = pd.Series(u).iloc[np.maximum(i, 0)].reset_index(drop=True)  # keeps the dtype
         return out.where(pd.Series(i >= 0))
@@ -196,6 +197,7 @@ def visit_in_sv(study: Study) -> Found:
     if sv is None or not {"USUBJID", "VISITNUM"} <= set(sv.frame.columns):
         return
     known = _column_text(sv, "USUBJID") + "\x00" + _column_text(sv, "VISITNUM")
+    near = _visit_keys(sv.frame["USUBJID"], sv.frame["VISITNUM"])
     for ds in _events(study):
         if ds.name == "SV" or not {"USUBJID", "VISITNUM"} <= set(ds.frame.columns):
             continue
@@ -203,9 +205,22 @@ def visit_in_sv(study: Study) -> Found:
         def missing(subj: pd.Series, visit: pd.Series) -> np.ndarray:
             v = _text(visit)
             return ((v != "") & ~_isin(_text(subj) + "\x00" + v, known)).to_numpy(dtype=bool)
-        yield findings.rows(ds.name, ds.frame,
-                            _where(per_pair(ds, "USUBJID", "VISITNUM", missing)),
-                            "CF.VISITNUM_SV", "VISITNUM")
+        bad = _where(per_pair(ds, "USUBJID", "VISITNUM", missing))
+        # a visit number one floating-point step away from SV's (1.2000000000000002 for 1.2)
+        # is still a defect, since a merge on VISITNUM will not match it, but says so
+        noise = _isin(_visit_keys(ds.frame["USUBJID"].iloc[bad],
+                                  ds.frame["VISITNUM"].iloc[bad]), near)
+        yield findings.rows(ds.name, ds.frame, bad, "CF.VISITNUM_SV", "VISITNUM",
+                            message=pd.Series(np.where(
+                                noise, "VISITNUM differs from the subject's SV visit number "
+                                       "only in floating-point noise: a merge will not match it",
+                                RULES["CF.VISITNUM_SV"].message), dtype="str"))
+
+
+def _visit_keys(subject: pd.Series, visit: pd.Series) -> pd.Series:
+    """USUBJID and VISITNUM rounded to 9 decimals, as one text per record."""
+    number = pd.to_numeric(visit.reset_index(drop=True), errors="coerce").round(9)
+    return _text(subject) + "\x00" + _text(number)
 
 
 def _against_reference(ds: Dataset, column: str, reference: pd.Series,
@@ -298,10 +313,30 @@ def time_point_pairs(study: Study) -> Found:
 @rule("CF.END_NO_START")
 def end_without_start(study: Study) -> Found:
     for ds in _events(study):
-        start, end = f"{ds.domain}STDTC", f"{ds.domain}ENDTC"
-        if {start, end} <= set(ds.frame.columns):
-            yield findings.rows(ds.name, ds.frame, _where(~_blank(ds, end) & _blank(ds, start)),
-                                "CF.END_NO_START", end)
+        d, cols = ds.domain, set(ds.frame.columns)
+        ends = [c for c in (f"{d}ENDTC", f"{d}ENRF", f"{d}ENRTPT") if c in cols]
+        if not ends:
+            continue
+        no_start = np.ones(len(ds.frame), dtype=bool)
+        for c in (f"{d}STDTC", f"{d}STRF", f"{d}STRTPT"):
+            no_start &= _blank(ds, c)
+        reported = np.zeros(len(ds.frame), dtype=bool)
+        for end in ends:  # each record once, under the first end variable it has
+            bad = no_start & ~reported & ~_blank(ds, end)
+            reported |= bad
+            yield findings.rows(ds.name, ds.frame, _where(bad), "CF.END_NO_START", end)
+
+
+@rule("CF.AEOUT_ENDTC")
+def ended_though_not_resolved(study: Study) -> Found:
+    ae = study.get("AE")
+    if ae is None or not {"AEOUT", "AEENDTC"} <= set(ae.frame.columns):
+        return
+    ongoing = _isin(_column_text(ae, "AEOUT"),
+                    pd.Series(RULES["CF.AEOUT_ENDTC"].terms, dtype="str"))
+    bad = _where(ongoing & ~_blank(ae, "AEENDTC"))
+    yield findings.rows("AE", ae.frame, bad, "CF.AEOUT_ENDTC", "AEENDTC", message=pd.Series(
+        [f"AEOUT is {o}" for o in _column_text(ae, "AEOUT").iloc[bad]], dtype="str"))
 
 
 @rule("CF.DOSU", "CF.DOSU_VAR")
