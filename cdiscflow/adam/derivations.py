@@ -17,6 +17,7 @@ import pandas as pd
 
 from cdiscflow.adam.conditions import Where, evaluate
 from cdiscflow.adam.dates import impute_date, impute_datetime
+from cdiscflow.adam.ordering import order_vars, sort_records
 from cdiscflow.errors import CdiscflowError
 from cdiscflow.textops import per_distinct
 
@@ -36,7 +37,7 @@ def _select(dataset_add: pd.DataFrame, filter_add: Where | None, order: Sequence
     add = dataset_add[evaluate(filter_add, dataset_add)]
     if mode is not None:
         # stable sort so ties keep the source order (SAS and admiral behave the same way)
-        add = add.sort_values([*by_vars, *(order or [])], kind="mergesort")
+        add = sort_records(add, by_vars, order or [])
         add = add.groupby(list(by_vars), sort=False).head(1) if mode == "first" else \
             add.groupby(list(by_vars), sort=False).tail(1)
     elif add.duplicated(list(by_vars)).any():
@@ -276,7 +277,7 @@ def derive_var_extreme_flag(df: pd.DataFrame, by_vars: Sequence[str], order: Seq
     _check_new(df, [new_var])
     out = df.copy(deep=False)
     candidates = out[evaluate(filter, out)]
-    ordered = candidates.sort_values([*by_vars, *order], kind="mergesort")
+    ordered = sort_records(candidates, by_vars, order)
     grouped = ordered.groupby(list(by_vars), sort=False, dropna=False)
     chosen = (grouped.head(1) if mode == "first" else grouped.tail(1)).index
     out[new_var] = false_value
@@ -348,14 +349,22 @@ def derive_var_flag(df: pd.DataFrame, new_var: str, condition: Where, true_value
 
 def derive_vars_assign(df: pd.DataFrame, values: dict[str, tuple[str, Any, str | None]],
                        drop: Sequence[str] = ()) -> pd.DataFrame:
-    """Copy or set variables: new name -> ("var", source, type) or ("constant", value, type);
-    type Num converts text to numbers, Char numbers to text (admiral does this with mutate);
-    then remove the ``drop`` variables (a rename is a copy plus a drop)."""
+    """Copy, set or compute variables, in order: new name -> ("var", source, type),
+    ("constant", value, type) or ("expr", expression text, type), an expression seeing the
+    variables assigned before it; type Num converts text to numbers, Char numbers to text
+    (admiral does this with mutate); then remove the ``drop`` variables (a rename is a copy
+    plus a drop)."""
+    from cdiscflow.adam.values import compute  # values builds on this module's error
+
     _check_new(df, list(values))
     out = df.copy(deep=False)
     for name, (kind, source, typ) in values.items():
-        col = df[source].copy() if kind == "var" else pd.Series([source] * len(df),
-                                                                 index=df.index, dtype=object)
+        if kind == "expr":
+            col = compute(out, source)
+        elif kind == "var":
+            col = out[source].copy()
+        else:
+            col = pd.Series([source] * len(df), index=df.index, dtype=object)
         if typ == "Num":
             col = pd.to_numeric(col, errors="coerce").astype(float)
         elif typ == "Char":
@@ -370,8 +379,8 @@ def derive_var_obs_number(df: pd.DataFrame, by_vars: Sequence[str], order: Seque
     """Sequence number 1..n within each by group, by ``order``."""
     _check_new(df, [new_var])
     # only the key columns are sorted; the numbers go back to the records by index label
-    keys = df[list(dict.fromkeys([*by_vars, *order]))].sort_values([*by_vars, *order],
-                                                                    kind="mergesort")
+    keys = sort_records(df[list(dict.fromkeys([*by_vars, *order_vars(order)]))], by_vars,
+                        order)
     out = df.copy(deep=False)
     out[new_var] = keys.groupby(list(by_vars), sort=False).cumcount().astype(float) + 1
     return out if out.index.is_monotonic_increasing else out.sort_index()

@@ -11,7 +11,7 @@ error names the file, line, dataset and variable. ``docs/adam-spec.md`` document
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -20,12 +20,14 @@ from cdiscflow.adam import derivations as dv
 from cdiscflow.adam import response as rs
 from cdiscflow.adam import tte
 from cdiscflow.adam.conditions import Where, evaluate
+from cdiscflow.adam.ordering import OrderItem
+from cdiscflow.adam.stepbase import Context
+from cdiscflow.adam.stepbase import Step as _Step
+from cdiscflow.adam.stepbase import StepModel as _Model
+from cdiscflow.adam.steps import EXTRA_STEPS
+from cdiscflow.adam.values import ValueExpr
 from cdiscflow.errors import SpecError
 from cdiscflow.yamlio import line_of, load_yaml
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 class AdamSpecError(SpecError):
@@ -39,30 +41,14 @@ class AdamSpecError(SpecError):
         return super().__str__().replace(f"domain {self.domain}", f"dataset {self.domain}", 1)
 
 
-class Context(Protocol):
-    """What a step needs from the run: other datasets by name, the rule sets, the subjects."""
-
-    def dataset(self, name: str) -> pd.DataFrame: ...
-
-    def rule(self, name: str) -> rs.ResponseRule: ...
-
-
 # --- steps ----------------------------------------------------------------------------------
-
-class _Step(_Model):
-    def creates(self) -> list[str]:
-        return []
-
-    def run(self, df: pd.DataFrame, ctx: Context) -> pd.DataFrame:  # pragma: no cover
-        raise NotImplementedError
-
 
 class VarsMerged(_Step):
     dataset_add: str
     by_vars: list[str] = ["USUBJID"]
     new_vars: dict[str, str] | list[str]
     filter_add: Where | None = None
-    order: list[str] | None = None
+    order: list[OrderItem] | None = None
     mode: Literal["first", "last"] | None = None
     overwrite: bool = False
 
@@ -234,7 +220,7 @@ class Trtemfl(_Step):
 
 class ExtremeFlag(_Step):
     by_vars: list[str]
-    order: list[str]
+    order: list[OrderItem]
     new_var: str
     mode: Literal["first", "last"]
     filter: Where | None = None
@@ -319,13 +305,21 @@ class VarFlag(_Step):
 class Assign(_Model):
     var: str | None = None
     constant: Any = None
+    expr: ValueExpr | None = None  # computed by the expression language
     type: Literal["Char", "Num"] | None = None
 
     @model_validator(mode="after")
     def _one(self) -> Assign:
-        if (self.var is None) == (self.constant is None):
-            raise ValueError("give exactly one of var or constant")
+        if sum(v is not None for v in (self.var, self.constant, self.expr)) != 1:
+            raise ValueError("give exactly one of var, constant or expr")
         return self
+
+    def source(self) -> tuple[str, Any, str | None]:
+        if self.expr is not None:
+            return ("expr", self.expr, self.type)
+        if self.var is not None:
+            return ("var", self.var, self.type)
+        return ("constant", self.constant, self.type)
 
 
 class VarsAssign(_Step):
@@ -336,14 +330,13 @@ class VarsAssign(_Step):
         return list(self.values)
 
     def run(self, df: pd.DataFrame, ctx: Context) -> pd.DataFrame:
-        return dv.derive_vars_assign(df, {
-            k: ("var", a.var, a.type) if a.var is not None else ("constant", a.constant, a.type)
-            for k, a in self.values.items()}, self.drop)
+        return dv.derive_vars_assign(df, {k: a.source() for k, a in self.values.items()},
+                                     self.drop)
 
 
 class ObsNumber(_Step):
     by_vars: list[str] = ["USUBJID"]
-    order: list[str]
+    order: list[OrderItem]
     new_var: str = "ASEQ"
 
     def creates(self) -> list[str]:
@@ -507,6 +500,7 @@ STEP_KINDS: dict[str, type[_Step]] = {
     "derive_param_response_duration": ParamResponseDuration,
     "derive_param_tte_sources": ParamTteSources,
     "filter_records": FilterRecords,
+    **EXTRA_STEPS,
 }
 
 
