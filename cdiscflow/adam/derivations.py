@@ -162,12 +162,13 @@ def derive_vars_transposed(df: pd.DataFrame, dataset_merge: pd.DataFrame,
 def derive_vars_merged_lookup(df: pd.DataFrame, table: pd.DataFrame, by_vars: Sequence[str],
                               new_vars: Sequence[str]) -> pd.DataFrame:
     """Add ``new_vars`` from a lookup table matched on ``by_vars``; every record must match
-    (a value the table does not list is a gap in the spec, reported with the value)."""
+    (a value the table does not list is a gap in the spec, reported with the value). Keys are
+    compared by value: a VISITNUM of 13.0 finds the table's 13 (or "13")."""
     _check_new(df, list(new_vars))
-    keys = df[list(by_vars)].astype("string").fillna("")
+    keys = pd.DataFrame({b: per_distinct(_key_text, df[b]) for b in by_vars}, index=df.index)
     tab = table.copy()
     for b in by_vars:
-        tab[b] = tab[b].map(lambda v: "" if v is None else str(v))
+        tab[b] = _key_text(tab[b])
     merged = keys.merge(tab[[*by_vars, *new_vars]], on=list(by_vars), how="left",
                         validate="many_to_one", indicator=True)
     unmatched = merged["_merge"] != "both"
@@ -178,6 +179,24 @@ def derive_vars_merged_lookup(df: pd.DataFrame, table: pd.DataFrame, by_vars: Se
     for v in new_vars:
         out[v] = merged[v].to_numpy()
     return out
+
+
+def _key_text(values: pd.Series) -> pd.Series:
+    """Lookup keys compared by value: a number, or text that reads as one, as its shortest
+    text (13, 13.0 and "13.0" are all "13"; "1.50" is "1.5"); other text as it is, stripped
+    of surrounding blanks; missing as ""."""
+    def one(v: Any) -> str:
+        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+            return ""
+        text = str(v).strip()
+        try:
+            number = float(text)
+        except ValueError:
+            return text
+        if not np.isfinite(number):
+            return text
+        return str(int(number)) if number.is_integer() else repr(number)
+    return pd.Series([one(v) for v in values.astype(object)], index=values.index, dtype=object)
 
 
 def derive_vars_dt(df: pd.DataFrame, new_vars_prefix: str, dtc: str,
@@ -202,14 +221,20 @@ def derive_vars_dt(df: pd.DataFrame, new_vars_prefix: str, dtc: str,
 def derive_vars_dtm(df: pd.DataFrame, new_vars_prefix: str, dtc: str,
                     highest_imputation: str = "n", date_imputation: str = "first",
                     time_imputation: Literal["first", "last"] = "first",
-                    flag_imputation: bool = True) -> pd.DataFrame:
-    """``<prefix>DTM`` (SAS datetime) with ``<prefix>DTF`` and ``<prefix>TMF`` flags."""
+                    flag_imputation: bool = True, min_dates: Sequence[str] = (),
+                    max_dates: Sequence[str] = ()) -> pd.DataFrame:
+    """``<prefix>DTM`` (SAS datetime) with ``<prefix>DTF`` and ``<prefix>TMF`` flags; a
+    ``min_dates``/``max_dates`` variable inside the partial value's range is used instead
+    (a datetime variable as it is; a date variable, named *DT, at 00:00:00 as a minimum and
+    23:59:59 as a maximum, as admiral takes it)."""
     names = [f"{new_vars_prefix}DTM"]
     if flag_imputation:
         names += [f"{new_vars_prefix}DTF", f"{new_vars_prefix}TMF"]
     _check_new(df, names)
-    value, dflag, tflag = impute_datetime(df[dtc], highest_imputation, date_imputation,
-                                          time_imputation)
+    value, dflag, tflag = impute_datetime(
+        df[dtc], highest_imputation, date_imputation, time_imputation,
+        [_as_seconds(df[c], c, 0) for c in min_dates],
+        [_as_seconds(df[c], c, 86399) for c in max_dates])
     out = df.copy(deep=False)
     out[names[0]] = value
     if flag_imputation:
@@ -217,6 +242,13 @@ def derive_vars_dtm(df: pd.DataFrame, new_vars_prefix: str, dtc: str,
         out[names[1]] = dflag
         out[names[2]] = tflag
     return out
+
+
+def _as_seconds(col: pd.Series, name: str, time_of_day: float) -> pd.Series:
+    """A reference of datetime imputation in seconds: a date variable (SAS days, named *DT)
+    at ``time_of_day`` seconds after midnight; a datetime as it is."""
+    values = pd.to_numeric(col, errors="coerce").astype(float)
+    return values * 86400 + time_of_day if name.upper().endswith("DT") else values
 
 
 def derive_vars_dy(df: pd.DataFrame, reference_date: str, source_vars: dict[str, str]

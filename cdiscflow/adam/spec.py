@@ -165,6 +165,8 @@ class VarsDtm(_Step):
     date_imputation: Literal["first", "mid", "last"] = "first"
     time_imputation: Literal["first", "last"] = "first"
     flag_imputation: bool = True
+    min_dates: list[str] = []
+    max_dates: list[str] = []
 
     def creates(self) -> list[str]:
         p = self.new_vars_prefix
@@ -173,7 +175,7 @@ class VarsDtm(_Step):
     def run(self, df: pd.DataFrame, ctx: Context) -> pd.DataFrame:
         return dv.derive_vars_dtm(df, self.new_vars_prefix, self.dtc, self.highest_imputation,
                                   self.date_imputation, self.time_imputation,
-                                  self.flag_imputation)
+                                  self.flag_imputation, self.min_dates, self.max_dates)
 
 
 class VarsDy(_Step):
@@ -417,10 +419,12 @@ class ParamTte(_ParamStep):
     event: Where
     censor: Where | None = None
     unit: Literal["DAYS", "WEEKS"] = "DAYS"
+    day_offset: float = 0  # AVAL = ADT - STARTDT + day_offset (1: the start day counts)
 
     def run(self, df: pd.DataFrame, ctx: Context) -> pd.DataFrame:
         return rs.derive_param_tte(df, self._subjects(ctx), self.by_vars, self.start_date,
-                                   self.event, self.censor, self.set_values_to, self.unit)
+                                   self.event, self.censor, self.set_values_to, self.unit,
+                                   day_offset=self.day_offset)
 
 
 class TteSourceSpec(_Model):
@@ -437,6 +441,7 @@ class ParamTteSources(_ParamStep):
     event_sources: list[TteSourceSpec] = Field(min_length=1)
     censor_sources: list[TteSourceSpec] = []
     unit: Literal["DAYS", "WEEKS"] = "DAYS"
+    day_offset: float = 0  # AVAL = ADT - STARTDT + day_offset (1: the start day counts)
 
     def _resolve(self, specs: list[TteSourceSpec], ctx: Context) -> list[tte.TteSource]:
         out = []
@@ -450,7 +455,7 @@ class ParamTteSources(_ParamStep):
                                             self.start_date,
                                             self._resolve(self.event_sources, ctx),
                                             self._resolve(self.censor_sources, ctx),
-                                            self.set_values_to, self.unit)
+                                            self.set_values_to, self.unit, self.day_offset)
 
 
 class FilterRecords(_Step):
