@@ -97,6 +97,10 @@ def check_set_values(values: Mapping[str, Any]) -> dict[str, Any]:
     return dict(values)
 
 
+# ``set_values_to`` of a step adding records, as a spec model field (expressions parsed on load)
+SetValues = Annotated[dict[str, Any], AfterValidator(check_set_values)]
+
+
 def set_values(df: pd.DataFrame, values: Mapping[str, Any]) -> pd.DataFrame:
     """``df`` with each variable of ``values`` set: a constant on every record, or an
     expression computed on the record (in order: a value may use one set before it)."""
