@@ -569,6 +569,8 @@ class DatasetSpec(_Model):
     label: str = Field(max_length=40)
     structure: Literal["ADSL", "BDS", "OCCDS"]
     comment: str | None = None
+    # a working dataset: built for the datasets after it, never written, validated or listed
+    working: bool = False
     source: SourceSpec
     criteria: dict[str, CriteriaSpec] = {}
     steps: list[dict[str, Any]]
