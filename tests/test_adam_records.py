@@ -169,3 +169,21 @@ def test_a_summary_that_is_none_fails_on_load(tmp_path: Path) -> None:
                     encoding="utf-8")
     with pytest.raises(AdamSpecError, match=r"steps.0.derive_param_computed.set_values_to"):
         load_dataset(path)
+
+
+def test_vars_computed_bmi_at_baseline_onto_adsl() -> None:
+    from cdiscflow.adam.records import derive_vars_computed
+
+    adsl = pd.DataFrame({"USUBJID": ["A", "B", "C"]})
+    advs = pd.DataFrame({"USUBJID": ["A", "A", "A", "B"],
+                         "PARAMCD": ["HEIGHT", "WEIGHT", "WEIGHT", "WEIGHT"],
+                         "ABLFL": ["Y", "Y", None, "Y"],
+                         "AVAL": [180.0, 81.0, 79.0, 60.0]})
+    out = derive_vars_computed(
+        adsl, advs, ["USUBJID"], ["WEIGHT", "HEIGHT"],
+        {"BMIBL": "round(AVAL.WEIGHT / (AVAL.HEIGHT / 100) ** 2, 1)",
+         "BMIBLGR1": "case when BMIBL >= 25 then '>=25' else '<25' end"},
+        filter_add="ABLFL = 'Y'")
+    # A: 81 / 1.8^2 = 25.0; B has no height and C no record: missing
+    assert listed(out["BMIBL"]) == [25.0, None, None]
+    assert listed(out["BMIBLGR1"]) == [">=25", None, None]

@@ -141,3 +141,12 @@ def test_exactly_one_source_per_value(tmp_path: Path) -> None:
                     encoding="utf-8")
     with pytest.raises(AdamSpecError, match="exactly one of var, constant or expr"):
         load_dataset(path)
+
+
+def test_overwrite_replaces_a_variable_in_place() -> None:
+    with pytest.raises(DerivationError, match="already exist"):
+        derive_vars_assign(FRAME, {"AGE": ("expr", "AGE / 12", None)})
+    out = derive_vars_assign(FRAME, {"AGE": ("expr", "round(AGE / 12, 2)", None)},
+                             overwrite=True)
+    assert out["AGE"].tolist() == [5.33, 1.42, 3.75]
+    assert list(out.columns) == list(FRAME.columns)  # in its place

@@ -380,15 +380,16 @@ def derive_var_flag(df: pd.DataFrame, new_var: str, condition: Where, true_value
 
 
 def derive_vars_assign(df: pd.DataFrame, values: dict[str, tuple[str, Any, str | None]],
-                       drop: Sequence[str] = ()) -> pd.DataFrame:
+                       drop: Sequence[str] = (), overwrite: bool = False) -> pd.DataFrame:
     """Copy, set or compute variables, in order: new name -> ("var", source, type),
     ("constant", value, type) or ("expr", expression text, type), an expression seeing the
     variables assigned before it; type Num converts text to numbers, Char numbers to text
     (admiral does this with mutate); then remove the ``drop`` variables (a rename is a copy
-    plus a drop)."""
+    plus a drop). ``overwrite`` lets a value replace a variable already there (admiral
+    users do this with mutate, e.g. AVAL rounded in place)."""
     from cdiscflow.adam.values import compute  # values builds on this module's error
 
-    _check_new(df, list(values))
+    _check_new(df, list(values), overwrite)
     out = df.copy(deep=False)
     for name, (kind, source, typ) in values.items():
         if kind == "expr":

@@ -104,20 +104,17 @@ def _one_parameter(src: pd.DataFrame, param: str, by_vars: Sequence[str], names:
     return rows[[*by_vars, *names]].rename(columns={n: f"{n}.{param}" for n in names})
 
 
-def derive_param_computed(df: pd.DataFrame, by_vars: Sequence[str], parameters: Sequence[str],
-                          set_values_to: Mapping[str, Any], filter: Where | None = None,
-                          constant_parameters: Sequence[str] = (),
-                          constant_by_vars: Sequence[str] = (), keep_nas: bool = False
-                          ) -> pd.DataFrame:
-    """A new record for each ``by_vars`` group that has a record of every one of
-    ``parameters`` (among the records meeting ``filter``): the by values and ``set_values_to``,
-    whose expressions read a parameter's variable as ``AVAL.SYSBP``. ``constant_parameters``
-    (e.g. HEIGHT, measured once) are matched by ``constant_by_vars`` (e.g. USUBJID) instead.
-    Unless ``keep_nas``, a group where a value the expressions read is missing gets no record."""
+def parameters_wide(src: pd.DataFrame, by_vars: Sequence[str], parameters: Sequence[str],
+                    expressions: Sequence[str], constant_parameters: Sequence[str] = (),
+                    constant_by_vars: Sequence[str] = (), keep_nas: bool = False
+                    ) -> pd.DataFrame:
+    """One row per ``by_vars`` group having a record of every parameter, with the variables
+    the ``expressions`` read as ``X.PARAMCD`` (constant parameters matched by
+    ``constant_by_vars``); without ``keep_nas`` a row missing any of them is left out."""
     if constant_parameters and not constant_by_vars:
         raise DerivationError("constant_parameters need constant_by_vars")
-    src = df[evaluate(filter, df)]
-    needed = _wide_names(set_values_to, [*parameters, *constant_parameters])
+    needed = _wide_names({str(i): {"expr": e} for i, e in enumerate(expressions)},
+                         [*parameters, *constant_parameters])
     missing = [f"{v}.{p}" for p, vs in needed.items() for v in vs if v not in src.columns]
     if missing:
         raise DerivationError(f"no variable {missing[0].split('.')[0]!r} for {missing[0]!r}")
@@ -136,7 +133,43 @@ def derive_param_computed(df: pd.DataFrame, by_vars: Sequence[str], parameters: 
         # blank text is missing too (the one missing value of the expression language)
         complete = ~(values.isna() | values.astype(object).eq("")).any(axis=1)
         wide = wide[complete.to_numpy(dtype=bool)]
-    wide = wide.sort_values(list(by_vars), kind="mergesort").reset_index(drop=True)
+    return wide.sort_values(list(by_vars), kind="mergesort").reset_index(drop=True)
+
+
+def derive_param_computed(df: pd.DataFrame, by_vars: Sequence[str], parameters: Sequence[str],
+                          set_values_to: Mapping[str, Any], filter: Where | None = None,
+                          constant_parameters: Sequence[str] = (),
+                          constant_by_vars: Sequence[str] = (), keep_nas: bool = False
+                          ) -> pd.DataFrame:
+    """A new record for each ``by_vars`` group that has a record of every one of
+    ``parameters`` (among the records meeting ``filter``): the by values and ``set_values_to``,
+    whose expressions read a parameter's variable as ``AVAL.SYSBP``. ``constant_parameters``
+    (e.g. HEIGHT, measured once) are matched by ``constant_by_vars`` (e.g. USUBJID) instead.
+    Unless ``keep_nas``, a group where a value the expressions read is missing gets no record."""
+    src = df[evaluate(filter, df)]
+    expressions = [v["expr"] for v in set_values_to.values() if is_expr(v)]
+    wide = parameters_wide(src, by_vars, parameters, expressions, constant_parameters,
+                           constant_by_vars, keep_nas)
     new = set_values(wide, set_values_to)
     return _append(df, new[[*by_vars, *set_values_to]])
 
+
+
+def derive_vars_computed(df: pd.DataFrame, dataset_add: pd.DataFrame, by_vars: Sequence[str],
+                         parameters: Sequence[str], new_vars: Mapping[str, str],
+                         filter_add: Where | None = None,
+                         constant_parameters: Sequence[str] = (),
+                         constant_by_vars: Sequence[str] = ()) -> pd.DataFrame:
+    """Variables computed from parameters of ``dataset_add`` (admiral's derive_vars_computed:
+    BMIBL from the baseline WEIGHT and HEIGHT records): ``new_vars`` (name -> expression
+    reading ``AVAL.WEIGHT``) of each ``by_vars`` group having every parameter, merged onto
+    ``df`` by ``by_vars``; missing where the group lacks a parameter or a value."""
+    clash = [n for n in new_vars if n in df.columns]
+    if clash:
+        raise DerivationError(f"variables {clash} already exist; a derivation adds new ones")
+    src = dataset_add[evaluate(filter_add, dataset_add)]
+    wide = parameters_wide(src, by_vars, parameters, list(new_vars.values()),
+                           constant_parameters, constant_by_vars)
+    computed = set_values(wide, {k: {"expr": v} for k, v in new_vars.items()})
+    return df.merge(computed[[*by_vars, *new_vars]], on=list(by_vars), how="left",
+                    validate="many_to_one")

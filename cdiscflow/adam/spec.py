@@ -327,13 +327,14 @@ class Assign(_Model):
 class VarsAssign(_Step):
     values: dict[str, Assign]
     drop: list[str] = []  # source variables to remove afterwards (e.g. a renamed one)
+    overwrite: bool = False  # a value may replace a variable already there
 
     def creates(self) -> list[str]:
         return list(self.values)
 
     def run(self, df: pd.DataFrame, ctx: Context) -> pd.DataFrame:
         return dv.derive_vars_assign(df, {k: a.source() for k, a in self.values.items()},
-                                     self.drop)
+                                     self.drop, self.overwrite)
 
 
 class ObsNumber(_Step):

@@ -16,7 +16,7 @@ from cdiscflow.adam.joined import derive_vars_joined
 from cdiscflow.adam.ordering import OrderItem
 from cdiscflow.adam.restrict import restrict_derivation
 from cdiscflow.adam.stepbase import Context, Step, StepModel
-from cdiscflow.adam.values import SetValues, check_set_values
+from cdiscflow.adam.values import SetValues, ValueExpr, check_set_values
 
 
 def parse_step(raw: Any) -> Step:
@@ -163,6 +163,26 @@ class ParamComputed(Step):
                                         self.constant_by_vars, self.keep_nas)
 
 
+class VarsComputed(Step):
+    """admiral's derive_vars_computed (:func:`cdiscflow.adam.records.derive_vars_computed`)."""
+
+    dataset_add: str
+    by_vars: list[str] = ["USUBJID"]
+    parameters: list[str] = Field(min_length=1)
+    new_vars: dict[str, ValueExpr] = Field(min_length=1)
+    filter_add: Where | None = None
+    constant_parameters: list[str] = []
+    constant_by_vars: list[str] = []
+
+    def creates(self) -> list[str]:
+        return list(self.new_vars)
+
+    def run(self, df: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+        return rc.derive_vars_computed(df, ctx.dataset(self.dataset_add), self.by_vars,
+                                       self.parameters, self.new_vars, self.filter_add,
+                                       self.constant_parameters, self.constant_by_vars)
+
+
 class EventSpec(StepModel):
     """One event of derive_vars_extreme_event (admiral's event())."""
 
@@ -199,5 +219,6 @@ EXTRA_STEPS: dict[str, type[Step]] = {
     "derive_summary_records": SummaryRecords,
     "derive_extreme_records": ExtremeRecords,
     "derive_param_computed": ParamComputed,
+    "derive_vars_computed": VarsComputed,
     "derive_vars_extreme_event": VarsExtremeEvent,
 }
