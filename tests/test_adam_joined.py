@@ -42,7 +42,7 @@ def test_last_dose_on_or_before_the_event() -> None:
 
 def test_first_dose_after_and_descending_order() -> None:
     out = derive_vars_joined(ADAE, EX, ["USUBJID"], {"NEXTDT": "ASTDT"},
-                             filter_join="`ASTDT.join` > ASTDT", order=["-ASTDT"], mode="last")
+                             filter_join="ASTDT.join > ASTDT", order=["-ASTDT"], mode="last")
     assert out["NEXTDT"].tolist() == [110.0, 104.0, 100.0, 201.0]
 
 

@@ -39,3 +39,18 @@ def test_large_columns_take_the_distinct_route() -> None:
     df = pd.DataFrame({"VISITNUM": [13.0, 14.0] * 1000})
     out = derive_vars_merged_lookup(df, TABLE, ["VISITNUM"], ["AVISITN"])
     assert out["AVISITN"].tolist() == [8, 12] * 1000
+
+
+def test_merged_keys_of_a_number_and_text_compare_by_value() -> None:
+    from cdiscflow.adam.derivations import derive_vars_merged
+
+    advs = pd.DataFrame({"USUBJID": ["A", "A", "B"], "VISITNUM": [13.0, 14.0, 13.0]})
+    tv = pd.DataFrame({"USUBJID": ["A", "A", "B"], "VISITNUM": ["13", "14.0", "15"],
+                       "VISIT": ["WEEK 8", "WEEK 12", "WEEK 16"]})
+    out = derive_vars_merged(advs, tv, ["USUBJID", "VISITNUM"], {"AVISIT": "VISIT"})
+    assert [None if pd.isna(v) else v for v in out["AVISIT"]] == ["WEEK 8", "WEEK 12", None]
+    assert out["VISITNUM"].tolist() == [13.0, 14.0, 13.0]  # the dataset's own values kept
+    assert list(out.columns) == ["USUBJID", "VISITNUM", "AVISIT"]
+    dup = pd.concat([tv, tv.iloc[[0]].assign(VISITNUM="13.0")])
+    with pytest.raises(DerivationError, match="compared by value"):
+        derive_vars_merged(advs, dup, ["USUBJID", "VISITNUM"], {"AVISIT": "VISIT"})

@@ -70,3 +70,13 @@ def test_a_bad_inner_step_fails_on_load(tmp_path: Path) -> None:
     path.write_text(SPEC.replace("values:", "valuez:"), encoding="utf-8")
     with pytest.raises(AdamSpecError, match="derive_vars_assign.valuez: unknown key"):
         load_dataset(path)
+
+
+def test_records_added_go_after_every_record() -> None:
+    from cdiscflow.adam.records import derive_extreme_records
+
+    out = restrict_derivation(
+        ADVS, lambda df: derive_extreme_records(df, df, ["USUBJID"], ["ADY"], "last",
+                                                {"DTYPE": "LOV"}), "ADY > 0")
+    assert out["ADY"].tolist() == [-3.0, 1.0, 8.0, 2.0, 8.0, 2.0]
+    assert [None if pd.isna(v) else v for v in out["DTYPE"]] == [None] * 4 + ["LOV", "LOV"]

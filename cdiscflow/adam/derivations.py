@@ -99,7 +99,20 @@ def derive_vars_merged(df: pd.DataFrame, dataset_add: pd.DataFrame, by_vars: Seq
     add = _select(dataset_add, filter_add, order, by_vars, mode)
     add = add[[*by_vars, *new_vars.values()]].rename(columns={v: k for k, v in new_vars.items()})
     base = df.drop(columns=[c for c in new_vars if c in df.columns])
-    return base.merge(add, on=list(by_vars), how="left", validate="many_to_one")
+    mixed = [b for b in by_vars if pd.api.types.is_numeric_dtype(base[b])
+             != pd.api.types.is_numeric_dtype(add[b])]
+    if not mixed:
+        return base.merge(add, on=list(by_vars), how="left", validate="many_to_one")
+    # a number on one side and text on the other (VISITNUM 13.0 and "13"): compared by value
+    # through working key columns, so each side keeps its own values
+    keys = {b: f"__key_{b}__" for b in mixed}
+    left = base.assign(**{k: per_distinct(_key_text, base[b]) for b, k in keys.items()})
+    right = add.assign(**{k: _key_text(add[b]) for b, k in keys.items()}).drop(columns=mixed)
+    on = [keys.get(b, b) for b in by_vars]
+    if right.duplicated(on).any():
+        raise DerivationError(f"more than one record per {list(by_vars)} to merge once the "
+                              "keys are compared by value; give order and mode")
+    return left.merge(right, on=on, how="left").drop(columns=list(keys.values()))
 
 
 def derive_var_merged_exist_flag(df: pd.DataFrame, dataset_add: pd.DataFrame,

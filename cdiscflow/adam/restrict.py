@@ -24,12 +24,18 @@ def restrict_derivation(df: pd.DataFrame, derivation: Callable[[pd.DataFrame], p
     derived = derivation(numbered[chosen].reset_index(drop=True))
     if _ROW not in derived.columns:
         raise ValueError("the restricted derivation dropped its records' numbers")
+    added = len(derived) - int(chosen.sum())
+    if added > 0:
+        # steps append the records they add; a copy of a record (derive_extreme_records)
+        # carries its number, so clear it: added records go after every record
+        derived = derived.reset_index(drop=True)
+        derived.loc[len(derived) - added:, _ROW] = np.nan
     rest = numbered[~chosen]
-    added = [c for c in derived.columns if c not in rest.columns]
+    new_vars = [c for c in derived.columns if c not in rest.columns]
     if rest.empty:
         out = derived
     elif derived.empty:
-        out = rest.assign(**{c: None for c in added})
+        out = rest.assign(**{c: None for c in new_vars})
     else:
         out = pd.concat([derived, rest], ignore_index=True)
     out = out.sort_values(_ROW, kind="mergesort", na_position="last")
