@@ -138,10 +138,32 @@ def impute_date(dtc: pd.Series, highest_imputation: str = "n", date_imputation: 
 
 
 def impute_datetime(dtc: pd.Series, highest_imputation: str = "n", date_imputation: str = "first",
-                    time_imputation: str = "first") -> tuple[pd.Series, pd.Series, pd.Series]:
+                    time_imputation: str = "first", min_dates: list[pd.Series] | None = None,
+                    max_dates: list[pd.Series] | None = None
+                    ) -> tuple[pd.Series, pd.Series, pd.Series]:
     """(SAS datetime, date flag, time flag). Missing time parts are imputed (00:00:00 for
-    ``first``, 23:59:59 for ``last``) and flagged H/M/S in --TMF as the highest part imputed."""
+    ``first``, 23:59:59 for ``last``) and flagged H/M/S in --TMF as the highest part imputed.
+
+    ``min_dates``/``max_dates`` (SAS datetimes) work as in :func:`impute_date`, at the second:
+    a reference inside the range of datetimes the partial value can mean is used instead (the
+    later one wins, the maximum dates last), e.g. an event on the day of the first dose with no
+    time is not placed before the dose."""
     p = _parts(dtc)
+    secs, dflag, tflag = _impute_seconds(p, highest_imputation, date_imputation, time_imputation)
+    refs = [pd.Series(s).to_numpy(dtype=float) for s in [*(min_dates or []), *(max_dates or [])]]
+    if refs:
+        lo = _impute_seconds(p, highest_imputation, "first", "first")[0]
+        hi = _impute_seconds(p, highest_imputation, "last", "last")[0]
+        for ref in refs:
+            secs = np.where(~np.isnan(secs) & ~np.isnan(ref) & (lo <= ref) & (ref <= hi), ref,
+                            secs)
+    return (pd.Series(secs, index=dtc.index), pd.Series(dflag, index=dtc.index, dtype=object),
+            pd.Series(tflag, index=dtc.index, dtype=object))
+
+
+def _impute_seconds(p: _Parts, highest_imputation: str, date_imputation: str,
+                    time_imputation: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(SAS datetime, date flag, time flag) arrays of :func:`impute_datetime`."""
     day, dflag = _impute_days(p, highest_imputation, date_imputation, [], [])
     fill = (0, 0, 0) if time_imputation == "first" else (23, 59, 59)
     has_day = ~np.isnan(day)
@@ -152,6 +174,4 @@ def impute_datetime(dtc: pd.Series, highest_imputation: str = "n", date_imputati
     tflags[has_day & no_h] = "H"
     hms = [np.where(np.isnan(got), f, got) for got, f in zip((p.H, p.M, p.S), fill, strict=True)]
     secs = day * 86400 + hms[0] * 3600 + hms[1] * 60 + hms[2]
-    # a time is never imputed for a date that was itself imputed beyond what was collected
-    return (pd.Series(secs, index=dtc.index), pd.Series(dflag, index=dtc.index, dtype=object),
-            pd.Series(tflags, index=dtc.index, dtype=object))
+    return secs, dflag, tflags

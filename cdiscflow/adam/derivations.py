@@ -17,6 +17,7 @@ import pandas as pd
 
 from cdiscflow.adam.conditions import Where, evaluate
 from cdiscflow.adam.dates import impute_date, impute_datetime
+from cdiscflow.adam.ordering import order_vars, sort_records
 from cdiscflow.errors import CdiscflowError
 from cdiscflow.textops import per_distinct
 
@@ -36,7 +37,7 @@ def _select(dataset_add: pd.DataFrame, filter_add: Where | None, order: Sequence
     add = dataset_add[evaluate(filter_add, dataset_add)]
     if mode is not None:
         # stable sort so ties keep the source order (SAS and admiral behave the same way)
-        add = add.sort_values([*by_vars, *(order or [])], kind="mergesort")
+        add = sort_records(add, by_vars, order or [])
         add = add.groupby(list(by_vars), sort=False).head(1) if mode == "first" else \
             add.groupby(list(by_vars), sort=False).tail(1)
     elif add.duplicated(list(by_vars)).any():
@@ -98,7 +99,20 @@ def derive_vars_merged(df: pd.DataFrame, dataset_add: pd.DataFrame, by_vars: Seq
     add = _select(dataset_add, filter_add, order, by_vars, mode)
     add = add[[*by_vars, *new_vars.values()]].rename(columns={v: k for k, v in new_vars.items()})
     base = df.drop(columns=[c for c in new_vars if c in df.columns])
-    return base.merge(add, on=list(by_vars), how="left", validate="many_to_one")
+    mixed = [b for b in by_vars if pd.api.types.is_numeric_dtype(base[b])
+             != pd.api.types.is_numeric_dtype(add[b])]
+    if not mixed:
+        return base.merge(add, on=list(by_vars), how="left", validate="many_to_one")
+    # a number on one side and text on the other (VISITNUM 13.0 and "13"): compared by value
+    # through working key columns, so each side keeps its own values
+    keys = {b: f"__key_{b}__" for b in mixed}
+    left = base.assign(**{k: per_distinct(_key_text, base[b]) for b, k in keys.items()})
+    right = add.assign(**{k: _key_text(add[b]) for b, k in keys.items()}).drop(columns=mixed)
+    on = [keys.get(b, b) for b in by_vars]
+    if right.duplicated(on).any():
+        raise DerivationError(f"more than one record per {list(by_vars)} to merge once the "
+                              "keys are compared by value; give order and mode")
+    return left.merge(right, on=on, how="left").drop(columns=list(keys.values()))
 
 
 def derive_var_merged_exist_flag(df: pd.DataFrame, dataset_add: pd.DataFrame,
@@ -161,12 +175,13 @@ def derive_vars_transposed(df: pd.DataFrame, dataset_merge: pd.DataFrame,
 def derive_vars_merged_lookup(df: pd.DataFrame, table: pd.DataFrame, by_vars: Sequence[str],
                               new_vars: Sequence[str]) -> pd.DataFrame:
     """Add ``new_vars`` from a lookup table matched on ``by_vars``; every record must match
-    (a value the table does not list is a gap in the spec, reported with the value)."""
+    (a value the table does not list is a gap in the spec, reported with the value). Keys are
+    compared by value: a VISITNUM of 13.0 finds the table's 13 (or "13")."""
     _check_new(df, list(new_vars))
-    keys = df[list(by_vars)].astype("string").fillna("")
+    keys = pd.DataFrame({b: per_distinct(_key_text, df[b]) for b in by_vars}, index=df.index)
     tab = table.copy()
     for b in by_vars:
-        tab[b] = tab[b].map(lambda v: "" if v is None else str(v))
+        tab[b] = _key_text(tab[b])
     merged = keys.merge(tab[[*by_vars, *new_vars]], on=list(by_vars), how="left",
                         validate="many_to_one", indicator=True)
     unmatched = merged["_merge"] != "both"
@@ -177,6 +192,24 @@ def derive_vars_merged_lookup(df: pd.DataFrame, table: pd.DataFrame, by_vars: Se
     for v in new_vars:
         out[v] = merged[v].to_numpy()
     return out
+
+
+def _key_text(values: pd.Series) -> pd.Series:
+    """Lookup keys compared by value: a number, or text that reads as one, as its shortest
+    text (13, 13.0 and "13.0" are all "13"; "1.50" is "1.5"); other text as it is, stripped
+    of surrounding blanks; missing as ""."""
+    def one(v: Any) -> str:
+        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+            return ""
+        text = str(v).strip()
+        try:
+            number = float(text)
+        except ValueError:
+            return text
+        if not np.isfinite(number):
+            return text
+        return str(int(number)) if number.is_integer() else repr(number)
+    return pd.Series([one(v) for v in values.astype(object)], index=values.index, dtype=object)
 
 
 def derive_vars_dt(df: pd.DataFrame, new_vars_prefix: str, dtc: str,
@@ -201,14 +234,20 @@ def derive_vars_dt(df: pd.DataFrame, new_vars_prefix: str, dtc: str,
 def derive_vars_dtm(df: pd.DataFrame, new_vars_prefix: str, dtc: str,
                     highest_imputation: str = "n", date_imputation: str = "first",
                     time_imputation: Literal["first", "last"] = "first",
-                    flag_imputation: bool = True) -> pd.DataFrame:
-    """``<prefix>DTM`` (SAS datetime) with ``<prefix>DTF`` and ``<prefix>TMF`` flags."""
+                    flag_imputation: bool = True, min_dates: Sequence[str] = (),
+                    max_dates: Sequence[str] = ()) -> pd.DataFrame:
+    """``<prefix>DTM`` (SAS datetime) with ``<prefix>DTF`` and ``<prefix>TMF`` flags; a
+    ``min_dates``/``max_dates`` variable inside the partial value's range is used instead
+    (a datetime variable as it is; a date variable, named *DT, at 00:00:00 as a minimum and
+    23:59:59 as a maximum, as admiral takes it)."""
     names = [f"{new_vars_prefix}DTM"]
     if flag_imputation:
         names += [f"{new_vars_prefix}DTF", f"{new_vars_prefix}TMF"]
     _check_new(df, names)
-    value, dflag, tflag = impute_datetime(df[dtc], highest_imputation, date_imputation,
-                                          time_imputation)
+    value, dflag, tflag = impute_datetime(
+        df[dtc], highest_imputation, date_imputation, time_imputation,
+        [_as_seconds(df[c], c, 0) for c in min_dates],
+        [_as_seconds(df[c], c, 86399) for c in max_dates])
     out = df.copy(deep=False)
     out[names[0]] = value
     if flag_imputation:
@@ -216,6 +255,13 @@ def derive_vars_dtm(df: pd.DataFrame, new_vars_prefix: str, dtc: str,
         out[names[1]] = dflag
         out[names[2]] = tflag
     return out
+
+
+def _as_seconds(col: pd.Series, name: str, time_of_day: float) -> pd.Series:
+    """A reference of datetime imputation in seconds: a date variable (SAS days, named *DT)
+    at ``time_of_day`` seconds after midnight; a datetime as it is."""
+    values = pd.to_numeric(col, errors="coerce").astype(float)
+    return values * 86400 + time_of_day if name.upper().endswith("DT") else values
 
 
 def derive_vars_dy(df: pd.DataFrame, reference_date: str, source_vars: dict[str, str]
@@ -276,7 +322,7 @@ def derive_var_extreme_flag(df: pd.DataFrame, by_vars: Sequence[str], order: Seq
     _check_new(df, [new_var])
     out = df.copy(deep=False)
     candidates = out[evaluate(filter, out)]
-    ordered = candidates.sort_values([*by_vars, *order], kind="mergesort")
+    ordered = sort_records(candidates, by_vars, order)
     grouped = ordered.groupby(list(by_vars), sort=False, dropna=False)
     chosen = (grouped.head(1) if mode == "first" else grouped.tail(1)).index
     out[new_var] = false_value
@@ -347,15 +393,24 @@ def derive_var_flag(df: pd.DataFrame, new_var: str, condition: Where, true_value
 
 
 def derive_vars_assign(df: pd.DataFrame, values: dict[str, tuple[str, Any, str | None]],
-                       drop: Sequence[str] = ()) -> pd.DataFrame:
-    """Copy or set variables: new name -> ("var", source, type) or ("constant", value, type);
-    type Num converts text to numbers, Char numbers to text (admiral does this with mutate);
-    then remove the ``drop`` variables (a rename is a copy plus a drop)."""
-    _check_new(df, list(values))
+                       drop: Sequence[str] = (), overwrite: bool = False) -> pd.DataFrame:
+    """Copy, set or compute variables, in order: new name -> ("var", source, type),
+    ("constant", value, type) or ("expr", expression text, type), an expression seeing the
+    variables assigned before it; type Num converts text to numbers, Char numbers to text
+    (admiral does this with mutate); then remove the ``drop`` variables (a rename is a copy
+    plus a drop). ``overwrite`` lets a value replace a variable already there (admiral
+    users do this with mutate, e.g. AVAL rounded in place)."""
+    from cdiscflow.adam.values import compute  # values builds on this module's error
+
+    _check_new(df, list(values), overwrite)
     out = df.copy(deep=False)
     for name, (kind, source, typ) in values.items():
-        col = df[source].copy() if kind == "var" else pd.Series([source] * len(df),
-                                                                 index=df.index, dtype=object)
+        if kind == "expr":
+            col = compute(out, source)
+        elif kind == "var":
+            col = out[source].copy()
+        else:
+            col = pd.Series([source] * len(df), index=df.index, dtype=object)
         if typ == "Num":
             col = pd.to_numeric(col, errors="coerce").astype(float)
         elif typ == "Char":
@@ -370,8 +425,8 @@ def derive_var_obs_number(df: pd.DataFrame, by_vars: Sequence[str], order: Seque
     """Sequence number 1..n within each by group, by ``order``."""
     _check_new(df, [new_var])
     # only the key columns are sorted; the numbers go back to the records by index label
-    keys = df[list(dict.fromkeys([*by_vars, *order]))].sort_values([*by_vars, *order],
-                                                                    kind="mergesort")
+    keys = sort_records(df[list(dict.fromkeys([*by_vars, *order_vars(order)]))], by_vars,
+                        order)
     out = df.copy(deep=False)
     out[new_var] = keys.groupby(list(by_vars), sort=False).cumcount().astype(float) + 1
     return out if out.index.is_monotonic_increasing else out.sort_index()

@@ -213,7 +213,8 @@ def build_dataset(loaded: LoadedDataset, sdtm: dict[str, pd.DataFrame],
     spec = loaded.spec
     ctx = _Context(sdtm, built, loaded)
     sdtm_domain = spec.source.dataset if spec.source.dataset in sdtm else None
-    check_labels(loaded, sdtm_domain)
+    if not spec.working:  # a working dataset is never written: its variables need no labels
+        check_labels(loaded, sdtm_domain)
     source = ctx.dataset(spec.source.dataset)
     try:
         frame = source[evaluate(spec.source.where, source)].reset_index(drop=True)
@@ -248,13 +249,15 @@ def build_dataset(loaded: LoadedDataset, sdtm: dict[str, pd.DataFrame],
 
 
 def build_adam(adam: LoadedAdam, sdtm: dict[str, pd.DataFrame]) -> dict[str, AdamDataset]:
-    """Every dataset of the spec, in the index's order (later ones may use earlier ones)."""
+    """Every dataset of the spec, in the index's order (later ones may use earlier ones);
+    working datasets are used by later ones but not returned (so not written or validated)."""
     built: dict[str, pd.DataFrame] = {}
     out: dict[str, AdamDataset] = {}
     for loaded in adam.datasets:
         ds = build_dataset(loaded, sdtm, built)
         built[ds.name] = ds.data
-        out[ds.name] = ds
+        if not loaded.spec.working:
+            out[ds.name] = ds
     return out
 
 

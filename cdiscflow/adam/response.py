@@ -254,10 +254,12 @@ def derive_param_confirmed_resp(df: pd.DataFrame, subjects: pd.DataFrame, by_var
 def derive_param_tte(df: pd.DataFrame, subjects: pd.DataFrame, by_vars: Sequence[str],
                      start_date: str, event: Where, censor: Where | None,
                      set_values_to: dict[str, Any], unit: Literal["DAYS", "WEEKS"] = "DAYS",
-                     date_var: str = "ADT") -> pd.DataFrame:
+                     date_var: str = "ADT", day_offset: float = 0) -> pd.DataFrame:
     """Time from ``start_date`` (a subject-level variable of ``subjects``) to the first record
     meeting ``event`` (CNSR 0), or to the last record meeting ``censor`` (CNSR 1). AVAL =
-    ADT - STARTDT in days (or weeks); no record when the subject has neither."""
+    ADT - STARTDT + ``day_offset`` in days (or that divided by 7); no record when the subject
+    has neither. A ``day_offset`` of 1 counts the start day (admiral's derive_vars_duration
+    with add_one, which the CDISC pilot's ADTTE uses)."""
     starts = subjects.set_index("USUBJID")[start_date]
     keys = ["USUBJID", date_var]  # only what the dates need, not every column of a large frame
     ev = df.loc[evaluate(event, df), keys].sort_values(keys, kind="mergesort")
@@ -273,7 +275,7 @@ def derive_param_tte(df: pd.DataFrame, subjects: pd.DataFrame, by_vars: Sequence
     censored = new[date_var].isna()
     new.loc[censored, date_var] = new.loc[censored, "USUBJID"].map(last).astype(float)
     new = new[new[date_var].notna()].copy()
-    days = new[date_var] - new["STARTDT"]
+    days = new[date_var] - new["STARTDT"] + day_offset
     new["AVAL"] = days / 7 if unit == "WEEKS" else days
     new["AVALU"] = unit
     return _append(df, new)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -21,12 +21,14 @@ from cdiscflow.adam import derivations as dv
 from cdiscflow.adam import response as rs
 from cdiscflow.adam import tte
 from cdiscflow.adam.conditions import Where, evaluate
+from cdiscflow.adam.ordering import OrderItem
+from cdiscflow.adam.stepbase import Context
+from cdiscflow.adam.stepbase import Step as _Step
+from cdiscflow.adam.stepbase import StepModel as _Model
+from cdiscflow.adam.steps import EXTRA_STEPS
+from cdiscflow.adam.values import ValueExpr
 from cdiscflow.errors import SpecError
 from cdiscflow.yamlio import line_of, load_yaml
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 class AdamSpecError(SpecError):
@@ -40,30 +42,14 @@ class AdamSpecError(SpecError):
         return super().__str__().replace(f"domain {self.domain}", f"dataset {self.domain}", 1)
 
 
-class Context(Protocol):
-    """What a step needs from the run: other datasets by name, the rule sets, the subjects."""
-
-    def dataset(self, name: str) -> pd.DataFrame: ...
-
-    def rule(self, name: str) -> rs.ResponseRule: ...
-
-
 # --- steps ----------------------------------------------------------------------------------
-
-class _Step(_Model):
-    def creates(self) -> list[str]:
-        return []
-
-    def run(self, df: pd.DataFrame, ctx: Context) -> pd.DataFrame:  # pragma: no cover
-        raise NotImplementedError
-
 
 class VarsMerged(_Step):
     dataset_add: str
     by_vars: list[str] = ["USUBJID"]
     new_vars: dict[str, str] | list[str]
     filter_add: Where | None = None
-    order: list[str] | None = None
+    order: list[OrderItem] | None = None
     mode: Literal["first", "last"] | None = None
     overwrite: bool = False
 
@@ -180,6 +166,8 @@ class VarsDtm(_Step):
     date_imputation: Literal["first", "mid", "last"] = "first"
     time_imputation: Literal["first", "last"] = "first"
     flag_imputation: bool = True
+    min_dates: list[str] = []
+    max_dates: list[str] = []
 
     def creates(self) -> list[str]:
         p = self.new_vars_prefix
@@ -188,7 +176,7 @@ class VarsDtm(_Step):
     def run(self, df: pd.DataFrame, ctx: Context) -> pd.DataFrame:
         return dv.derive_vars_dtm(df, self.new_vars_prefix, self.dtc, self.highest_imputation,
                                   self.date_imputation, self.time_imputation,
-                                  self.flag_imputation)
+                                  self.flag_imputation, self.min_dates, self.max_dates)
 
 
 class VarsDy(_Step):
@@ -235,7 +223,7 @@ class Trtemfl(_Step):
 
 class ExtremeFlag(_Step):
     by_vars: list[str]
-    order: list[str]
+    order: list[OrderItem]
     new_var: str
     mode: Literal["first", "last"]
     filter: Where | None = None
@@ -320,31 +308,39 @@ class VarFlag(_Step):
 class Assign(_Model):
     var: str | None = None
     constant: Any = None
+    expr: ValueExpr | None = None  # computed by the expression language
     type: Literal["Char", "Num"] | None = None
 
     @model_validator(mode="after")
     def _one(self) -> Assign:
-        if (self.var is None) == (self.constant is None):
-            raise ValueError("give exactly one of var or constant")
+        if sum(v is not None for v in (self.var, self.constant, self.expr)) != 1:
+            raise ValueError("give exactly one of var, constant or expr")
         return self
+
+    def source(self) -> tuple[str, Any, str | None]:
+        if self.expr is not None:
+            return ("expr", self.expr, self.type)
+        if self.var is not None:
+            return ("var", self.var, self.type)
+        return ("constant", self.constant, self.type)
 
 
 class VarsAssign(_Step):
     values: dict[str, Assign]
     drop: list[str] = []  # source variables to remove afterwards (e.g. a renamed one)
+    overwrite: bool = False  # a value may replace a variable already there
 
     def creates(self) -> list[str]:
         return list(self.values)
 
     def run(self, df: pd.DataFrame, ctx: Context) -> pd.DataFrame:
-        return dv.derive_vars_assign(df, {
-            k: ("var", a.var, a.type) if a.var is not None else ("constant", a.constant, a.type)
-            for k, a in self.values.items()}, self.drop)
+        return dv.derive_vars_assign(df, {k: a.source() for k, a in self.values.items()},
+                                     self.drop, self.overwrite)
 
 
 class ObsNumber(_Step):
     by_vars: list[str] = ["USUBJID"]
-    order: list[str]
+    order: list[OrderItem]
     new_var: str = "ASEQ"
 
     def creates(self) -> list[str]:
@@ -425,10 +421,12 @@ class ParamTte(_ParamStep):
     event: Where
     censor: Where | None = None
     unit: Literal["DAYS", "WEEKS"] = "DAYS"
+    day_offset: float = 0  # AVAL = ADT - STARTDT + day_offset (1: the start day counts)
 
     def run(self, df: pd.DataFrame, ctx: Context) -> pd.DataFrame:
         return rs.derive_param_tte(df, self._subjects(ctx), self.by_vars, self.start_date,
-                                   self.event, self.censor, self.set_values_to, self.unit)
+                                   self.event, self.censor, self.set_values_to, self.unit,
+                                   day_offset=self.day_offset)
 
 
 class TteSourceSpec(_Model):
@@ -445,6 +443,7 @@ class ParamTteSources(_ParamStep):
     event_sources: list[TteSourceSpec] = Field(min_length=1)
     censor_sources: list[TteSourceSpec] = []
     unit: Literal["DAYS", "WEEKS"] = "DAYS"
+    day_offset: float = 0  # AVAL = ADT - STARTDT + day_offset (1: the start day counts)
 
     def _resolve(self, specs: list[TteSourceSpec], ctx: Context) -> list[tte.TteSource]:
         out = []
@@ -458,7 +457,7 @@ class ParamTteSources(_ParamStep):
                                             self.start_date,
                                             self._resolve(self.event_sources, ctx),
                                             self._resolve(self.censor_sources, ctx),
-                                            self.set_values_to, self.unit)
+                                            self.set_values_to, self.unit, self.day_offset)
 
 
 class FilterRecords(_Step):
@@ -508,6 +507,7 @@ STEP_KINDS: dict[str, type[_Step]] = {
     "derive_param_response_duration": ParamResponseDuration,
     "derive_param_tte_sources": ParamTteSources,
     "filter_records": FilterRecords,
+    **EXTRA_STEPS,
 }
 
 
@@ -571,6 +571,8 @@ class DatasetSpec(_Model):
     label: str = Field(max_length=40)
     structure: Literal["ADSL", "BDS", "OCCDS"]
     comment: str | None = None
+    # a working dataset: built for the datasets after it, never written, validated or listed
+    working: bool = False
     source: SourceSpec
     criteria: dict[str, CriteriaSpec] = {}
     steps: list[dict[str, Any]]

@@ -55,11 +55,13 @@ def _candidates(sources: Sequence[TteSource], kind: str, offset: int) -> pd.Data
 def derive_param_tte_sources(df: pd.DataFrame, subjects: pd.DataFrame, by_vars: Sequence[str],
                              start_date: str, events: Sequence[TteSource],
                              censors: Sequence[TteSource], set_values_to: dict[str, Any],
-                             unit: Literal["DAYS", "WEEKS"] = "DAYS") -> pd.DataFrame:
+                             unit: Literal["DAYS", "WEEKS"] = "DAYS", day_offset: float = 0
+                             ) -> pd.DataFrame:
     """One record per subject of ``subjects``: the first event date of any event source
     (CNSR 0), else the last censoring date of any censoring source (CNSR 1); AVAL = ADT -
-    STARTDT. The source that supplied the date adds its ``set_values_to`` (the first listed
-    wins a tie). Records are appended to ``df``; subjects with neither get none."""
+    STARTDT + ``day_offset``. The source that supplied the date adds its ``set_values_to``
+    (the first listed wins a tie). Records are appended to ``df``; subjects with neither get
+    none."""
     if not events:
         raise DerivationError("at least one event source is needed")
     pool = pd.concat([_candidates(events, "E", 0), _candidates(censors, "C", len(events))],
@@ -67,7 +69,7 @@ def derive_param_tte_sources(df: pd.DataFrame, subjects: pd.DataFrame, by_vars: 
     pool["_KIND"] = pool["_KIND"].astype(object)
     chosen = derive_param_tte(pool, subjects, by_vars, start_date,
                               "_KIND = 'E'", "_KIND = 'C'",
-                              set_values_to, unit)
+                              set_values_to, unit, day_offset=day_offset)
     new = chosen.iloc[len(pool):].drop(columns=["_KIND", "_SRC"], errors="ignore")
     new = new.reset_index(drop=True)
     # which source gave each subject's date: the first listed among those with that date

@@ -300,6 +300,10 @@ def _days(value: Value, ctx: Context) -> pa.Array:
     complete = pc.fill_null(pc.match_substring_regex(text, r"^\d{4}-\d{2}-\d{2}$"), False)
     text = pc.if_else(complete, text, pa.scalar(None, pa.large_string()))
     stamps = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
+    # strptime rolls an impossible day over (30 February reads as 2 March): such a date is
+    # not one, so only a date that writes back as the same text counts
+    same = pc.equal(pc.cast(pc.strftime(stamps, format="%Y-%m-%d"), pa.large_string()), text)
+    stamps = pc.if_else(pc.fill_null(same, False), stamps, pa.scalar(None, stamps.type))
     return pc.cast(pc.divide(pc.cast(stamps, pa.int64()), 86400), pa.float64())
 
 
@@ -307,6 +311,17 @@ def _days(value: Value, ctx: Context) -> pa.Array:
 def _days_between(args: list[Value], types: list[str], ctx: Context) -> Value:
     # a partial date has no day count: missing, never an imputed day
     return pc.subtract(_days(args[1], ctx), _days(args[0], ctx))
+
+
+# 1960-01-01 (SAS day 0) is 3653 days before 1970-01-01 (Arrow's day 0)
+_SAS_EPOCH_DAYS = 3653.0
+
+
+@_register("sas_date", (DATE,), NUMBER, "{0} as a SAS date")
+def _sas_date(args: list[Value], types: list[str], ctx: Context) -> Value:
+    # ADaM's numeric dates (ADT, LSTALVDT) from ISO text; a partial date stays missing
+    # (imputing is derive_vars_dt's work, where it is flagged)
+    return pc.add(_days(args[0], ctx), _SAS_EPOCH_DAYS)
 
 
 @_register("add_days", (DATE, NUMBER), DATE, "{0} plus {1} days")
