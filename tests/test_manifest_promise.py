@@ -75,17 +75,22 @@ def test_a_cdiscflow_package_without_its_manifest_fails(tmp_path):
                      f"says cdiscflow wrote this folder)"]
 
 
+def _reports(tmp_path):
+    # the reports in the test's folder, not validate's default ./validation-report
+    return ["--report-dir", str(tmp_path / "reports")]
+
+
 def test_validate_warns_when_the_manifest_above_does_not_match(tmp_path):
     out = tmp_path / "o"
     _run(write_study(tmp_path / "s"), out)
     folder = out / SDTM
-    clean = CliRunner().invoke(main, ["validate", str(folder)])
+    clean = CliRunner().invoke(main, ["validate", str(folder), *_reports(tmp_path)])
     assert "warning:" not in clean.stderr
     listed = sha256(folder / "ex.xpt")
     (folder / "ex.xpt").write_bytes((folder / "ex.xpt").read_bytes()[:-80])
     (folder / "xx.xpt").write_bytes((folder / "ae.xpt").read_bytes())
     (folder / "ae.xpt").unlink()  # two files holding one dataset would be an error of its own
-    result = CliRunner().invoke(main, ["validate", str(folder)])
+    result = CliRunner().invoke(main, ["validate", str(folder), *_reports(tmp_path)])
     said = " ".join(result.stderr.split())
     root = out.resolve()
     assert (f"warning: {root / SDTM / 'ex.xpt'}: SHA-256 {sha256(folder / 'ex.xpt')[:16]}... "

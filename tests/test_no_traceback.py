@@ -93,7 +93,7 @@ def test_validate_a_dm_with_zero_variables(tmp_path):
     folder = _sdtm(tmp_path) / "m5/datasets/mini1/tabulations/sdtm"
     (folder / "dm.xpt").write_bytes(header_bytes("DM", "Demographics", [],
                                                  b"01JAN24:00:00:00"))
-    result = _cli("validate", str(folder), "--limit", "500")
+    result = _cli("validate", str(folder), "--limit", "500", "--report-dir", str(tmp_path / "r"))
     assert result.returncode == 1  # findings, not a crash
     assert "Traceback" not in result.stderr
     assert "│ DM      │       0 │" in result.stdout
@@ -108,7 +108,7 @@ def test_validate_a_truncated_xpt_is_unreadable(tmp_path):
     folder = _sdtm(tmp_path) / "m5/datasets/mini1/tabulations/sdtm"
     data = (folder / "ae.xpt").read_bytes()
     (folder / "ae.xpt").write_bytes(data[:-7])
-    result = _cli("validate", str(folder))
+    result = _cli("validate", str(folder), "--report-dir", str(tmp_path / "r"))
     _one_message(result, f"error: {folder / 'ae.xpt'}: cannot be read as SAS XPORT: "
                  f"{len(data) - 7} bytes, not a whole number of 80-byte records (the file is "
                  f"truncated or has bytes added)")

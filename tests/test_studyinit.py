@@ -4,6 +4,7 @@ and runs; the guesses are the ones the raw fields call for, each marked for revi
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,21 @@ def test_init_command_and_its_errors(tmp_path):
     assert none.exit_code == 2
     assert "no form has a subject identifier field" in none.output
     assert not (tmp_path / "t").exists()
+
+
+def test_a_raw_folder_inside_the_study_runs_without_raw_option(tmp_path):
+    # the usual start: the extracts in STUDY_DIR/raw, init and run from STUDY_DIR
+    study_dir = tmp_path / "study"
+    shutil.copytree(ROOT / "examples" / "nct02218437" / "raw", study_dir / "raw")
+    cwd = os.getcwd()
+    os.chdir(study_dir)
+    try:
+        made = CliRunner().invoke(main, ["init", "raw"])
+        run = CliRunner().invoke(main, ["run", "--out", "out", "--no-adam"])
+    finally:
+        os.chdir(cwd)
+    assert made.exit_code == 0, made.output
+    assert made.output.splitlines()[-1].endswith("Next: cdiscflow run .")
+    assert load_study(study_dir).spec.raw.dir == "raw"
+    assert run.exit_code in (0, 1), run.output
+    assert "bundled example" not in run.output
