@@ -81,7 +81,7 @@ _ALL = (
     Rule("CF.AESER_CRIT", ERROR, "A seriousness criterion is Y but AESER is not Y", "SDTM",
          "", "CG0041",
          ("AESCAN", "AESCONG", "AESDISAB", "AESDTH", "AESHOSP", "AESLIFE", "AESOD", "AESMIE")),
-    Rule("CF.AESER_NOCRIT", ERROR, "AESER is Y but no seriousness criterion is Y", "SDTM",
+    Rule("CF.AESER_NOCRIT", WARNING, "AESER is Y but no seriousness criterion is Y", "SDTM",
          "", "CG0042",
          ("AESCAN", "AESCONG", "AESDISAB", "AESDTH", "AESHOSP", "AESLIFE", "AESOD", "AESMIE")),
     Rule("CF.AESER_CRIT_VAR", WARNING, "AESER is Y but no seriousness criterion variable is in "

@@ -48,6 +48,15 @@ class Dataset:
             found = self._factorized[column] = pd.factorize(self.frame[column])
         return found
 
+    def submitted(self, column: str) -> bool:
+        """Whether the dataset holds a value of ``column`` on some record: a variable written
+        empty throughout (an Expected variable SDTMIG asks for that was never collected) is
+        as good as absent for the checks that report an uncollected variable once."""
+        if column not in self.frame.columns:
+            return False
+        _, uniques = self.factorized(column)
+        return any(not pd.isna(u) and str(u).strip() != "" for u in uniques)
+
     @property
     def is_adam(self) -> bool:
         # no SDTM domain abbreviation starts with AD; every ADaM dataset name does

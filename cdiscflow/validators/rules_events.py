@@ -97,7 +97,7 @@ def seriousness(study: Study) -> Found:
     if ae is None or "AESER" not in ae.frame.columns:
         return
     aeser = _column_text(ae, "AESER")
-    present = [c for c in RULES["CF.AESER_CRIT"].terms if c in ae.frame.columns]
+    present = [c for c in RULES["CF.AESER_CRIT"].terms if ae.submitted(c)]
     if not present:
         # criteria not collected at all: one finding for the dataset, not one per serious AE
         serious = int((aeser == "Y").sum())
@@ -127,7 +127,7 @@ def body_system(study: Study) -> Found:
         if bodsys not in ds.frame.columns:
             continue
         given = ~_blank(ds, bodsys)
-        if bdsycd not in ds.frame.columns:
+        if not ds.submitted(bdsycd):
             # the code variable not submitted: one finding, not one per coded record
             if given.any():
                 yield findings.one(ds.name, "CF.BDSYCD", bdsycd, message=(
@@ -350,10 +350,13 @@ def dose_unit(study: Study) -> Found:
         given = np.zeros(len(ds.frame), dtype=bool)
         for c in doses:
             given |= ~_blank(ds, c)
-        if dosu not in ds.frame.columns:
+        # a unit variable absent, or present but empty throughout (an Expected variable
+        # written because SDTMIG expects it, never collected): one finding for the dataset
+        if not ds.submitted(dosu):
             if given.any():
                 yield findings.one(ds.name, "CF.DOSU_VAR", dosu, message=(
-                    f"{dosu} is not in the dataset though {'/'.join(doses)} is given"))
+                    f"{dosu} is not in the dataset, or empty throughout, though "
+                    f"{'/'.join(doses)} is given"))
             continue
         yield findings.rows(ds.name, ds.frame, _where(given & _blank(ds, dosu)), "CF.DOSU",
                             dosu)
