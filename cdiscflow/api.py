@@ -61,29 +61,29 @@ def build_sdtm(study: LoadedStudy | str | Path, raw_dir: str | Path | None = Non
     """Build every SDTM dataset of a study from its raw forms (``raw_dir``: default the study
     file's ``raw.dir``), as ``cdiscflow run`` does before it writes anything."""
     from cdiscflow.pipeline import build_sdtm as build
-    from cdiscflow.sdtm.trial_design import (
-        arms_not_in_ta,
-        build_trial_design,
-        derive_from_data,
-        has_trial_design,
-    )
-    from cdiscflow.sdtm.ts import build_ts, has_ts
+    from cdiscflow.sdtm.checked import check_study_spec
+    from cdiscflow.sdtm.expected import with_expected
+    from cdiscflow.sdtm.trial_design import arms_not_in_ta, derive_from_data
 
     study = _study(study)
-    ts = build_ts(study) if has_ts(study) else None
-    design = build_trial_design(study) if has_trial_design(study) else {}
-    results, defects, _ = build(study, Path(raw_dir) if raw_dir else None, None, 0, workers)
+    raw = Path(raw_dir) if raw_dir else None
+    # the spec checked once, as `cdiscflow run` does: trial design, TS and the run order
+    checked = check_study_spec(study, raw)
+    ts, design = checked.ts, dict(checked.design)
+    results, defects, _ = build(study, raw, None, 0, workers, checked.plan)
+    defects.defects[:0] = checked.warnings
     if "TA" in design and "DM" in results:
         defects.extend(arms_not_in_ta(results["DM"].data, results["DM"].lineage, design["TA"]))
     design.update(derive_from_data(study, design, {n: r.data for n, r in results.items()}))
+    # as written: every Expected variable present, empty where not mapped
     datasets: dict[str, pd.DataFrame] = {}
     for name, res in results.items():
-        datasets[name] = res.data
+        datasets[name] = with_expected(name, res.data)
         if res.supp is not None and len(res.supp):
-            datasets[f"SUPP{name}"] = res.supp
+            datasets[f"SUPP{name}"] = with_expected(f"SUPP{name}", res.supp)
     if ts is not None:
-        datasets["TS"] = ts
-    datasets.update(design)
+        datasets["TS"] = with_expected("TS", ts)
+    datasets.update({name: with_expected(name, frame) for name, frame in design.items()})
     return Sdtm(study, datasets, {n: r.lineage for n, r in results.items()},
                 list(defects.defects), {"results": results, "ts": ts, "design": design})
 

@@ -91,8 +91,9 @@ def member_name(path: Path) -> str:
     fmt = FORMATS.get(path.suffix.lower())
     try:
         if fmt == "xpt":
-            _, meta = pyreadstat.read_xport(os.fspath(path), metadataonly=True)
-            name = meta.table_name
+            # the member header's own name (our reader: pyreadstat cannot open a dataset with
+            # no variables, which validation reports rather than fails on)
+            name = read_xpt(path)[1]["dataset"]
         elif fmt == "sas7bdat":
             # a SAS library member is its file: the name inside is whatever a writer put
             # there (haven writes DATASET for every file)

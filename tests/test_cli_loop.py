@@ -121,7 +121,9 @@ def test_format_json_alone_writes_dataset_json_and_no_xpt(tmp_path):
                                        "--layout", "flat", "--format", "json"])
     assert result.exit_code == 0, result.output
     files = sorted(p.name for p in (out / "sdtm").iterdir())
-    assert files == ["ae.json", "define.html", "define.xml", "dm.json", "ex.json", "lb.json"]
+    # with the annotated CRF and define.xml's stylesheet (the package issue)
+    assert files == ["acrf.pdf", "ae.json", "define.html", "define.xml", "define2-1.xsl",
+                     "dm.json", "ex.json", "lb.json"]
     assert not list(out.rglob("*.xpt"))
     define = (out / "sdtm" / "define.xml").read_text()
     assert 'xlink:href="dm.json"' in define and ".xpt" not in define

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 
-from cdiscflow.adam.conditions import Where
+from cdiscflow.adam.conditions import WhereKeys
 from cdiscflow.cli import main
 from cdiscflow.define.adam_steps import where_words
 from cdiscflow.define.conformance import conformance_problems
@@ -112,7 +112,7 @@ def test_method_text_and_expression_come_from_the_step(runs: dict[str, Path]) ->
 
 
 def test_where_words() -> None:
-    where = Where.model_validate({"all": [{"var": "AVAL", "ge": 30},
+    where = WhereKeys.model_validate({"all": [{"var": "AVAL", "ge": 30},
                                           {"any": [{"var": "X", "in": ["A", "B"]},
                                                    {"var": "ADT", "le": {"var": "TRTSDT",
                                                                          "plus": 30}}]},

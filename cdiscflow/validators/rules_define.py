@@ -51,6 +51,9 @@ def shipped_ct() -> frozenset[tuple[str, str]]:
         m = re.match(r"([A-Za-z-]+?)_(?:CT|Terminology)_(\d{4}-\d{2}-\d{2})", f.name)
         if m:
             found.add((m.group(1).upper(), m.group(2)))
+    # the SDTM release file is dated by NCI EVS (2025-03-25); CDISC names the package by its
+    # publication date (2025-03-28), as define.xml, TS and CORE do: both are the one we ship
+    found.add(("SDTM", standards.CT_VERSION))
     return frozenset(found)
 
 
