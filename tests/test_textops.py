@@ -98,3 +98,36 @@ def test_is_in_like_isin_missing_only_where_a_candidate_is_missing():
     assert is_in(s, pd.Series(["c", None], dtype="string")).tolist() == [False, True, True,
                                                                           False]
     assert is_in(s, pd.Series([], dtype="string")).tolist() == [False] * 4
+
+
+def test_factorisation_remembered_while_the_column_lives():
+    import gc
+
+    from cdiscflow import textops
+
+    frame = pd.DataFrame({"a": pd.array(["x", "y", None, "x", "y"], dtype="string"),
+                          "b": pd.array(["p", "p", "q", "q", "p"], dtype="string")})
+    codes, distinct = factorize(frame["a"])
+    assert list(codes) == [0, 1, 2, 0, 1]
+    assert vals(distinct[0]) == ["x", "y", None]
+    data = frame["a"].array._pa_array
+    # a shallow copy, a renamed or re-typed column share the Arrow data: the same entry
+    copied = frame.copy(deep=False)
+    copied["c"] = 1
+    assert textops._FACTORISED.get([copied["a"].astype("string").rename("z").array._pa_array]
+                                   ).codes.tolist() == [0, 1, 2, 0, 1]
+    codes2, distinct2 = factorize(frame["a"], frame["b"])
+    assert list(codes2) == [0, 1, 2, 3, 1]
+    assert [vals(distinct2[i]) for i in (0, 1)] == [["x", "y", None, "x"], ["p", "p", "q", "q"]]
+    # remembered codes are read-only: no caller can change them for the next
+    with np.testing.assert_raises(ValueError):
+        textops._FACTORISED.get([data]).codes[0] = 5
+    # new values are new Arrow data: computed afresh, never the old codes
+    frame["a"] = pd.array(["y", "y", "x", "x", None], dtype="string")
+    codes3, distinct3 = factorize(frame["a"])
+    assert list(codes3) == [0, 0, 1, 1, 2] and vals(distinct3[0]) == ["y", "x", None]
+    # the entry goes with its data
+    before = len(textops._FACTORISED._entries)
+    del data, copied, frame
+    gc.collect()
+    assert len(textops._FACTORISED._entries) < before

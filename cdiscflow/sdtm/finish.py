@@ -32,7 +32,7 @@ def finish_domain(work: Work) -> DomainResult:
     if order:
         frame = frame.sort_values(order, kind="stable")
     frame = frame.reset_index(drop=True)
-    data = frame[keep].copy()
+    data = frame[keep]  # copy-on-write: a later change to the working frame is not seen here
     recon = work.recon
     recon.records_out = len(frame)
     recon.raw_records_landed = int(frame[SOURCE_ROW].nunique())
