@@ -113,15 +113,36 @@ def factorize(*columns: pd.Series) -> tuple[np.ndarray, pd.DataFrame]:
     columns live (``_FACTORISED``): the derivations of a domain number USUBJID, --DTC or
     --TESTCD again and again, and a million-row column is hashed once.
     """
+    known, distinct = factorised(*columns)
+    return known.codes.astype(np.int64), distinct
+
+
+def factorised(*columns: pd.Series) -> tuple[Codes, pd.DataFrame]:
+    """``factorize``, the codes as the remembered ``Codes`` (for ``spread``)."""
     data = [_arrow_identity(col) for col in columns]
     known = _FACTORISED.get(data)
     if known is None or known.first is None:
         codes = known.codes if known is not None else _combined_codes(columns)
-        known = _Codes.of(codes, None if known is None else known.size, first=True)
+        known = Codes.of(codes, None if known is None else known.size, first=True)
         _FACTORISED.put(data, known)
     distinct = pd.DataFrame({i: col.iloc[known.first].reset_index(drop=True)
                              for i, col in enumerate(columns)})
-    return known.codes.astype(np.int64), distinct
+    return known, distinct
+
+
+def spread(result: pd.Series | pd.DataFrame, known: Codes, index: pd.Index
+           ) -> pd.Series | pd.DataFrame:
+    """Per-distinct results back onto the rows they stand for (``take``). A text result's
+    codes on the rows follow from the rows' codes, and are remembered for when a later step
+    factorises it: numbered through the few distinct results, not hashed again."""
+    out = take(result, known.codes, index)
+    data = _arrow_identity(out) if isinstance(out, pd.Series) else None
+    if data is not None and isinstance(result, pd.Series):
+        # distinct rows come in order of first appearance, so their results' codes (in
+        # order of first appearance among them) are the rows' codes in that order too
+        result_codes, size = _codes(result)
+        _FACTORISED.put([data], _Through(known, result_codes, size))
+    return out
 
 
 def _combined_codes(columns: Sequence[pd.Series]) -> np.ndarray:
@@ -138,7 +159,7 @@ def _combined_codes(columns: Sequence[pd.Series]) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class _Codes:
+class Codes:
     """A column's (or several columns') codes, numbered from 0 in order of first appearance,
     how many there are and, once asked for, each code's first row."""
 
@@ -147,7 +168,7 @@ class _Codes:
     first: np.ndarray | None
 
     @classmethod
-    def of(cls, codes: np.ndarray, size: int | None = None, first: bool = False) -> _Codes:
+    def of(cls, codes: np.ndarray, size: int | None = None, first: bool = False) -> Codes:
         if size is None:
             size = int(codes.max()) + 1 if len(codes) else 0
         rows = None
@@ -159,6 +180,19 @@ class _Codes:
         return cls(small, size, rows)
 
 
+@dataclass(frozen=True)
+class _Through:
+    """The codes of values spread from per-distinct results, worked out when first asked
+    for: each row's result code through its distinct key's code."""
+
+    keys: Codes
+    result_codes: np.ndarray  # per distinct key
+    size: int
+
+    def resolve(self) -> Codes:
+        return Codes.of(self.result_codes[self.keys.codes], self.size)
+
+
 def _codes(col: pd.Series) -> tuple[np.ndarray, int]:
     """Integer codes of a column's values (missing has a code too) and how many there are."""
     if isinstance(col.dtype, (pd.StringDtype, pd.ArrowDtype)):
@@ -168,7 +202,7 @@ def _codes(col: pd.Series) -> tuple[np.ndarray, int]:
             return known.codes.astype(np.int64), known.size
         encoded = arrow(col).dictionary_encode(null_encoding="encode")
         codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        _FACTORISED.put([identity], _Codes.of(codes, len(encoded.dictionary)))
+        _FACTORISED.put([identity], Codes.of(codes, len(encoded.dictionary)))
         return codes, len(encoded.dictionary)
     codes, uniques = pd.factorize(col, use_na_sentinel=False)
     return codes.astype(np.int64), len(uniques)
@@ -203,6 +237,10 @@ class _Remembered:
         entry = self._entries.get(tuple(id(d) for d in data))
         if entry is None or any(ref() is not d for ref, d in zip(entry[0], data, strict=True)):
             return None
+        if isinstance(entry[1], _Through):
+            resolved = entry[1].resolve()
+            self.put(data, resolved)
+            return resolved
         return entry[1]
 
     def put(self, data: Sequence[object | None], value: Any) -> None:
@@ -239,11 +277,11 @@ def per_distinct(func, *columns: pd.Series):  # noqa: ANN001, ANN201 - any row-w
     index = columns[0].index
     if len(index) < 1000:
         return func(*columns)
-    codes, distinct = factorize(*columns)
+    known, distinct = factorised(*columns)
     if len(distinct) > 0.8 * len(index):
         return func(*columns)
     result = func(*(distinct[i] for i in range(len(columns))))
-    return take(result, codes, index)
+    return spread(result, known, index)
 
 
 def coerce_numbers(series: pd.Series) -> pd.Series:

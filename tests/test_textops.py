@@ -131,3 +131,33 @@ def test_factorisation_remembered_while_the_column_lives():
     del data, copied, frame
     gc.collect()
     assert len(textops._FACTORISED._entries) < before
+
+
+def test_spread_results_carry_their_codes():
+    from cdiscflow import textops
+
+    keys = pd.Series(["b", "a", "b", "c", "a", "b"] * 200, dtype="string")
+    out = per_distinct(lambda k: k.map({"a": "X", "b": "Y", "c": "X"}).astype("string"), keys)
+    assert vals(out[:6]) == ["Y", "X", "Y", "X", "X", "Y"]
+    # numbered through the three keys' results, in order of first appearance, as hashing
+    # the 1,200 values would number them
+    codes, distinct = factorize(out)
+    assert list(codes[:6]) == [0, 1, 0, 1, 1, 0] and vals(distinct[0]) == ["Y", "X"]
+    assert textops._FACTORISED.get([out.array._pa_array]).size == 2
+    fresh = pd.Series(list(out), dtype="string")
+    assert list(factorize(fresh)[0]) == list(codes)
+
+
+def test_records_and_subject_merge_per_distinct_pair():
+    from cdiscflow.sdtm.sources.derive import _records
+
+    class Ctx:
+        def domain_frame(self, dom):
+            return {"LB": pd.DataFrame({
+                "USUBJID": pd.array(["S1", "S1", "S2", "S1", "S2"], dtype="string"),
+                "LBDTC": pd.array(["2021-01-02", "2021-01-02", None, "2021-01-03", None],
+                                  dtype="string")})}[dom]
+
+    rec = _records(Ctx(), ["LB.LBDTC"])
+    assert [vals(rec[c]) for c in ("USUBJID", "VALUE")] == [
+        ["S1", "S2", "S1"], ["2021-01-02", None, "2021-01-03"]]

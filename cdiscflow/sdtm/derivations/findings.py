@@ -137,10 +137,16 @@ def derive_reference_range_indicator(df: pd.DataFrame, *, new_var: str, result: 
     otherwise a comparator result cannot be placed and stays missing.
     """
     out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
-    parts = split_result(out[result])
+    # worked out once per distinct (result, low, high): a million records hold far fewer
+    out[new_var] = per_distinct(_range_indicator, out[result], out[low], out[high])
+    return out
+
+
+def _range_indicator(result: pd.Series, low: pd.Series, high: pd.Series) -> pd.Series:
+    parts = split_result(result)
     num, op = parts["num"], parts["op"]
-    lo = pd.to_numeric(out[low], errors="coerce")
-    hi = pd.to_numeric(out[high], errors="coerce")
+    lo = pd.to_numeric(low, errors="coerce")
+    hi = pd.to_numeric(high, errors="coerce")
     exact = op.isna()
     is_low = (exact & (num < lo)) | (op.isin(["<", "<="]) & (num <= lo))
     is_high = (exact & (num > hi)) | (op.isin([">", ">="]) & (num >= hi))
@@ -149,8 +155,7 @@ def derive_reference_range_indicator(df: pd.DataFrame, *, new_var: str, result: 
     # words rather than by masked assignments into a text column
     choice = np.select([_flag(is_high), _flag(is_low), _flag(normal)], [2, 1, 0], -1)
     words = pa.array(["NORMAL", "LOW", "HIGH"], type=pa.large_string())
-    out[new_var] = text_series(words.take(pa.array(choice, mask=choice < 0)), out.index)
-    return out
+    return text_series(words.take(pa.array(choice, mask=choice < 0)), result.index)
 
 
 def _flag(test: pd.Series) -> np.ndarray:
