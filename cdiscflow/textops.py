@@ -260,6 +260,22 @@ class _Remembered:
 _FACTORISED = _Remembered()
 
 
+def sort_ranks(col: pd.Series) -> np.ndarray:
+    """Each value's place in the column's sorted distinct values (0 = smallest), missing
+    after every value: text in Arrow's (code point) order, numbers by value. Sorting a
+    million records by these integers orders them as sorting by the values would, while
+    only the distinct values are sorted."""
+    if col.dtype == STRING:
+        known, distinct = factorised(col)
+        values = arrow(distinct[0])
+        order = pc.array_sort_indices(values, null_placement="at_end").to_numpy()
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        return rank[known.codes]
+    codes, uniques = pd.factorize(col, sort=True, use_na_sentinel=True)
+    return np.where(codes < 0, len(uniques), codes).astype(np.int64)
+
+
 def take(values: pd.Series | pd.DataFrame, codes: np.ndarray, index: pd.Index
          ) -> pd.Series | pd.DataFrame:
     """Per-distinct results back onto the rows they stand for."""

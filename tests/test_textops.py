@@ -161,3 +161,18 @@ def test_records_and_subject_merge_per_distinct_pair():
     rec = _records(Ctx(), ["LB.LBDTC"])
     assert [vals(rec[c]) for c in ("USUBJID", "VALUE")] == [
         ["S1", "S2", "S1"], ["2021-01-02", None, "2021-01-03"]]
+
+
+def test_sort_ranks_order_as_the_values_sort():
+    from cdiscflow.textops import sort_ranks
+
+    text = pd.Series(["b", None, "a", "é", "b", "B"], dtype="string")
+    assert list(sort_ranks(text)) == [2, 4, 1, 3, 2, 0]  # code point order, missing last
+    nums = pd.Series([2.5, np.nan, -1.0, 2.5], dtype="float64")
+    assert list(sort_ranks(nums)) == [1, 2, 0, 1]
+    ints = pd.Series([3, None, 1], dtype="Int64")
+    assert list(sort_ranks(ints)) == [1, 2, 0]
+    # the records sorted by their ranks are the records sorted by value (stable)
+    frame = pd.DataFrame({"k": text, "n": pd.Series([1.0, 2, 3, 4, 0, 6])})
+    expected = frame.sort_values(["k", "n"], kind="stable", na_position="last").index
+    assert list(np.lexsort([sort_ranks(frame["n"]), sort_ranks(frame["k"])])) == list(expected)

@@ -10,7 +10,15 @@ import pyarrow as pa
 
 from cdiscflow.sdtm import dates
 from cdiscflow.sdtm.derivations.registry import Param, Report, derivation
-from cdiscflow.textops import extract, format_numbers, per_distinct, text_series, to_number
+from cdiscflow.textops import (
+    extract,
+    factorize,
+    format_numbers,
+    per_distinct,
+    sort_ranks,
+    text_series,
+    to_number,
+)
 
 _RESULT_RE = r"^\s*(?P<op><=|>=|<|>)?\s*(?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$"
 
@@ -178,14 +186,20 @@ def derive_baseline_flag(df: pd.DataFrame, *, new_var: str, by: list[str], dtc: 
     """
     out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     eligible = dates.on_or_before(out[dtc], out[ref]).fillna(False).astype(bool)
-    has_result = out[result].astype("string").str.strip().fillna("") != ""
-    # only the columns the choice needs: the frame's other columns are not copied
-    cand = out.loc[eligible & has_result, list(dict.fromkeys([*by, dtc]))]
+    has_result = per_distinct(_present, out[result])
+    rows = np.flatnonzero((eligible & has_result).to_numpy(dtype=bool))
     flag = pd.Series(pd.NA, index=out.index, dtype="string")
-    if len(cand):
-        order = cand.assign(_d=cand[dtc].astype("string")).sort_values(
-            [*by, "_d"], kind="stable")
-        last = order.groupby(by, sort=False, dropna=False).tail(1).index
-        flag[last] = "Y"
+    if len(rows):
+        # per group the candidate latest in time, the last in record order among equals
+        # (a stable sort by group and date, then each group's last row), found as each
+        # group's largest (date rank, position) instead of sorting the records
+        groups = factorize(*(out[b] for b in by))[0][rows]
+        latest = sort_ranks(out[dtc].astype("string"))[rows] * len(rows) + np.arange(len(rows))
+        best = pd.Series(latest).groupby(groups, sort=False).max().to_numpy() % len(rows)
+        flag.iloc[rows[best]] = "Y"
     out[new_var] = flag
     return out
+
+
+def _present(values: pd.Series) -> pd.Series:
+    return values.astype("string").str.strip().fillna("") != ""

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from cdiscflow.sdtm.derivations.registry import Param, derivation
-from cdiscflow.textops import coerce_numbers, factorize
+from cdiscflow.textops import coerce_numbers, factorize, sort_ranks
 
 
 @derivation(
@@ -36,16 +36,19 @@ def derive_seq(df: pd.DataFrame, *, new_var: str, order: list[str], by: list[str
     by = by or ["USUBJID"]
     out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     keys = [*by, *order]
-    # a text key holding only numbers (AESPID 2, 10) sorts as numbers, not as text
-    sortable = out[keys].copy()
-    for key in order:
-        col = sortable[key]
-        if pd.api.types.is_string_dtype(col) or col.dtype == object:
+    # each key as its rank among its sorted distinct values (missing last): the stable sort
+    # of the records is then a sort of integers, and only the distinct values are sorted
+    ranks = []
+    for key in keys:
+        col = out[key]
+        if key in order and (pd.api.types.is_string_dtype(col) or col.dtype == object):
+            # a text key holding only numbers (AESPID 2, 10) sorts as numbers, not as text
             nums = coerce_numbers(col)
             if nums.notna().sum() == col.notna().sum() and col.notna().any():
-                sortable[key] = nums
-    sortable.index = pd.RangeIndex(len(sortable))
-    order_rows = sortable.sort_values(keys, kind="stable", na_position="last").index.to_numpy()
+                col = nums
+        ranks.append(sort_ranks(col))
+    # lexsort is stable; its last key is the first sort key
+    order_rows = np.lexsort(ranks[::-1]) if len(out) else np.arange(0)
     # numbered within each group in sorted order: integer group codes counted by pandas,
     # without reordering the whole frame
     groups = factorize(*(out[b] for b in by))[0][order_rows]
