@@ -176,3 +176,18 @@ def test_sort_ranks_order_as_the_values_sort():
     frame = pd.DataFrame({"k": text, "n": pd.Series([1.0, 2, 3, 4, 0, 6])})
     expected = frame.sort_values(["k", "n"], kind="stable", na_position="last").index
     assert list(np.lexsort([sort_ranks(frame["n"]), sort_ranks(frame["k"])])) == list(expected)
+
+
+def test_stable_order_is_sort_values_order():
+    from cdiscflow.textops import stable_order
+
+    frame = pd.DataFrame({
+        "U": pd.Series(["B", "A", None, "A", "B", "A"], dtype="string"),
+        "D": pd.Series(["2021-01-02", "2021-01-01", "2021-01-01", None, "2021-01-02",
+                        "2021-01-01"], dtype="string"),
+        "N": pd.Series([2.0, None, 1.0, 3.0, 1.0, None], dtype="Float64"),
+    }, index=[9, 8, 7, 6, 5, 4])
+    for keys in (["U"], ["U", "D"], ["U", "D", "N"], ["N", "U"]):
+        expected = frame.sort_values(keys, kind="stable").index
+        assert list(frame.index[stable_order([frame[k] for k in keys])]) == list(expected)
+    assert list(stable_order([frame["U"], frame["D"]])) == [1, 5, 3, 0, 4, 2]
