@@ -182,10 +182,10 @@ def test_stable_order_is_sort_values_order():
     from cdiscflow.textops import stable_order
 
     frame = pd.DataFrame({
-        "U": pd.Series(["B", "A", None, "A", "B", "A"], dtype="string"),
-        "D": pd.Series(["2021-01-02", "2021-01-01", "2021-01-01", None, "2021-01-02",
-                        "2021-01-01"], dtype="string"),
-        "N": pd.Series([2.0, None, 1.0, 3.0, 1.0, None], dtype="Float64"),
+        "U": pd.array(["B", "A", None, "A", "B", "A"], dtype="string"),
+        "D": pd.array(["2021-01-02", "2021-01-01", "2021-01-01", None, "2021-01-02",
+                       "2021-01-01"], dtype="string"),
+        "N": pd.array([2.0, None, 1.0, 3.0, 1.0, None], dtype="Float64"),
     }, index=[9, 8, 7, 6, 5, 4])
     for keys in (["U"], ["U", "D"], ["U", "D", "N"], ["N", "U"]):
         expected = frame.sort_values(keys, kind="stable").index
