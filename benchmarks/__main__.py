@@ -19,7 +19,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.peer_release import PEER_NAME, REPO, extract_release, same_outputs
+from benchmarks.peer_release import PEER_COMMIT, REPO, extract_release, same_outputs
 from benchmarks.stages import core_command
 from benchmarks.synth import generate
 
@@ -90,6 +90,9 @@ def main() -> None:
     parser.add_argument("--lb-records", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--peer-commit", default=PEER_COMMIT,
+                        help="the release map_derive is compared with (default: the last "
+                             "commit before issue 15's engine work)")
     parser.add_argument("--stages", default=",".join(s for s, _, _ in STAGES
                                                      if s != "validate_pilot"))
     args = parser.parse_args()
@@ -104,7 +107,8 @@ def main() -> None:
         console.print(f"synthetic study: {n_subjects} subjects, {records} LB records, "
                       f"labs.csv {raw_mb:.1f} MB")
         _prepare_outputs(work)
-        peer_release = "map_derive" in wanted and extract_release(work / "peer_release")
+        peer_release = "map_derive" in wanted and extract_release(work / "peer_release",
+                                                                  args.peer_commit)
         if "map_derive" in wanted and not peer_release:
             console.print("  git or the previous release's commit not found: no map_derive "
                           "peer row")
@@ -138,7 +142,8 @@ def main() -> None:
                 pass
             elif peer:
                 peer_s, _, peer_cpu = _median(peer, work, 1 if core else args.repeat)
-                row.update({"peer": peer.replace("_peer", "") + " (" + _peer_name(peer) + ")",
+                name = _peer_name(peer, args.peer_commit)
+                row.update({"peer": peer.replace("_peer", "") + " (" + name + ")",
                             "peer_median_s": round(peer_s, 3), "ratio": round(peer_s / median, 2),
                             "peer_median_cpu_s": round(peer_cpu, 3),
                             "cpu_ratio": round(peer_cpu / cpu, 2)})
@@ -164,9 +169,10 @@ def main() -> None:
                           "(the rules from before issue 18)", highlight=False)
     for r in rows:
         if "same_as_peer" in r:
-            console.print(f"map_derive: {r['ratio']:.2f}x the previous release's speed (CPU "
-                          f"seconds: {r['cpu_ratio']:.2f}x); the same SDTM data (frames, SUPP--, "
-                          "lineage, run report counts): yes", highlight=False)
+            console.print(f"map_derive: {r['ratio']:.2f}x the speed of release "
+                          f"{args.peer_commit} (CPU seconds: {r['cpu_ratio']:.2f}x); the same SDTM "
+                          "data (frames, SUPP--, lineage, run report counts): yes",
+                          highlight=False)
     for r in rows:
         if "identical_to_chunked" in r:
             console.print("full_run (SDTM in subject chunks) output byte-identical to "
@@ -184,11 +190,12 @@ def _same_tree(a: Path, b: Path) -> bool:
         (a / f).read_bytes() == (b / f).read_bytes() for f in files_a)
 
 
-def _peer_name(peer: str) -> str:
+def _peer_name(peer: str, commit: str) -> str:
     return {"read_raw_peer": "pandas.read_csv", "xpt_write_peer": "pyreadstat.write_xport v5",
             "validate_peer": "the same checks in plain pandas",
             "validate_pilot_peer": "CDISC CORE 0.17.1, SDTMIG 3.4 rules",
-            "xpt_read_peer": "pyreadstat.read_xport", "map_derive_peer": PEER_NAME}[peer]
+            "xpt_read_peer": "pyreadstat.read_xport",
+            "map_derive_peer": f"release {commit}, same study"}[peer]
 
 
 def _table(console: Console, rows: list[dict], repeat: int) -> None:

@@ -19,7 +19,6 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parent.parent
 PEER_COMMIT = "1e2b474"  # define.xml: a variable's where condition in its origin or method
-PEER_NAME = f"release {PEER_COMMIT}, before issue 15"
 
 
 def extract_release(into: Path, commit: str = PEER_COMMIT) -> Path | None:
