@@ -59,7 +59,10 @@ def _run_stage(stage: str, work: Path) -> dict:
 
 
 def _median(stage: str, work: Path, repeat: int) -> tuple[float, float, float]:
-    runs = [_run_stage(stage, work) for _ in range(repeat)]
+    return _summary([_run_stage(stage, work) for _ in range(repeat)])
+
+
+def _summary(runs: list[dict]) -> tuple[float, float, float]:
     return (statistics.median(r["seconds"] for r in runs),
             max(r["peak_rss_mb"] for r in runs),
             statistics.median(r.get("cpu_seconds", r["seconds"]) for r in runs))
@@ -122,7 +125,16 @@ def main() -> None:
         for stage, peer, _ in STAGES:
             if stage not in wanted:
                 continue
-            median, peak, cpu = _median(stage, work, args.repeat)
+            if stage == "map_derive" and peer_release:
+                # ours and the previous release in turn: whatever else the machine runs
+                # slows both alike, not one of them
+                pairs = [(_run_stage(stage, work), _run_stage(peer, work))
+                         for _ in range(args.repeat)]
+                median, peak, cpu = _summary([ours for ours, _ in pairs])
+                paired = _summary([theirs for _, theirs in pairs])
+            else:
+                median, peak, cpu = _median(stage, work, args.repeat)
+                paired = None
             medians[stage] = median
             if stage == "xpt_write":
                 xpt_mb = (work / "lb_ours.xpt").stat().st_size / 2**20
@@ -141,7 +153,7 @@ def main() -> None:
             elif peer == "map_derive_peer" and not peer_release:
                 pass
             elif peer:
-                peer_s, _, peer_cpu = _median(peer, work, 1 if core else args.repeat)
+                peer_s, _, peer_cpu = paired or _median(peer, work, 1 if core else args.repeat)
                 name = _peer_name(peer, args.peer_commit)
                 row.update({"peer": peer.replace("_peer", "") + " (" + name + ")",
                             "peer_median_s": round(peer_s, 3), "ratio": round(peer_s / median, 2),
