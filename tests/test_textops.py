@@ -98,3 +98,96 @@ def test_is_in_like_isin_missing_only_where_a_candidate_is_missing():
     assert is_in(s, pd.Series(["c", None], dtype="string")).tolist() == [False, True, True,
                                                                           False]
     assert is_in(s, pd.Series([], dtype="string")).tolist() == [False] * 4
+
+
+def test_factorisation_remembered_while_the_column_lives():
+    import gc
+
+    from cdiscflow import textops
+
+    frame = pd.DataFrame({"a": pd.array(["x", "y", None, "x", "y"], dtype="string"),
+                          "b": pd.array(["p", "p", "q", "q", "p"], dtype="string")})
+    codes, distinct = factorize(frame["a"])
+    assert list(codes) == [0, 1, 2, 0, 1]
+    assert vals(distinct[0]) == ["x", "y", None]
+    data = frame["a"].array._pa_array
+    # a shallow copy, a renamed or re-typed column share the Arrow data: the same entry
+    copied = frame.copy(deep=False)
+    copied["c"] = 1
+    assert textops._FACTORISED.get([copied["a"].astype("string").rename("z").array._pa_array]
+                                   ).codes.tolist() == [0, 1, 2, 0, 1]
+    codes2, distinct2 = factorize(frame["a"], frame["b"])
+    assert list(codes2) == [0, 1, 2, 3, 1]
+    assert [vals(distinct2[i]) for i in (0, 1)] == [["x", "y", None, "x"], ["p", "p", "q", "q"]]
+    # remembered codes are read-only: no caller can change them for the next
+    with np.testing.assert_raises(ValueError):
+        textops._FACTORISED.get([data]).codes[0] = 5
+    # new values are new Arrow data: computed afresh, never the old codes
+    frame["a"] = pd.array(["y", "y", "x", "x", None], dtype="string")
+    codes3, distinct3 = factorize(frame["a"])
+    assert list(codes3) == [0, 0, 1, 1, 2] and vals(distinct3[0]) == ["y", "x", None]
+    # the entry goes with its data
+    before = len(textops._FACTORISED._entries)
+    del data, copied, frame
+    gc.collect()
+    assert len(textops._FACTORISED._entries) < before
+
+
+def test_spread_results_carry_their_codes():
+    from cdiscflow import textops
+
+    keys = pd.Series(["b", "a", "b", "c", "a", "b"] * 200, dtype="string")
+    out = per_distinct(lambda k: k.map({"a": "X", "b": "Y", "c": "X"}).astype("string"), keys)
+    assert vals(out[:6]) == ["Y", "X", "Y", "X", "X", "Y"]
+    # numbered through the three keys' results, in order of first appearance, as hashing
+    # the 1,200 values would number them
+    codes, distinct = factorize(out)
+    assert list(codes[:6]) == [0, 1, 0, 1, 1, 0] and vals(distinct[0]) == ["Y", "X"]
+    assert textops._FACTORISED.get([out.array._pa_array]).size == 2
+    fresh = pd.Series(list(out), dtype="string")
+    assert list(factorize(fresh)[0]) == list(codes)
+
+
+def test_records_and_subject_merge_per_distinct_pair():
+    from cdiscflow.sdtm.sources.derive import _records
+
+    class Ctx:
+        def domain_frame(self, dom):
+            return {"LB": pd.DataFrame({
+                "USUBJID": pd.array(["S1", "S1", "S2", "S1", "S2"], dtype="string"),
+                "LBDTC": pd.array(["2021-01-02", "2021-01-02", None, "2021-01-03", None],
+                                  dtype="string")})}[dom]
+
+    rec = _records(Ctx(), ["LB.LBDTC"])
+    assert [vals(rec[c]) for c in ("USUBJID", "VALUE")] == [
+        ["S1", "S2", "S1"], ["2021-01-02", None, "2021-01-03"]]
+
+
+def test_sort_ranks_order_as_the_values_sort():
+    from cdiscflow.textops import sort_ranks
+
+    text = pd.Series(["b", None, "a", "é", "b", "B"], dtype="string")
+    assert list(sort_ranks(text)) == [2, 4, 1, 3, 2, 0]  # code point order, missing last
+    nums = pd.Series([2.5, np.nan, -1.0, 2.5], dtype="float64")
+    assert list(sort_ranks(nums)) == [1, 2, 0, 1]
+    ints = pd.Series([3, None, 1], dtype="Int64")
+    assert list(sort_ranks(ints)) == [1, 2, 0]
+    # the records sorted by their ranks are the records sorted by value (stable)
+    frame = pd.DataFrame({"k": text, "n": pd.Series([1.0, 2, 3, 4, 0, 6])})
+    expected = frame.sort_values(["k", "n"], kind="stable", na_position="last").index
+    assert list(np.lexsort([sort_ranks(frame["n"]), sort_ranks(frame["k"])])) == list(expected)
+
+
+def test_stable_order_is_sort_values_order():
+    from cdiscflow.textops import stable_order
+
+    frame = pd.DataFrame({
+        "U": pd.array(["B", "A", None, "A", "B", "A"], dtype="string"),
+        "D": pd.array(["2021-01-02", "2021-01-01", "2021-01-01", None, "2021-01-02",
+                       "2021-01-01"], dtype="string"),
+        "N": pd.array([2.0, None, 1.0, 3.0, 1.0, None], dtype="Float64"),
+    }, index=[9, 8, 7, 6, 5, 4])
+    for keys in (["U"], ["U", "D"], ["U", "D", "N"], ["N", "U"]):
+        expected = frame.sort_values(keys, kind="stable").index
+        assert list(frame.index[stable_order([frame[k] for k in keys])]) == list(expected)
+    assert list(stable_order([frame["U"], frame["D"]])) == [1, 5, 3, 0, 4, 2]

@@ -17,10 +17,10 @@ import pandas as pd
 
 from cdiscflow.textops import (
     extract,
-    factorize,
+    factorised,
     parse_timestamps,
     per_distinct,
-    take,
+    spread,
     to_number,
 )
 
@@ -109,15 +109,16 @@ def parse_dates(values: pd.Series, fmt: str | list[str], times: pd.Series | None
     """
     values = values.astype("string")
     columns = [values] if times is None else [values, times.astype("string")]
-    codes, distinct = factorize(*columns)
+    known, distinct = factorised(*columns)
+    codes = known.codes
     formats = [fmt] if isinstance(fmt, str) else list(fmt)
     iso, found = _parse_distinct(distinct[0], formats, None if times is None else distinct[1],
                                  year_cutoff)
     rows = pd.Series(values.index)
     problems = [DateProblem(rows[r], p.value, p.message, p.severity)
                 for p in found for r in np.flatnonzero(codes == p.index)]
-    out = take(iso, codes, values.index)
-    return out.astype("string").rename(values.name), problems
+    out = spread(iso.astype("string"), known, values.index)
+    return out.rename(values.name), problems
 
 
 def _parse_distinct(values: pd.Series, formats: list[str], times: pd.Series | None,

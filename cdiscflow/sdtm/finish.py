@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cdiscflow.raw import SOURCE_FILE, SOURCE_ROW
@@ -12,7 +13,7 @@ from cdiscflow.sdtm.context import STACK_FIELD, DomainResult, Work
 from cdiscflow.sdtm.derivations.findings import format_number
 from cdiscflow.spec import LoadedDomain
 from cdiscflow.standards import sdtm_variables
-from cdiscflow.textops import per_distinct
+from cdiscflow.textops import per_distinct, stable_order
 
 
 def finish_domain(work: Work) -> DomainResult:
@@ -30,9 +31,10 @@ def finish_domain(work: Work) -> DomainResult:
     default = [c for c in ("USUBJID", seq) if c and c in frame.columns]
     order = spec.sort or default
     if order:
-        frame = frame.sort_values(order, kind="stable")
+        # sort_values(order, kind="stable")'s order, sorting integer ranks of the keys
+        frame = frame.take(stable_order([frame[c] for c in order]))
     frame = frame.reset_index(drop=True)
-    data = frame[keep].copy()
+    data = frame[keep]  # copy-on-write: a later change to the working frame is not seen here
     recon = work.recon
     recon.records_out = len(frame)
     recon.raw_records_landed = int(frame[SOURCE_ROW].nunique())
@@ -55,24 +57,27 @@ def supplemental(ld: LoadedDomain, frame: pd.DataFrame) -> pd.DataFrame | None:
     if not supp_vars:
         return None
     parts = []
+    # the same IDVARVAL for every supplemental variable: its text worked out once
+    idvarval = (_numbers_text(frame[spec.supp_idvar]).astype("string") if spec.supp_idvar
+                else None)
     for n, v in supp_vars:
         values = frame[n]
         text = (_numbers_text(values) if pd.api.types.is_numeric_dtype(values)
                 else values).astype("string")
-        has = text.notna() & (text.str.strip() != "")
+        # only the records with a value are built (and no column copied)
+        rows = np.flatnonzero((text.notna() & (text.str.strip() != "")).to_numpy(dtype=bool))
         part = pd.DataFrame({
-            "STUDYID": frame["STUDYID"],
+            "STUDYID": frame["STUDYID"].iloc[rows],
             "RDOMAIN": spec.domain,
-            "USUBJID": frame["USUBJID"],
+            "USUBJID": frame["USUBJID"].iloc[rows],
             "IDVAR": spec.supp_idvar or "",
-            "IDVARVAL": (_numbers_text(frame[spec.supp_idvar]).astype("string")
-                         if spec.supp_idvar else ""),
+            "IDVARVAL": idvarval.iloc[rows] if idvarval is not None else "",
             "QNAM": n,
             "QLABEL": v.supp.qlabel,
-            "QVAL": text,
+            "QVAL": text.iloc[rows],
             "QORIG": v.supp.qorig,
             "QEVAL": v.supp.qeval or "",
-        })[has]
+        }, copy=False)
         parts.append(part)
     supp = pd.concat(parts, ignore_index=True)
     supp["__order"] = supp["QNAM"].map({n: i for i, (n, _) in enumerate(supp_vars)})

@@ -10,7 +10,15 @@ import pyarrow as pa
 
 from cdiscflow.sdtm import dates
 from cdiscflow.sdtm.derivations.registry import Param, Report, derivation
-from cdiscflow.textops import extract, format_numbers, per_distinct, text_series, to_number
+from cdiscflow.textops import (
+    extract,
+    factorize,
+    format_numbers,
+    per_distinct,
+    sort_ranks,
+    text_series,
+    to_number,
+)
 
 _RESULT_RE = r"^\s*(?P<op><=|>=|<|>)?\s*(?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$"
 
@@ -150,10 +158,16 @@ def derive_reference_range_indicator(df: pd.DataFrame, *, new_var: str, result: 
     otherwise a comparator result cannot be placed and stays missing.
     """
     out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
-    parts = split_result(out[result])
+    # worked out once per distinct (result, low, high): a million records hold far fewer
+    out[new_var] = per_distinct(_range_indicator, out[result], out[low], out[high])
+    return out
+
+
+def _range_indicator(result: pd.Series, low: pd.Series, high: pd.Series) -> pd.Series:
+    parts = split_result(result)
     num, op = parts["num"], parts["op"]
-    lo = pd.to_numeric(out[low], errors="coerce")
-    hi = pd.to_numeric(out[high], errors="coerce")
+    lo = pd.to_numeric(low, errors="coerce")
+    hi = pd.to_numeric(high, errors="coerce")
     exact = op.isna()
     is_low = (exact & (num < lo)) | (op.isin(["<", "<="]) & (num <= lo))
     is_high = (exact & (num > hi)) | (op.isin([">", ">="]) & (num >= hi))
@@ -162,8 +176,7 @@ def derive_reference_range_indicator(df: pd.DataFrame, *, new_var: str, result: 
     # words rather than by masked assignments into a text column
     choice = np.select([_flag(is_high), _flag(is_low), _flag(normal)], [2, 1, 0], -1)
     words = pa.array(["NORMAL", "LOW", "HIGH"], type=pa.large_string())
-    out[new_var] = text_series(words.take(pa.array(choice, mask=choice < 0)), out.index)
-    return out
+    return text_series(words.take(pa.array(choice, mask=choice < 0)), result.index)
 
 
 def _flag(test: pd.Series) -> np.ndarray:
@@ -186,14 +199,20 @@ def derive_baseline_flag(df: pd.DataFrame, *, new_var: str, by: list[str], dtc: 
     """
     out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     eligible = dates.on_or_before(out[dtc], out[ref]).fillna(False).astype(bool)
-    has_result = out[result].astype("string").str.strip().fillna("") != ""
-    # only the columns the choice needs: the frame's other columns are not copied
-    cand = out.loc[eligible & has_result, list(dict.fromkeys([*by, dtc]))]
+    has_result = per_distinct(_present, out[result])
+    rows = np.flatnonzero((eligible & has_result).to_numpy(dtype=bool))
     flag = pd.Series(pd.NA, index=out.index, dtype="string")
-    if len(cand):
-        order = cand.assign(_d=cand[dtc].astype("string")).sort_values(
-            [*by, "_d"], kind="stable")
-        last = order.groupby(by, sort=False, dropna=False).tail(1).index
-        flag[last] = "Y"
+    if len(rows):
+        # per group the candidate latest in time, the last in record order among equals
+        # (a stable sort by group and date, then each group's last row), found as each
+        # group's largest (date rank, position) instead of sorting the records
+        groups = factorize(*(out[b] for b in by))[0][rows]
+        latest = sort_ranks(out[dtc].astype("string"))[rows] * len(rows) + np.arange(len(rows))
+        best = pd.Series(latest).groupby(groups, sort=False).max().to_numpy() % len(rows)
+        flag.iloc[rows[best]] = "Y"
     out[new_var] = flag
     return out
+
+
+def _present(values: pd.Series) -> pd.Series:
+    return values.astype("string").str.strip().fillna("") != ""

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from cdiscflow.sdtm.derivations.registry import Param, derivation
-from cdiscflow.textops import coerce_numbers, factorize
+from cdiscflow.textops import coerce_numbers, factorize, stable_order
 
 
 @derivation(
@@ -36,16 +36,17 @@ def derive_seq(df: pd.DataFrame, *, new_var: str, order: list[str], by: list[str
     by = by or ["USUBJID"]
     out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     keys = [*by, *order]
-    # a text key holding only numbers (AESPID 2, 10) sorts as numbers, not as text
-    sortable = out[keys].copy()
-    for key in order:
-        col = sortable[key]
-        if pd.api.types.is_string_dtype(col) or col.dtype == object:
+    columns = []
+    for key in keys:
+        col = out[key]
+        if key in order and (pd.api.types.is_string_dtype(col) or col.dtype == object) \
+                and _may_be_numbers(col):
+            # a text key holding only numbers (AESPID 2, 10) sorts as numbers, not as text
             nums = coerce_numbers(col)
             if nums.notna().sum() == col.notna().sum() and col.notna().any():
-                sortable[key] = nums
-    sortable.index = pd.RangeIndex(len(sortable))
-    order_rows = sortable.sort_values(keys, kind="stable", na_position="last").index.to_numpy()
+                col = nums
+        columns.append(col)
+    order_rows = stable_order(columns)
     # numbered within each group in sorted order: integer group codes counted by pandas,
     # without reordering the whole frame
     groups = factorize(*(out[b] for b in by))[0][order_rows]
@@ -54,3 +55,11 @@ def derive_seq(df: pd.DataFrame, *, new_var: str, order: list[str], by: list[str
     seq[order_rows] = place + 1
     out[new_var] = pd.array(seq, dtype="Int64")
     return out
+
+
+def _may_be_numbers(col: pd.Series) -> bool:
+    """False when a value is certainly not a number: the first distinct value does not read
+    as one (dates, names), so the whole column is not converted to find that out."""
+    first = factorize(col)[1][0].dropna()[:1]
+    return not len(first) or bool(pd.to_numeric(first.astype(object), errors="coerce").notna()
+                                  .all())

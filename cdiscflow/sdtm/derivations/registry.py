@@ -8,7 +8,8 @@ declared here by kind so a mapping file is checked before any data is read:
   domain (DM), which the engine merges in by USUBJID;
 - ``columns``: a list of such columns;
 - ``records``: ``DOMAIN.VARIABLE`` (or a list of them) of any domain, passed as a frame of
-  USUBJID and VALUE, one row per record;
+  USUBJID and VALUE, one row per distinct (USUBJID, value) pair of each variable's records
+  (what a subject has, not how often: a derivation that counts records needs another kind);
 - ``table``: the name of a table declared in the study or domain file, passed as a list of rows;
 - ``value``: a literal (text, number, list or mapping).
 """

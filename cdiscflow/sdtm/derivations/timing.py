@@ -6,7 +6,9 @@ import operator
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from cdiscflow.sdtm import dates
 from cdiscflow.sdtm.derivations.registry import Param, Report, derivation
@@ -18,6 +20,7 @@ from cdiscflow.textops import (
     lookup,
     map_text,
     per_distinct,
+    text_series,
     to_number,
 )
 
@@ -141,23 +144,29 @@ def derive_epoch(df: pd.DataFrame, *, new_var: str, dtc: str, epochs: list[str],
 
 def _epoch(dtc: pd.Series, ends: Sequence[pd.Series], epochs: list[str],
            ends_inclusive: list[bool]) -> pd.Series:
-    result = pd.Series(pd.NA, index=dtc.index, dtype="string")
+    # each record's epoch as a number into the names (-1: none), made text once at the end
+    # rather than by masked assignments into a text column
+    choice = np.full(len(dtc), -1, dtype=np.int64)
     moments = dates.Moments.of(dtc)  # read once, compared with every end
     partial = moments.day.isna()
-    undecided = moments.day.notna() | dates.period_bounds(dtc)[0].notna()
-    for name, end, inclusive in zip(epochs, ends, ends_inclusive, strict=False):
+    # a partial date whose period the end can be compared with is decided too (the package
+    # issue); a missing or unplaceable one is not
+    undecided = (moments.day.notna() | dates.period_bounds(dtc)[0].notna()).to_numpy(
+        dtype=bool).copy()  # changed below
+    for number, (end, inclusive) in enumerate(zip(ends, ends_inclusive, strict=False)):
         op = operator.le if inclusive else operator.lt
         end_moments = dates.Moments.of(end)
         test = dates.compare(moments, end_moments, op)
         if partial.any():
             # a month or year wholly before (or wholly after) the end decides like a full date
             test = test.where(~partial, dates.compare_period(dtc, end_moments, op))
-        hit = undecided & test.fillna(False).astype(bool)
-        result[hit] = name
+        hit = undecided & test.fillna(False).to_numpy(dtype=bool)
+        choice[hit] = number
         # a record that cannot be compared with this end is placed in no epoch
-        undecided &= test.eq(False).fillna(False).astype(bool)
-    result[undecided] = epochs[-1]
-    return result
+        undecided &= test.eq(False).fillna(False).to_numpy(dtype=bool)
+    choice[undecided] = len(epochs) - 1
+    names = pa.array([str(e) for e in epochs], type=pa.large_string())
+    return text_series(names.take(pa.array(choice, mask=choice < 0)), dtc.index)
 
 
 def _numbers_for(names: pd.Series, mapping: dict[str, Any]) -> pd.Series:

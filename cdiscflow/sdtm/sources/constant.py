@@ -3,12 +3,15 @@ empty on purpose)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from cdiscflow.sdtm.checking import Check
 from cdiscflow.sdtm.context import BuildContext
 from cdiscflow.sdtm.sources import Source
 from cdiscflow.spec import NULL, LoadedDomain, VariableSpec
+from cdiscflow.textops import text_series
 
 
 def check(c: Check) -> None:
@@ -25,6 +28,11 @@ def check(c: Check) -> None:
 
 def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, name: str,
         var: VariableSpec) -> pd.Series:
+    if isinstance(var.constant, str):
+        # text made as Arrow text at once, not a million Python strings converted after
+        one = pa.array([var.constant], type=pa.large_string())
+        return text_series(one.take(pa.array(np.zeros(len(frame), dtype=np.int64))),
+                           frame.index)
     return pd.Series(pd.NA if var.constant is NULL else var.constant, index=frame.index)
 
 

@@ -13,7 +13,7 @@ from cdiscflow.sdtm.sources import Source
 from cdiscflow.spec import LoadedDomain, VariableSpec
 from cdiscflow.standards import codelist, find_codelist
 from cdiscflow.standards.ct import Codelist
-from cdiscflow.textops import map_text
+from cdiscflow.textops import factorize, map_text, per_distinct
 
 
 def check(c: Check) -> None:
@@ -50,9 +50,11 @@ def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, name: str,
         def resolve(v: str) -> str | None:
             return explicit.get(v) or cl.lookup(v)
 
-    # each distinct collected value is resolved once
-    resolved = {v: resolve(v) for v in raw.dropna().unique()}
-    values = map_text(raw, resolved)
+    # each distinct collected value is resolved once (in order of first appearance) and
+    # mapped once
+    distinct = factorize(raw)[1][0]
+    resolved = {v: resolve(v) for v in distinct.dropna()}
+    values = per_distinct(lambda r: map_text(r, resolved), raw)
     for v, sub in resolved.items():
         if sub is not None:
             continue

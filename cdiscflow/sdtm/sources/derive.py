@@ -14,7 +14,7 @@ from cdiscflow.sdtm.context import BuildContext, spec_error
 from cdiscflow.sdtm.derivations import REGISTRY, qualified
 from cdiscflow.sdtm.sources import Source, source_column
 from cdiscflow.spec import LoadedDomain, VariableSpec
-from cdiscflow.textops import lookup
+from cdiscflow.textops import factorize, lookup, per_distinct
 
 
 def check(c: Check) -> None:
@@ -155,20 +155,25 @@ def _merge_subject_level(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFram
     if other["USUBJID"].duplicated().any():
         raise spec_error(ld, f"{dom}.{var} has several records per subject; use a derivation "
                          f"that takes records", name, ("variables", name))
-    # one record per subject: a positional take, not a merge of a million rows
-    values = lookup(frame["USUBJID"], other["USUBJID"], other[var])
+    # one record per subject: a positional take, not a merge of a million rows, looked up
+    # once per subject (the records' USUBJID codes are known from earlier derivations)
+    values = per_distinct(lambda subject: lookup(subject, other["USUBJID"], other[var]),
+                          frame["USUBJID"])
     out = frame.copy(deep=False)
     out[f"{dom}.{var}"] = values
     return out
 
 
 def _records(ctx: BuildContext, refs: list[str]) -> pd.DataFrame:
+    """USUBJID and VALUE of the referenced variables' records, each distinct pair once (a
+    million lab records hold a few values per subject; the derivations taking records ask
+    what a subject has, not how often)."""
     parts = []
     for ref in refs:
         dom, var = qualified(str(ref))
         other = ctx.domain_frame(dom)
-        parts.append(pd.DataFrame({"USUBJID": other["USUBJID"].astype("string"),
-                                   "VALUE": other[var]}))
+        _, pairs = factorize(other["USUBJID"].astype("string"), other[var])
+        parts.append(pd.DataFrame({"USUBJID": pairs[0], "VALUE": pairs[1]}))
     return pd.concat(parts, ignore_index=True)
 
 

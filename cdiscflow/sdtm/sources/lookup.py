@@ -8,7 +8,7 @@ from cdiscflow.sdtm.checking import Check
 from cdiscflow.sdtm.context import BuildContext
 from cdiscflow.sdtm.sources import Source
 from cdiscflow.spec import LoadedDomain, VariableSpec
-from cdiscflow.textops import match_rows, take_matched
+from cdiscflow.textops import match_rows, per_distinct, take_matched
 
 
 def check(c: Check) -> None:
@@ -32,8 +32,13 @@ def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, name: str,
     left = frame[list(spec.match.values())].astype("string")
     left.columns = list(spec.match.keys())
     right = rows[[*spec.match.keys(), spec.value]].drop_duplicates(list(spec.match.keys()))
-    at = match_rows([left[c] for c in spec.match], [right[c] for c in spec.match])
-    values = take_matched(right[spec.value], at, frame.index)
+
+    def matched(*keys: pd.Series) -> pd.Series:
+        at = match_rows(list(keys), [right[c] for c in spec.match])
+        return take_matched(right[spec.value], at, keys[0].index)
+
+    # looked up once per distinct key (a million lab records carry eight tests)
+    values = per_distinct(matched, *(left[c] for c in spec.match))
     if spec.missing == "blank":
         return values
     miss = values.isna() & left.notna().all(axis=1)

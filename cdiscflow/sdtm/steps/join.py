@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cdiscflow.errors import Defect
 from cdiscflow.raw import SOURCE_FILE, SOURCE_ROW, read_header
@@ -49,25 +51,22 @@ def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, j: Any,
         right_name = j.domain
     right = right[[*pairs.values(), *[c for c in j.columns if c not in pairs.values()]]]
     wild_cols = list(j.blank_matches_any)
-    wild = (right[wild_cols].isna().any(axis=1) if wild_cols
-            else pd.Series(False, index=right.index))
+    wild = (right[wild_cols].isna().any(axis=1).to_numpy(dtype=bool) if wild_cols
+            else np.zeros(len(right), dtype=bool))
     if right[~wild].duplicated(list(pairs.values())).any():
         raise spec_error(ld, f"join to {right_name} on {', '.join(pairs.values())} matches "
                          f"more than one record per key; join on a unique key", path=("steps",))
-    merged = merge_on(frame, right[~wild], pairs)
+    at = _positions(frame, right, ~wild, pairs)
     if wild.any():
         exact_keys = {k: v for k, v in pairs.items() if v not in wild_cols}
         if right[wild].duplicated(list(exact_keys.values())).any():
             raise spec_error(ld, f"join to {right_name}: two rows with a blank "
                              f"{', '.join(wild_cols)} share the same "
                              f"{', '.join(exact_keys.values())}", path=("steps",))
-        fallback = merge_on(frame, right[wild].drop(columns=wild_cols), exact_keys)
-        use = (merged["__join"] == "left_only") & (fallback["__join"] == "both")
-        for c in j.columns:
-            if c in fallback.columns:
-                merged.loc[use, c] = fallback.loc[use, c]
-        merged.loc[use, "__join"] = "both"
-    unmatched = merged["__join"] == "left_only"
+        # a row no exact key matches takes the row whose blank columns match anything
+        at = np.where(at >= 0, at, _positions(frame, right, wild, exact_keys))
+    merged = merge_at(frame, right, pairs, at)
+    unmatched = at < 0
     if j.required and unmatched.any():
         why = f"no match in {right_name} on {', '.join(pairs)}"
         for _, row in merged[unmatched].drop_duplicates(SOURCE_ROW).iterrows():
@@ -76,22 +75,35 @@ def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, j: Any,
                 "+".join(pairs), "/".join(str(row[k]) for k in pairs),
                 f"record rejected: {why} (a subject or record missing from {right_name})"))
         merged = merged[~unmatched]
-    return merged.drop(columns=["__join"])
+    return merged
 
 
-def merge_on(frame: pd.DataFrame, right: pd.DataFrame, pairs: dict[str, str]) -> pd.DataFrame:
-    """Left join on keys compared as text, keeping the frame's rows and order; ``__join`` says
-    which rows matched ("both") and which did not ("left_only"). ``right`` has unique keys:
-    a positional take, not a merge of a million rows."""
-    at = match_rows([frame[k] for k in pairs], [right[v] for v in pairs.values()])
+def _positions(frame: pd.DataFrame, right: pd.DataFrame, rows: np.ndarray,
+               pairs: dict[str, str]) -> np.ndarray:
+    """For each row of ``frame``, the position in ``right`` of the row among ``rows`` (a mask)
+    whose keys are equal as text; -1 where none is."""
+    candidates = np.flatnonzero(rows)
+    if not len(candidates):
+        return np.full(len(frame), -1, dtype=np.int64)
+    keys = right if len(candidates) == len(right) else right.iloc[candidates]
+    at = match_rows([frame[k] for k in pairs], [keys[v] for v in pairs.values()])
+    found = at.is_valid().to_numpy(zero_copy_only=False)
+    local = pc.fill_null(at, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    return np.where(found, candidates[local], -1)
+
+
+def merge_at(frame: pd.DataFrame, right: pd.DataFrame, pairs: dict[str, str],
+             at: np.ndarray) -> pd.DataFrame:
+    """The frame (its rows and order) with ``right``'s non-key columns taken at the positions
+    ``at`` (-1: no match, missing); keys compared as text are text. One positional take per
+    column, not a merge of a million rows."""
     merged = frame.copy(deep=False)
     for k in pairs:
         merged[k] = frame[k].astype("string")
+    where = pa.array(at, mask=at < 0)
     for c in right.columns:
         if c not in pairs.values():
-            merged[c] = take_matched(right[c], at, frame.index)
-    merged["__join"] = np.where(at.is_valid().to_numpy(zero_copy_only=False), "both",
-                                "left_only")
+            merged[c] = take_matched(right[c], where, frame.index)
     return merged
 
 

@@ -8,12 +8,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from cdiscflow.expr import BOOL, Expression
 from cdiscflow.sdtm.checking import Check
 from cdiscflow.sdtm.context import STACK_FIELD, BuildContext, Reconciliation
 from cdiscflow.sdtm.steps import StepKind
 from cdiscflow.spec import LoadedDomain
+from cdiscflow.textops import arrow, text_series
 
 
 def _used(s: Any) -> set[str]:
@@ -47,17 +49,20 @@ def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, s: Any,
     n, k = len(frame), len(groups)
     # long row r * k + g holds raw row r, group g; group-major stacking puts it at g * n + r
     order = np.arange(n * k).reshape(k, n).T.ravel()
-    stacked = {c: _stacked_column(frame, s, groups, c, order) for c in new_cols}
+    stacked = {c: _group_major(frame, s, groups, c) for c in new_cols}
     keep = np.ones(n * k, dtype=bool)
     if s.drop_empty:
-        keep = ~pd.isna(stacked[s.drop_empty]).to_numpy(dtype=bool)
+        keep = stacked[s.drop_empty].is_valid().to_numpy(zero_copy_only=False)[order]
+    # the stacked values' positions, kept rows only: each column is taken once
+    picked = pa.array(order[keep])
     rows = np.repeat(np.arange(n), k)[keep]
-    names = np.array(groups, dtype=object)[np.tile(np.arange(k), n)[keep]]
     long = {c: frame[c].iloc[rows].reset_index(drop=True) for c in ident}
-    long[s.key] = pd.Series(names, dtype="string")
+    index = pd.RangeIndex(len(rows))
+    names = pa.array(groups, type=pa.large_string()).take(pa.array(np.tile(np.arange(k), n)[keep]))
+    long[s.key] = text_series(names, index)
     long[STACK_FIELD] = long[s.key]
     for c in new_cols:
-        long[c] = stacked[c][keep].reset_index(drop=True)
+        long[c] = text_series(stacked[c].take(picked), index)
     out = pd.DataFrame(long)
     dropped = int((~keep).sum())
     if s.keep is not None:
@@ -68,18 +73,20 @@ def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, s: Any,
     return out
 
 
-def _stacked_column(frame: pd.DataFrame, s: Any, groups: list[str], column: str,
-                    order: np.ndarray) -> pd.Series:
+def _group_major(frame: pd.DataFrame, s: Any, groups: list[str], column: str) -> pa.Array:
+    """A stacked column's values, group after group (group g's rows at g * n + r), as text:
+    the raw column of each group, or its constant (a unit per test), or blank where the
+    group lacks the column."""
     parts = []
     for g in groups:
         raw = s.groups[g].get(column)
         if isinstance(raw, str):
-            part = frame[raw]
-        else:  # a constant of the group (a unit per test), or blank where the group lacks it
-            part = pd.Series(pd.NA if raw is None else raw.constant, index=frame.index,
-                             dtype="string")
-        parts.append(part.astype("string").reset_index(drop=True))
-    return pd.concat(parts, ignore_index=True).iloc[order].reset_index(drop=True)
+            parts.append(arrow(frame[raw]))
+        else:
+            value = pa.array([None if raw is None else str(raw.constant)],
+                             type=pa.large_string())
+            parts.append(value.take(pa.array(np.zeros(len(frame), dtype=np.int64))))
+    return pa.concat_arrays(parts) if parts else pa.array([], type=pa.large_string())
 
 
 STEP = StepKind("stack", columns, run, lambda s: "", None)
