@@ -82,8 +82,9 @@ def test_pilot_findings_are_the_real_ones(pilot) -> None:
         # 32 AEs with a seriousness criterion Y (mostly AESHOSP) but AESER N, among them
         # 01-701-1211's fatal AE (AESDTH Y)
         ("AE", "CF.AESER_CRIT", "AESER"): 32,
-        # the pilot coded AEBODSYS but left AEBDSYCD empty (warnings)
-        ("AE", "CF.BDSYCD", "AEBDSYCD"): 961,
+        # the pilot coded AEBODSYS but left AEBDSYCD empty on every record: not submitted,
+        # one warning for the dataset (as for a variable left out)
+        ("AE", "CF.BDSYCD", "AEBDSYCD"): 1,
         # 01-704-1445: fatal AE ends 2014-10-31, DM.DTHDTC is 2014-11-01
         ("AE", "CF.FATAL_DTHDTC", "AEENDTC"): 1,
         # 12 subjects planned on high dose who took the low dose, with nothing saying why
