@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
+from cdiscflow import xptv5
 from cdiscflow.errors import CdiscflowError
 from cdiscflow.xpt import XptVariable, read_xpt
 
@@ -91,9 +92,13 @@ def member_name(path: Path) -> str:
     fmt = FORMATS.get(path.suffix.lower())
     try:
         if fmt == "xpt":
-            # the member header's own name (our reader: pyreadstat cannot open a dataset with
-            # no variables, which validation reports rather than fails on)
-            name = read_xpt(path)[1]["dataset"]
+            # the member header's own name, from its first records (ReadStat cannot open a
+            # dataset with no variables, which validation reports rather than fails on)
+            with open(path, "rb") as fh:
+                name = xptv5.member_name(fh.read(7 * xptv5.RECORD))
+            if name is None:  # not version 5 (v8 from other tools): ReadStat knows it
+                _, meta = pyreadstat.read_xport(os.fspath(path), metadataonly=True)
+                name = meta.table_name
         elif fmt == "sas7bdat":
             # a SAS library member is its file: the name inside is whatever a writer put
             # there (haven writes DATASET for every file)

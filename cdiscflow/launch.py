@@ -8,12 +8,27 @@ the command group in ``cdiscflow.cli``. Exit code 2, as for any input that canno
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 
 EXIT_BAD_INPUT = 2
 
 
+# Ctrl-C seen by this process: an extension module being imported may turn the interruption
+# into its own error with no trace of it (pandas: "PyCapsule_Import could not import module")
+_SIGNALLED: list[int] = []
+
+
+def _on_sigint(signum: int, frame: object) -> None:
+    _SIGNALLED.append(signum)
+    raise KeyboardInterrupt
+
+
 def interrupted_during_import(exc: BaseException) -> bool:
+    """Whether ``exc`` is, or comes from, an interruption (Ctrl-C, SIGTERM)."""
+    if _SIGNALLED:
+        return True
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, KeyboardInterrupt):
@@ -23,6 +38,8 @@ def interrupted_during_import(exc: BaseException) -> bool:
 
 
 def start() -> None:
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _on_sigint)
     try:
         from cdiscflow.cli import main
     except BaseException as exc:  # noqa: BLE001 - the one place an import failure is worded

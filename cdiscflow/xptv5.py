@@ -333,6 +333,17 @@ def _data_rows(body: np.ndarray, width: int) -> int:
     return 0
 
 
+def member_name(head: bytes) -> str | None:
+    """The dataset name in the member header of an XPT v5 file's first 7 records (None when
+    ``head`` is not the start of one): read here, as ReadStat cannot open a member with no
+    variables."""
+    base = 3 * RECORD
+    if not head.startswith(LIBRARY_V5) or len(head) < base + 3 * RECORD or not head.startswith(
+            b"HEADER RECORD*******MEMBER  HEADER RECORD!!!!!!!", base):
+        return None
+    return _text(head[base + 2 * RECORD + 8:base + 2 * RECORD + 16])
+
+
 def read_member(data: bytes) -> Member:
     """Parse a whole one-member XPT v5 file held in memory.
 

@@ -167,6 +167,9 @@ def parse_yaml_text(text: str, where: str) -> Any:
     file; raises SpecError naming ``where``."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:  # the same bounds as a spec file's
+        raise SpecError(f"not valid YAML: nested more than {MAX_DEPTH} levels deep",
+                        file=where) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"not valid YAML: {getattr(exc, 'problem', None) or exc}", file=where
                         ) from None

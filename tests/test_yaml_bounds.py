@@ -77,3 +77,16 @@ def test_the_command_says_it_in_one_line_with_exit_2(tmp_path, text, said):
     assert said in " ".join(result.output.split())
     assert "Traceback" not in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_a_spreadsheet_cell_has_the_same_bounds(tmp_path):
+    from cdiscflow.yamlio import parse_yaml_text
+
+    assert parse_yaml_text("{field: AETERM}", "Variables!C4") == {"field": "AETERM"}
+    with pytest.raises(SpecError) as caught:
+        parse_yaml_text("&x [*x]", "Variables!C5")
+    assert str(caught.value) == ("Variables!C5:1: not valid YAML: an alias refers to a value "
+                                 "that contains it (it would never end)")
+    with pytest.raises(SpecError) as caught:
+        parse_yaml_text("[" * 50_000 + "]" * 50_000, "Variables!C6")
+    assert str(caught.value) == "Variables!C6: not valid YAML: nested more than 200 levels deep"
