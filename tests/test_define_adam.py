@@ -203,3 +203,9 @@ def test_keys_identify_records(runs: dict[str, Path], study: str) -> None:
     if study == "nct04014166":
         assert keys["ADAE"] == ["STUDYID", "USUBJID", "AESEQ"]
         assert keys["ADRS"] == ["STUDYID", "USUBJID", "PARAMN", "ADT", "AVISITN"]
+
+
+def test_where_words_of_an_expression() -> None:
+    # a condition written as an expression is said in the expression language's words
+    assert where_words("AVAL >= 30 and ANL01FL = 'Y'") == \
+        "(AVAL is at least 30) and (ANL01FL is 'Y')"

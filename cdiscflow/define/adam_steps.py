@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from cdiscflow.adam import spec as sp
-from cdiscflow.adam.conditions import VarRef, Where
+from cdiscflow.adam.conditions import VarRef, Where, condition
 from cdiscflow.define.methods import words
 
 EXPRESSION_CONTEXT = "cdiscflow ADaM spec step (docs/adam-spec.md)"
@@ -39,6 +39,8 @@ def where_words(where: Where | None) -> str:
     """An ADaM condition in words: ``AVAL >= 30 and R2BASE >= 2``."""
     if where is None:
         return "any record"
+    if isinstance(where, str):  # written as an expression: its own words
+        return condition(where).words()
     if where.all is not None:
         return " and ".join(_grouped(w) for w in where.all)
     if where.any is not None:
@@ -60,7 +62,8 @@ def where_words(where: Where | None) -> str:
 
 def _grouped(where: Where) -> str:
     text = where_words(where)
-    return f"({text})" if where.all is not None or where.any is not None else text
+    combined = isinstance(where, str) or where.all is not None or where.any is not None
+    return f"({text})" if combined else text
 
 
 def _filtered(where: Where | None) -> str:
