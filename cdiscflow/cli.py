@@ -310,17 +310,53 @@ def _run_with_progress(study_dir: Path, raw_dir: Path | None, out_dir: Path,
         def plain(domain: str, stage: str) -> None:
             console.print(f"{domain}: {stage}", highlight=False)
         return run_study(study_dir, raw_dir, out_dir, plain, **options)
-    from rich.progress import Progress, SpinnerColumn, TextColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console,
-                  transient=True) as progress:
-        tasks: dict[str, int] = {}
+    # a bar, a rate and an estimate where the stage says how far it is (the variables of an
+    # SDTM domain being mapped); a spinner and the stage's words elsewhere
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                  MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+                  TimeRemainingColumn(), console=console, transient=True) as progress:
+        return run_study(study_dir, raw_dir, out_dir, LiveProgress(progress), **options)
 
-        def live(domain: str, stage: str) -> None:
-            if domain not in tasks:
-                tasks[domain] = progress.add_task(f"{domain}: {stage}")
-            progress.update(tasks[domain], description=f"{domain}: {stage}")
-        return run_study(study_dir, raw_dir, out_dir, live, **options)
+
+class LiveProgress:
+    """The run's stages as rich progress tasks, one per domain or stage name."""
+
+    def __init__(self, progress: Any) -> None:
+        self.progress = progress
+        self.tasks: dict[str, int] = {}
+        self.started: dict[str, float] = {}
+
+    def _task(self, name: str, stage: str) -> int:
+        if name not in self.tasks:
+            self.tasks[name] = self.progress.add_task(f"{name}: {stage}", total=None, rate="")
+        return self.tasks[name]
+
+    def __call__(self, name: str, stage: str) -> None:
+        self.progress.update(self._task(name, stage), description=f"{name}: {stage}")
+
+    def count(self, name: str, done: int, total: int, records: int) -> None:
+        import time
+
+        now = time.monotonic()
+        start = self.started.setdefault(name, now)
+        self.progress.update(self._task(name, "mapping"), completed=done, total=total,
+                             rate=rate_text(records * done, now - start))
+
+
+def rate_text(values: int, seconds: float) -> str:
+    """Values mapped per second, for the progress line ('' until a rate can be told)."""
+    if seconds <= 0 or values <= 0:
+        return ""
+    return f"{values / seconds:,.0f} values/s"
 
 
 def _summary(console: Console, report: dict) -> None:

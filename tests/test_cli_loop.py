@@ -168,3 +168,72 @@ def test_every_stage_reports_progress(tmp_path):
                       "package: manifest, then publishing",
                       f"validation: {counts}; see "
                       f"{tmp_path / 'o' / 'report' / 'validation.html'}"]
+
+
+class _Counted:
+    """A progress object with a count method, as the terminal's progress bar is."""
+
+    def __init__(self) -> None:
+        self.stages: list[tuple[str, str]] = []
+        self.counts: list[tuple[str, int, int, int]] = []
+
+    def __call__(self, name: str, stage: str) -> None:
+        self.stages.append((name, stage))
+
+    def count(self, name: str, done: int, total: int, records: int) -> None:
+        self.counts.append((name, done, total, records))
+
+
+def test_the_long_stage_counts_its_variables_for_a_rate_and_an_estimate(tmp_path):
+    from cdiscflow.cli import rate_text
+    from cdiscflow.sdtm.engine import Engine
+    from cdiscflow.spec import load_study
+
+    counted = _Counted()
+    Engine(load_study(write_study(tmp_path / "s", raw=_clean_raw()))).run(counted)
+    lb = [c for c in counted.counts if c[0] == "LB"]
+    # every LB variable of the mini study, in order, on its 5 stacked records
+    assert lb == [("LB", k, 15, 5) for k in range(1, 16)]
+    assert ("LB", "mapping 5 records") in counted.stages
+    assert rate_text(30_000, 2.0) == "15,000 values/s"
+    assert rate_text(0, 0.0) == ""
+
+
+def test_subject_chunks_pass_the_count_on(tmp_path):
+    from cdiscflow.sdtm.chunked import _chunk_progress
+
+    counted = _Counted()
+    chunk = _chunk_progress(counted, 1, 3)
+    chunk("LB", "mapping 5 records")
+    chunk.count("LB", 2, 15, 5)
+    assert counted.stages == [("LB", "mapping 5 records (subject chunk 2/3)")]
+    assert counted.counts == [("LB", 2, 15, 5)]
+
+
+def test_a_terminal_shows_the_count_rate_and_estimate():
+    import io
+
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from cdiscflow.cli import LiveProgress
+
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=120, color_system=None)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
+                  console=console, auto_refresh=False) as progress:
+        live = LiveProgress(progress)
+        live("LB", "mapping 2958 records")
+        live.started["LB"] = 0.0  # as if mapping began at the clock's start
+        live.count("LB", 6, 15, 2958)
+        progress.refresh()
+    shown = screen.getvalue()
+    assert "LB: mapping 2958 records" in shown
+    assert " 6/15 " in shown and "values/s" in shown

@@ -28,6 +28,7 @@ from cdiscflow import options
 from cdiscflow.errors import DefectLog
 from cdiscflow.forked import Forked, can_fork
 from cdiscflow.raw import raw_defects, read_form, read_header
+from cdiscflow.sdtm.context import progress_count
 from cdiscflow.sdtm.defect_order import KeyedDefect, ordered_defects
 from cdiscflow.sdtm.engine import (
     DomainResult,
@@ -237,7 +238,14 @@ def _plan_chunks(study: LoadedStudy, raw_dir: Path | None, forms: dict[str, pd.D
 def _chunk_progress(progress: Progress | None, i: int, n: int) -> Progress | None:
     if progress is None or n == 1:
         return progress
-    return lambda domain, stage: progress(domain, f"{stage} (subject chunk {i + 1}/{n})")
+
+    def chunk(domain: str, stage: str) -> None:
+        progress(domain, f"{stage} (subject chunk {i + 1}/{n})")
+
+    count = progress_count(progress)
+    if count is not None:  # the variables mapped, chunk by chunk
+        chunk.count = count  # type: ignore[attr-defined]
+    return chunk
 
 
 def _merge(study: LoadedStudy, parts: list[dict[str, DomainResult]]

@@ -26,7 +26,16 @@ from cdiscflow.textops import coerce_numbers, format_numbers
 STACK_FIELD = "__field"
 INTERNAL = (SOURCE_FILE, SOURCE_ROW, STACK_FIELD)
 
+# progress(domain, stage) says what a stage is doing. A progress object may also have a
+# ``count(domain, done, total, records)`` method: the engine then says how many of a domain's
+# variables are mapped, so a terminal can show a rate and an estimate on the long stage
 Progress = Callable[[str, str], None]
+Count = Callable[[str, int, int, int], None]
+
+
+def progress_count(progress: Progress | None) -> Count | None:
+    """The progress object's ``count`` method, when it has one."""
+    return getattr(progress, "count", None)
 
 
 @dataclass

@@ -23,6 +23,7 @@ from cdiscflow.sdtm.context import (
     Progress,
     Reconciliation,
     duplicate_keys,
+    progress_count,
 )
 from cdiscflow.sdtm.defect_order import KeyedDefect, ordered_defects
 from cdiscflow.sdtm.derivations.findings import split_result
@@ -65,6 +66,8 @@ class Engine(BuildContext):
         """Build every domain; defects are collected in ``self.defects``."""
         self.check()
         notify = progress or (lambda domain, stage: None)
+        count = progress_count(progress)
+        done = dict.fromkeys(self._work, 0)
         for seg in self._segments or []:
             work = self._work[seg.domain]
             if seg.index == 0:
@@ -73,6 +76,10 @@ class Engine(BuildContext):
                 notify(seg.domain, f"mapping {len(work.frame)} records")
             for name in seg.variables:
                 work.frame = self._variable(work.loaded, work.frame, name)
+                done[seg.domain] += 1
+                if count is not None:
+                    count(seg.domain, done[seg.domain], len(work.loaded.spec.variables),
+                          len(work.frame))
         results = {}
         for dom, work in self._work.items():
             notify(dom, "finishing")
