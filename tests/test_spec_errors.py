@@ -9,9 +9,12 @@ from pathlib import Path
 import pytest
 
 from cdiscflow.errors import SpecError, SpecErrors
+from cdiscflow.sdtm.derivations import REGISTRY
 from cdiscflow.sdtm.engine import Engine
 from cdiscflow.spec import load_study
 from tests.conftest import MINI_DOMAINS, MINI_STUDY, write_study
+
+KNOWN = ", ".join(sorted(REGISTRY))
 
 
 def check(tmp_path, domains=None, study=MINI_STUDY):
@@ -162,10 +165,12 @@ def test_every_mistake_the_engine_finds_is_reported_at_once(tmp_path):
     ae = with_lines(MINI_DOMAINS["ae.yaml"], "  AETERM: {field: AETERM}",
                     "  AETERM: {field: AETERMX}")
     ae = with_lines(ae, "  AESER: {ct: {field: AESER, codelist: NY}}",
-                    "  AESER: {ct: {field: AESER, codelist: NOPE}}")
+                    "  AESER: {ct: {field: AESER, codelist: NYY}}")
+    ae = with_lines(ae, "function: seq", "function: sqe")
     with pytest.raises(SpecErrors) as exc:
         check(tmp_path, {"ae.yaml": ae})
     assert [(e.variable, e.message) for e in exc.value.errors] == [
         ("AETERM", "source field 'AETERMX' is neither a raw column nor a variable defined "
                    "above (did you mean AETERM?)"),
-        ("AESER", "unknown codelist 'NOPE'")]
+        ("AESER", "unknown codelist 'NYY' (did you mean NY?)"),
+        ("AESEQ", "unknown derivation 'sqe' (did you mean seq?) (known: " + KNOWN + ")")]

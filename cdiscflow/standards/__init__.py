@@ -2,7 +2,14 @@
 the data files shipped in ``cdiscflow/standards/data`` (see the README there for versions and
 provenance)."""
 
-from cdiscflow.standards.ct import Codelist, Term, codelist, find_codelist, package_date
+from cdiscflow.standards.ct import (
+    Codelist,
+    Term,
+    codelist,
+    codelist_names,
+    find_codelist,
+    package_date,
+)
 from cdiscflow.standards.ig import (
     SDTMIG_VERSION,
     SPONSOR_FIRST_LETTERS,
@@ -31,6 +38,7 @@ __all__ = [
     "Term",
     "VariableMeta",
     "codelist",
+    "codelist_names",
     "find_codelist",
     "is_ig_domain",
     "model_classes",

@@ -156,6 +156,11 @@ def codelist(code: str) -> Codelist:
     return found
 
 
+def codelist_names() -> list[str]:
+    """Every codelist's short name (SEX, UNIT, ...), for suggesting one near a misspelt name."""
+    return sorted(_by_short_name())
+
+
 def find_codelist(code: str) -> Codelist | None:
     """Like :func:`codelist` but None when absent."""
     return _sdtm_codelists().get(code) or _by_short_name().get(code)

@@ -7,11 +7,12 @@ from functools import partial
 
 import pandas as pd
 
+from cdiscflow.expr import suggestion
 from cdiscflow.sdtm.checking import Check
 from cdiscflow.sdtm.context import BuildContext
 from cdiscflow.sdtm.sources import Source
 from cdiscflow.spec import LoadedDomain, VariableSpec
-from cdiscflow.standards import codelist, find_codelist
+from cdiscflow.standards import codelist, codelist_names, find_codelist
 from cdiscflow.standards.ct import Codelist
 from cdiscflow.textops import factorize, map_text, per_distinct
 
@@ -21,9 +22,11 @@ def check(c: Check) -> None:
     c.need(spec.field, "source field")
     cl = find_codelist(spec.codelist)
     if cl is None:
-        raise c.error(f"unknown codelist {spec.codelist!r}")
+        raise c.error(f"unknown codelist {spec.codelist!r}"
+                      f"{suggestion(spec.codelist, codelist_names())}")
     if spec.from_codelist and find_codelist(spec.from_codelist) is None:
-        raise c.error(f"unknown codelist {spec.from_codelist!r}")
+        raise c.error(f"unknown codelist {spec.from_codelist!r}"
+                      f"{suggestion(spec.from_codelist, codelist_names())}")
     # with from_codelist the values name terms of that (source) list
     target = find_codelist(spec.from_codelist) if spec.from_codelist else cl
     for raw_value, sub in spec.values.items():

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from cdiscflow.expr import suggestion
 from cdiscflow.sdtm.checking import Check
 from cdiscflow.sdtm.context import BuildContext, spec_error
 from cdiscflow.sdtm.derivations import REGISTRY, qualified
@@ -20,7 +21,8 @@ from cdiscflow.textops import factorize, lookup, per_distinct
 def check(c: Check) -> None:
     fn = c.var.derive.function
     if fn not in REGISTRY:
-        raise c.error(f"unknown derivation {fn!r} (known: {', '.join(sorted(REGISTRY))})")
+        raise c.error(f"unknown derivation {fn!r}{suggestion(fn, REGISTRY)} (known: "
+                      f"{', '.join(sorted(REGISTRY))})")
     spec = REGISTRY[fn]
     given = dict(c.var.derive.model_extra or {})
     for p in given:
