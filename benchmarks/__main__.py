@@ -72,7 +72,7 @@ def _prepare_outputs(work: Path) -> None:
     """The LB frame and XPT files the write/read/validate stages start from."""
     from benchmarks.lbmeta import variables
     from cdiscflow.sdtm.engine import Engine
-    from cdiscflow.spec import load_study
+    from cdiscflow.specload import load_study
     from cdiscflow.standards import sdtm_dataset_label
     from cdiscflow.xpt import write_xpt
 

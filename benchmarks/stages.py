@@ -43,7 +43,11 @@ def _prepare(work: Path) -> Callable[[], object]:
         # release (benchmarks/peer_release.py puts it first on the path): the same harness,
         # study and raw data, only the engine differs
         from cdiscflow.sdtm.engine import Engine
-        from cdiscflow.spec import load_study
+
+        try:
+            from cdiscflow.specload import load_study
+        except ImportError:  # the previous release (the peer) loads specs in cdiscflow.spec
+            from cdiscflow.spec import load_study
 
         study = load_study(STUDY)
         if stage == "end_to_end_inproc":

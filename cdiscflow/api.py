@@ -33,7 +33,7 @@ __all__ = ["Sdtm", "build_adam", "build_sdtm", "load_study", "validate"]
 
 def load_study(study_dir: str | Path) -> LoadedStudy:
     """Load and check a study's study file and mapping files (``SpecError`` on a mistake)."""
-    from cdiscflow.spec import load_study as load
+    from cdiscflow.specload import load_study as load
 
     return load(Path(study_dir))
 

@@ -87,7 +87,7 @@ class LazyGroup(GuardedGroup):
 
 
 def _example_raw(study_dir: Path) -> Path:
-    from cdiscflow.spec import load_study
+    from cdiscflow.specload import load_study
 
     return (study_dir / load_study(study_dir).spec.raw.dir).resolve()
 

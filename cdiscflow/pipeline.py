@@ -33,7 +33,8 @@ from cdiscflow.sdtm.trial_design import (
     arms_not_in_ta,
     derive_from_data,
 )
-from cdiscflow.spec import LoadedStudy, StudyInfo, load_study
+from cdiscflow.spec import LoadedStudy, StudyInfo
+from cdiscflow.specload import load_study
 from cdiscflow.studypaths import check_out_dir, raw_file, raw_folder
 from cdiscflow.validators import ValidationResult, validate_run
 from cdiscflow.xpt import XptError

@@ -231,7 +231,7 @@ def trace(out_dir: Path, usubjid: str, target: str | None = None,
     the run report names, ``raw_dir`` to the study's ``raw.dir``."""
     import pandas as pd
 
-    from cdiscflow.spec import load_study
+    from cdiscflow.specload import load_study
     from cdiscflow.xpt import read_xpt
 
     domain_wanted, var_wanted = _parse_target(target)

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from cdiscflow.cli import main
 from cdiscflow.define.xml import DEF_NS, ODM_NS, XLINK_NS
 from cdiscflow.package.acrf import acrf_bytes, annotations, raw_headers
-from cdiscflow.spec import load_study
+from cdiscflow.specload import load_study
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDY = ROOT / "mappings" / "nct04014166"

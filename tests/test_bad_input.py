@@ -17,7 +17,7 @@ from cdiscflow.errors import RawDataError, SpecError
 from cdiscflow.publish import sha256
 from cdiscflow.raw import read_form, read_header
 from cdiscflow.sdtm.engine import Engine
-from cdiscflow.spec import load_study
+from cdiscflow.specload import load_study
 from cdiscflow.xpt import read_xpt
 from tests.conftest import MINI_DOMAINS, MINI_RAW, write_study
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from benchmarks.synth import LB_PER_SUBJECT, generate
 from cdiscflow.sdtm.engine import Engine
-from cdiscflow.spec import load_study
+from cdiscflow.specload import load_study
 
 STUDY = Path(__file__).resolve().parent.parent / "mappings" / "nct04014166"
 

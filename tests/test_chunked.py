@@ -13,7 +13,7 @@ from cdiscflow import pipeline
 from cdiscflow.errors import SpecError
 from cdiscflow.sdtm.chunked import build_sdtm_chunked, chunk_refusal
 from cdiscflow.sdtm.engine import Engine
-from cdiscflow.spec import load_study
+from cdiscflow.specload import load_study
 from tests.conftest import MINI_DOMAINS, MINI_RAW, MINI_STUDY, write_study
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -187,7 +187,7 @@ class _Counted:
 def test_the_long_stage_counts_its_variables_for_a_rate_and_an_estimate(tmp_path):
     from cdiscflow.cli import rate_text
     from cdiscflow.sdtm.engine import Engine
-    from cdiscflow.spec import load_study
+    from cdiscflow.specload import load_study
 
     counted = _Counted()
     Engine(load_study(write_study(tmp_path / "s", raw=_clean_raw()))).run(counted)

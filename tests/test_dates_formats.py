@@ -11,7 +11,7 @@ import pytest
 from cdiscflow.errors import SpecError
 from cdiscflow.sdtm import dates
 from cdiscflow.sdtm.engine import Engine
-from cdiscflow.spec import load_study
+from cdiscflow.specload import load_study
 from tests.conftest import write_study
 from tests.test_expr_sdtm import CM, DM, RAW, STUDY
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from cdiscflow.sdtm.engine import Engine
-from cdiscflow.spec import load_study
+from cdiscflow.specload import load_study
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from lxml import etree
 from cdiscflow.errors import SpecError
 from cdiscflow.pipeline import run_study
 from cdiscflow.sdtm.engine import Engine
-from cdiscflow.spec import load_study
+from cdiscflow.specload import load_study
 from tests.conftest import write_study
 
 STUDY = """\

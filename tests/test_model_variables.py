@@ -15,7 +15,7 @@ from cdiscflow.cli import main
 from cdiscflow.errors import SpecError
 from cdiscflow.package.check import check_package
 from cdiscflow.sdtm.engine import Engine
-from cdiscflow.spec import load_study
+from cdiscflow.specload import load_study
 from cdiscflow.standards import SponsorDomain, register_sponsor_domain, sdtm_variables
 from cdiscflow.xpt import read_xpt
 from tests.conftest import MINI_DOMAINS, MINI_RAW, MINI_STUDY, write_study

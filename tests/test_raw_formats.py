@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from cdiscflow.cli import main
 from cdiscflow.errors import RawDataError, SpecError
 from cdiscflow.raw import SOURCE_FILE, SOURCE_ROW, read_form, read_header
-from cdiscflow.spec import load_study
+from cdiscflow.specload import load_study
 from tests.conftest import MINI_DOMAINS, MINI_RAW, MINI_STUDY, write_study
 
 STRING = pd.StringDtype("pyarrow")

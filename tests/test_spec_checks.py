@@ -12,7 +12,7 @@ from cdiscflow.errors import SpecError
 from cdiscflow.sdtm.derivations.findings import derive_standard_numeric_result, format_number
 from cdiscflow.sdtm.derivations.identifiers import derive_seq
 from cdiscflow.sdtm.engine import Engine
-from cdiscflow.spec import load_study
+from cdiscflow.specload import load_study
 from tests.conftest import MINI_DOMAINS, MINI_RAW, MINI_STUDY, write_study
 
 

@@ -11,7 +11,7 @@ import pytest
 from cdiscflow.errors import SpecError, SpecErrors
 from cdiscflow.sdtm.derivations import REGISTRY
 from cdiscflow.sdtm.engine import Engine
-from cdiscflow.spec import load_study
+from cdiscflow.specload import load_study
 from tests.conftest import MINI_DOMAINS, MINI_STUDY, write_study
 
 KNOWN = ", ".join(sorted(REGISTRY))

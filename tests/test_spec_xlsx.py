@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from cdiscflow.cli import main
 from cdiscflow.errors import SpecError
-from cdiscflow.spec import load_study
+from cdiscflow.specload import load_study
 from cdiscflow.specxlsx.export import export_workbook
 from cdiscflow.specxlsx.importer import import_workbook
 

@@ -15,7 +15,7 @@ from cdiscflow.cli import main
 from cdiscflow.errors import SpecError
 from cdiscflow.output import Layout
 from cdiscflow.pipeline import run_study
-from cdiscflow.spec import load_study
+from cdiscflow.specload import load_study
 
 
 def _run(*args: str):

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from cdiscflow.cli import main
-from cdiscflow.spec import load_study
+from cdiscflow.specload import load_study
 from cdiscflow.studyinit.write import init_study
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,7 +16,7 @@ from cdiscflow.package.check import check_package
 from cdiscflow.pipeline import run_study
 from cdiscflow.sdtm.checked import check_study_spec
 from cdiscflow.sdtm.trial_design import build_trial_design
-from cdiscflow.spec import load_study
+from cdiscflow.specload import load_study
 from cdiscflow.standards import sdtm_variables
 from cdiscflow.xpt import read_xpt
 from tests.conftest import MINI_DOMAINS, MINI_STUDY, write_study

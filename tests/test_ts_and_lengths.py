@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from cdiscflow.cli import main
 from cdiscflow.errors import SpecError
 from cdiscflow.sdtm.ts import build_ts
-from cdiscflow.spec import load_study
+from cdiscflow.specload import load_study
 from cdiscflow.standards import sdtm_variables
 from cdiscflow.xpt import read_xpt
 from tests.conftest import MINI_DOMAINS, MINI_RAW, MINI_STUDY, write_study

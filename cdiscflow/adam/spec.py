@@ -18,10 +18,24 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from cdiscflow.adam import derivations as dv
-from cdiscflow.adam import response as rs
-from cdiscflow.adam import tte
-from cdiscflow.adam.conditions import Where, evaluate
+from cdiscflow.adam.conditions import Where
 from cdiscflow.adam.ordering import OrderItem
+from cdiscflow.adam.param_steps import (
+    ExtremeEvent,
+    FilterRecords,
+    ParamConfirmedResp,
+    ParamExistFlag,
+    ParamResponse,
+    ParamResponseDuration,
+    ParamTte,
+    ParamTteSources,
+)
+from cdiscflow.adam.report_spec import (
+    IncidenceEstimatesSpec,
+    ReportSpec,
+    SourceSpec,
+    SurvivalEstimatesSpec,
+)
 from cdiscflow.adam.stepbase import Context
 from cdiscflow.adam.stepbase import Step as _Step
 from cdiscflow.adam.stepbase import StepModel as _Model
@@ -350,136 +364,6 @@ class ObsNumber(_Step):
         return dv.derive_var_obs_number(df, self.by_vars, self.order, self.new_var)
 
 
-class _ParamStep(_Step):
-    """A step adding one record per subject of ``subjects`` (an ADaM dataset, e.g. ADSL)."""
-
-    subjects: str = "ADSL"
-    subjects_where: Where | None = None
-    by_vars: list[str] = ["STUDYID", "USUBJID"]
-    set_values_to: dict[str, Any]
-
-    @model_validator(mode="after")
-    def _paramcd(self) -> _ParamStep:
-        if "PARAMCD" not in self.set_values_to:
-            raise ValueError("set_values_to needs PARAMCD")
-        return self
-
-    def _subjects(self, ctx: Context) -> pd.DataFrame:
-        subj = ctx.dataset(self.subjects)
-        return subj[evaluate(self.subjects_where, subj)]
-
-
-class ParamResponse(_Step):
-    criteria: str  # name of a rule set in the file's `criteria`
-    source: Where  # the assessment records (e.g. PARAMCD = PLAT)
-    assessments: Where | None = None  # which of them are assessed (post-baseline window)
-    set_values_to: dict[str, Any]
-    date_var: str = "ADT"
-
-    def run(self, df: pd.DataFrame, ctx: Context) -> pd.DataFrame:
-        return rs.derive_param_response(df, self.source, self.assessments,
-                                        ctx.rule(self.criteria), self.set_values_to,
-                                        self.date_var)
-
-
-class ExtremeEvent(_ParamStep):
-    source: Where
-    order: list[str] = Field(min_length=1)
-    if_none: str | None = None
-    values_n: dict[str, float] | None = None
-
-    def run(self, df: pd.DataFrame, ctx: Context) -> pd.DataFrame:
-        return rs.derive_extreme_event(df, self._subjects(ctx), self.by_vars, self.source,
-                                       self.order, self.set_values_to, self.if_none,
-                                       values_n=self.values_n)
-
-
-class ParamExistFlag(_ParamStep):
-    condition: Where
-    true_value: str = "Y"
-    false_value: str = "N"
-
-    def run(self, df: pd.DataFrame, ctx: Context) -> pd.DataFrame:
-        return rs.derive_param_exist_flag(df, self._subjects(ctx), self.by_vars, self.condition,
-                                          self.set_values_to, self.true_value, self.false_value)
-
-
-class ParamConfirmedResp(_ParamStep):
-    source: Where
-    codes: list[str] = Field(min_length=1)
-    min_count: int = 2
-    min_days_apart: float = 0
-
-    def run(self, df: pd.DataFrame, ctx: Context) -> pd.DataFrame:
-        return rs.derive_param_confirmed_resp(df, self._subjects(ctx), self.by_vars, self.source,
-                                              self.codes, self.min_count, self.min_days_apart,
-                                              self.set_values_to)
-
-
-class ParamTte(_ParamStep):
-    start_date: str
-    event: Where
-    censor: Where | None = None
-    unit: Literal["DAYS", "WEEKS"] = "DAYS"
-    day_offset: float = 0  # AVAL = ADT - STARTDT + day_offset (1: the start day counts)
-
-    def run(self, df: pd.DataFrame, ctx: Context) -> pd.DataFrame:
-        return rs.derive_param_tte(df, self._subjects(ctx), self.by_vars, self.start_date,
-                                   self.event, self.censor, self.set_values_to, self.unit,
-                                   day_offset=self.day_offset)
-
-
-class TteSourceSpec(_Model):
-    """An event or censoring source of ``derive_param_tte`` (admiral's event_source)."""
-
-    dataset: str  # SDTM domain or ADaM dataset built earlier
-    where: Where | None = None
-    date: str  # ISO --DTC text or a numeric date variable
-    set_values_to: dict[str, Any] = {}
-
-
-class ParamTteSources(_ParamStep):
-    start_date: str
-    event_sources: list[TteSourceSpec] = Field(min_length=1)
-    censor_sources: list[TteSourceSpec] = []
-    unit: Literal["DAYS", "WEEKS"] = "DAYS"
-    day_offset: float = 0  # AVAL = ADT - STARTDT + day_offset (1: the start day counts)
-
-    def _resolve(self, specs: list[TteSourceSpec], ctx: Context) -> list[tte.TteSource]:
-        out = []
-        for s in specs:
-            data = ctx.dataset(s.dataset)
-            out.append(tte.TteSource(data[evaluate(s.where, data)], s.date, s.set_values_to))
-        return out
-
-    def run(self, df: pd.DataFrame, ctx: Context) -> pd.DataFrame:
-        return tte.derive_param_tte_sources(df, self._subjects(ctx), self.by_vars,
-                                            self.start_date,
-                                            self._resolve(self.event_sources, ctx),
-                                            self._resolve(self.censor_sources, ctx),
-                                            self.set_values_to, self.unit, self.day_offset)
-
-
-class FilterRecords(_Step):
-    where: Where
-
-    def run(self, df: pd.DataFrame, ctx: Context) -> pd.DataFrame:
-        return tte.filter_records(df, self.where)
-
-
-class ParamResponseDuration(_ParamStep):
-    source: Where
-    response_codes: list[str] = Field(min_length=1)
-    not_evaluable: list[str] = []
-    unit: Literal["DAYS", "WEEKS"] = "WEEKS"
-
-    def run(self, df: pd.DataFrame, ctx: Context) -> pd.DataFrame:
-        return rs.derive_param_response_duration(df, self._subjects(ctx), self.by_vars,
-                                                 self.source, self.response_codes,
-                                                 self.not_evaluable, self.set_values_to,
-                                                 self.unit)
-
-
 STEP_KINDS: dict[str, type[_Step]] = {
     "derive_vars_merged": VarsMerged,
     "derive_var_merged_exist_flag": MergedExistFlag,
@@ -554,11 +438,6 @@ class CriteriaSpec(_Model):
 
 # --- dataset file -----------------------------------------------------------------------------
 
-class SourceSpec(_Model):
-    dataset: str  # an SDTM domain (with its SUPP-- merged) or an ADaM dataset built earlier
-    where: Where | None = None
-
-
 class VariableSpec(_Model):
     label: str | None = None  # required when the standards do not define the variable
     type: Literal["Char", "Num"] | None = None
@@ -596,57 +475,6 @@ class LoadedDataset(BaseModel):
 
     def line(self, *path: Any) -> int | None:
         return line_of(self.lines, path)
-
-
-class ReportSpec(_Model):
-    """What the report tabulates; see docs/adam-spec.md."""
-
-    title: str
-    group: str  # ADSL variable of the reporting groups (columns)
-    group_order: str  # numeric ADSL variable ordering the groups
-    totals: dict[str, Where | None] = {}  # extra columns: label -> ADSL subset (None = all)
-    population: str = "SAFFL"  # ADSL flag of the subjects counted
-    demographics: list[str] = []  # ADSL variables: numeric -> median (range), text -> n (%)
-    response_params: list[str] = []  # ADRS PARAMCDs with AVALC Y/N: n/N (%)
-    summary_params: list[str] = []  # ADRS PARAMCDs with numeric AVAL: median (range)
-    summary_among: str | None = None  # PARAMCD whose AVALC = Y selects the subjects summarised
-    subject_flags: dict[str, str] = {}  # row label -> ADSL flag (Y counts), response table
-    ae_term: str = "AEDECOD"
-    ae_grade: str = "ATOXGR"
-    ae_flags: dict[str, str] = {}  # row label -> ADAE flag variable (Y counts the subject)
-    plot_param: str  # ADRS PARAMCD of the value plotted over time
-    plot_visit: str = "AVISIT"
-    plot_visit_n: str = "AVISITN"
-    plot_day: str = "ADY"
-    swimmer_param: str  # ADRS PARAMCD of the per-assessment response
-    swimmer_response_codes: list[str] = Field(min_length=1)
-    swimmer_intervals: dict[str, SourceSpec] = {}  # label -> SDTM records with --STDTC/--ENDTC
-    # one lane per subject stops being readable (and fast) in a large study: above this many
-    # subjects the swimmer plot is left out and the page says so
-    swimmer_max_subjects: int | None = Field(default=None, ge=1)
-
-
-class SurvivalEstimatesSpec(_Model):
-    """Kaplan-Meier estimates from a time-to-event dataset; see docs/adam-spec.md."""
-
-    dataset: str = "ADTTE"  # an ADaM dataset of this index with PARAMCD, AVAL, CNSR
-    params: list[str] = Field(min_length=1)  # PARAMCDs
-    group: str  # variable of the dataset: one estimate per value
-    group_order: str | None = None  # numeric variable ordering the groups
-    times: list[float] = Field(min_length=1)  # time points, in AVAL's unit
-    where: Where | None = None  # the records analysed (e.g. a population flag)
-
-
-class IncidenceEstimatesSpec(_Model):
-    """Cumulative incidence under competing risks (Aalen-Johansen) from a time-to-event
-    dataset; see docs/adam-spec.md."""
-
-    dataset: str = "ADTTE"  # an ADaM dataset of this index with PARAMCD, AVAL, CNSR
-    params: list[str] = Field(min_length=1)  # PARAMCDs
-    competing_cnsr: list[float] = Field(min_length=1)  # CNSR values of competing events
-    times: list[float] = Field(min_length=1)  # time points, in AVAL's unit
-    group: str | None = None  # variable of the dataset: one estimate per value
-    where: Where | None = None  # the records analysed (e.g. a population flag)
 
 
 class AdamStudySpec(_Model):

@@ -15,6 +15,7 @@ import yaml
 
 from cdiscflow.adam import spec as sp
 from cdiscflow.adam.conditions import VarRef, Where, condition
+from cdiscflow.adam.param_steps import ParamStep
 from cdiscflow.define.methods import words
 
 EXPRESSION_CONTEXT = "cdiscflow ADaM spec step (docs/adam-spec.md)"
@@ -213,7 +214,7 @@ def step_text(step: sp._Step, var: str) -> str:
 # --------------------------------------------------------------------------- parameter steps
 
 
-def _subjects(s: sp._ParamStep) -> str:
+def _subjects(s: ParamStep) -> str:
     return f"each subject of {s.subjects}{_filtered(s.subjects_where)}"
 
 
@@ -268,7 +269,7 @@ def param_text(step: sp._Step, criteria: dict[str, sp.CriteriaSpec]) -> str:
 
 
 def adds_records(step: sp._Step) -> bool:
-    return isinstance(step, (sp.ParamResponse, sp._ParamStep))
+    return isinstance(step, (sp.ParamResponse, ParamStep))
 
 
 def expression(raw: dict[str, Any]) -> str:

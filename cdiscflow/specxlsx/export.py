@@ -55,7 +55,8 @@ def export_workbook(study_dir: Path, target: Path) -> dict[str, int]:
     """Write ``target`` (.xlsx) from the spec files of ``study_dir``; returns rows per sheet."""
     from openpyxl import Workbook
 
-    from cdiscflow.spec import DomainSpec, VariableSpec, load_study
+    from cdiscflow.spec import DomainSpec, VariableSpec
+    from cdiscflow.specload import load_study
 
     study = load_study(study_dir)
     study_data, study_lines = load_yaml(study.file)

@@ -208,7 +208,7 @@ def import_workbook(source: Path, study_dir: Path) -> tuple[list[Path], Path | N
     the files written and the raw folder whose headers the spec was checked against (None when
     the study's raw folder is not there: the files alone were checked). Raises SpecError
     (sheet, row, column) and writes nothing on a mistake."""
-    from cdiscflow.spec import load_study
+    from cdiscflow.specload import load_study
 
     source, study_dir = Path(source), Path(study_dir)
     files, comments, origins = read_files(source)

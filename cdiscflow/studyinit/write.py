@@ -211,7 +211,7 @@ def _study_file(studyid: str, studyid_from: str, raw_dir: Path, study_dir: Path,
 def _check(texts: dict[str, str], raw_dir: Path) -> None:
     """The spec check of `cdiscflow run`, on the files before they are written."""
     from cdiscflow.sdtm.engine import Engine
-    from cdiscflow.spec import load_study
+    from cdiscflow.specload import load_study
 
     with tempfile.TemporaryDirectory() as scratch:
         for name, text in texts.items():

@@ -1,0 +1,160 @@
+"""Loading a study's spec files into the mapping language's model (``cdiscflow.spec``): the
+study file and one mapping file per domain, each validated by pydantic with every mistake of
+every file reported together (one per variable or key, the cause first, a did-you-mean for a
+misspelt key), and tables read from CSV files inside the study folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from cdiscflow.errors import SpecError, SpecErrors
+from cdiscflow.spec import DomainSpec, LoadedDomain, LoadedStudy, StudySpec, _Model
+from cdiscflow.yamlio import Lines, line_of, load_yaml
+
+
+def _validated(model: type[_Model], data: Any, file: Path, lines: Lines, domain: str | None
+               ) -> Any:
+    """The file's data as ``model``; a SpecError for each mistake (one per variable or
+    top-level key: a union's alternatives do not each repeat it), all raised together."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        # one mistake often fails several ways: a misspelt key is unknown and leaves a
+        # required one missing; a mapping fails a union's text alternative. Name the cause:
+        # the unknown key, then a wrong value, a missing key, and a wrong type last
+        errors.sort(key=lambda e: (e["type"] != "extra_forbidden", e["type"] == "missing",
+                                   e["type"].endswith("_type")))
+        found: dict[tuple[Any, ...], SpecError] = {}
+        for err in errors:
+            loc = tuple(err["loc"])
+            key = loc[:2] if loc and loc[0] == "variables" else loc[:1]
+            if key not in found:
+                found[key] = _spec_error_of(err, loc, file, lines, domain)
+        mistakes = sorted(found.values(), key=lambda e: e.line or 0)
+        raise (mistakes[0] if len(mistakes) == 1 else SpecErrors(mistakes)) from None
+
+
+def _spec_error_of(err: Any, loc: tuple[Any, ...], file: Path, lines: Lines,
+                   domain: str | None) -> SpecError:
+    variable = loc[1] if len(loc) > 1 and loc[0] == "variables" else None
+    where = ".".join(str(p) for p in loc) or "(top level)"
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key" + _did_you_mean(str(loc[-1]) if loc else "")
+    return SpecError(f"{where}: {msg}", file=str(file), domain=domain,
+                     variable=variable if isinstance(variable, str) else None,
+                     line=line_of(lines, loc))
+
+
+def _keys() -> set[str]:
+    """Every key the spec models know (field names and their aliases)."""
+    known: set[str] = set()
+    todo: list[type[BaseModel]] = [_Model]
+    while todo:
+        model = todo.pop()
+        todo.extend(model.__subclasses__())
+        for name, info in model.model_fields.items():
+            known.add(info.alias or name)
+    return known
+
+
+def _did_you_mean(key: str) -> str:
+    """' (did you mean field?)' for a misspelt key (``feild``), or ''."""
+    from cdiscflow.expr import suggestion
+
+    return suggestion(key, _keys() - {"model_config"})
+
+
+STUDY_FILE = "study.yaml"
+
+
+def _load_domain(name: str, dfile: Path) -> LoadedDomain:
+    ddata, dlines = load_yaml(dfile)
+    ddata = _table_files(ddata, dlines, dfile, dfile.parent)
+    dspec = _validated(DomainSpec, ddata, dfile, dlines,
+                       ddata.get("domain") if isinstance(ddata, dict) else None)
+    if dspec.domain.lower() != name.lower():
+        raise SpecError(f"file {name}.yaml declares domain {dspec.domain}; name the file "
+                        f"after its domain", file=str(dfile), domain=dspec.domain,
+                        line=line_of(dlines, ("domain",)))
+    return LoadedDomain(spec=dspec, file=dfile, lines=dlines)
+
+
+# a table file is study data, not a data set: bounded so a hostile spec cannot exhaust memory
+MAX_TABLE_BYTES = 50_000_000
+
+
+def _table_files(data: Any, lines: Lines, file: Path, study_dir: Path) -> Any:
+    """The spec's ``tables:`` with each ``{file: x.csv}`` replaced by the file's rows (every
+    value text, a blank cell missing); the file must lie inside the study folder."""
+    if not isinstance(data, dict) or not isinstance(data.get("tables"), dict):
+        return data
+    tables = dict(data["tables"])
+    for name, value in tables.items():
+        if not (isinstance(value, dict) and set(value) == {"file"}):
+            continue
+        line = line_of(lines, ("tables", name))
+        path = study_dir / str(value["file"])
+        if not _inside(path, study_dir):
+            raise SpecError(f"tables.{name}: file {value['file']!r} must be inside the study "
+                            f"folder", file=str(file), line=line)
+        tables[name] = _read_table(path, name, file, line)
+    return {**data, "tables": tables}
+
+
+def _read_table(path: Path, name: str, file: Path, line: int | None) -> list[dict[str, Any]]:
+    import csv
+    import io
+
+    try:
+        if path.stat().st_size > MAX_TABLE_BYTES:
+            raise SpecError(f"tables.{name}: {path} is larger than {MAX_TABLE_BYTES} bytes",
+                            file=str(file), line=line)
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"tables.{name}: cannot read {path} as UTF-8 text ({exc})",
+                        file=str(file), line=line) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    rows = []
+    for row in reader:
+        if None in row or any(v is None for v in row.values()):
+            raise SpecError(f"tables.{name}: {path} line {reader.line_num} has a different "
+                            f"number of fields than its header", file=str(file), line=line)
+        rows.append({k: (v if v.strip() else None) for k, v in row.items()})
+    return rows
+
+
+def load_study(study_dir: Path) -> LoadedStudy:
+    """Load and check a study's spec files (study.yaml and each domain's mapping file)."""
+    study_dir = Path(study_dir)
+    file = study_dir / STUDY_FILE
+    data, lines = load_yaml(file)
+    data = _table_files(data, lines, file, study_dir)
+    spec = _validated(StudySpec, data, file, lines, None)
+    domains = []
+    mistakes: list[SpecError] = []
+    for name in spec.domains:
+        dfile = study_dir / f"{name}.yaml"
+        if not _inside(dfile, study_dir):
+            raise SpecError(f"domain file {name!r} is outside the study folder", file=str(file))
+        try:
+            domains.append(_load_domain(name, dfile))
+        except SpecError as exc:  # every domain file's mistakes are reported together
+            mistakes.extend(getattr(exc, "errors", [exc]))
+    if mistakes:
+        raise mistakes[0] if len(mistakes) == 1 else SpecErrors(mistakes)
+    # what the files say together (trial design, TS, the mappings against SDTMIG and the raw
+    # headers) is checked once by cdiscflow.sdtm.checked.check_study_spec
+    return LoadedStudy(spec=spec, dir=study_dir, file=file, domains=domains, lines=lines)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True
