@@ -190,7 +190,19 @@ def test_ctrl_c_while_starting(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "cdiscflow", "run", str(tmp_path / "none")],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONPATH": REPO})
-    time.sleep(0.3)
+    # interrupt once a compiled library is being loaded (its shared object is mapped), not
+    # after a fixed time: on a loaded machine the interpreter may not have got that far
+    maps = Path(f"/proc/{proc.pid}/maps")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            loaded = maps.read_text(errors="replace")
+        except OSError:
+            loaded = ""
+        if any(lib in loaded for lib in ("numpy", "pyarrow", "pandas", "pydantic_core")):
+            break
+        time.sleep(0.005)
+    assert proc.poll() is None, "cdiscflow ended before its libraries loaded"
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
     assert "Traceback" not in stderr
