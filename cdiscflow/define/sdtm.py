@@ -33,6 +33,7 @@ from cdiscflow.define.model import (
 )
 from cdiscflow.define.stacked import test_origin
 from cdiscflow.package.acrf import CrfPages
+from cdiscflow.sdtm.domains import sponsor_domains
 from cdiscflow.sdtm.engine import describe_condition
 from cdiscflow.sdtm.sources import SOURCES
 from cdiscflow.sdtm.steps import column_origins
@@ -100,8 +101,9 @@ def _crf_pages(datasets: list[Dataset], crf: CrfPages) -> None:
 
 def _dataset(study: LoadedStudy, w: WrittenDataset) -> Dataset:
     name = w.name
-    about = sdtm_dataset(name)  # an IG domain's or a sponsor-defined one's (class, structure)
-    ig_vars = {v.name: v for v in sdtm_variables(name)}
+    sponsor = sponsor_domains(study)
+    about = sdtm_dataset(name, sponsor)  # an IG domain's or a sponsor-defined one's
+    ig_vars = {v.name: v for v in sdtm_variables(name, sponsor)}
     ld = next((d for d in study.domains if d.spec.domain == name), None)
     items = []
     for var in w.variables:
@@ -133,7 +135,8 @@ def _dataset(study: LoadedStudy, w: WrittenDataset) -> Dataset:
         domain=name[4:] if name.startswith("SUPP") else name,
         comment=_with_split(comment, w), repeating=name != "DM",
         reference_data=name == "TS" or name in DESIGN_DATASETS,
-        domain_description=sdtm_dataset_label(name[4:]) if name.startswith("SUPP") else None,
+        domain_description=(sdtm_dataset_label(name[4:], sponsor) if name.startswith("SUPP")
+                            else None),
     )
 
 

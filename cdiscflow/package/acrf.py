@@ -24,6 +24,7 @@ from reportlab.pdfgen import canvas
 from cdiscflow.atomic import write_bytes_atomic
 from cdiscflow.raw import read_header
 from cdiscflow.sdtm.derivations import REGISTRY
+from cdiscflow.sdtm.domains import sponsor_domains
 from cdiscflow.spec import LoadedDomain, LoadedStudy, VariableSpec, expression
 from cdiscflow.standards import sdtm_dataset_label
 
@@ -197,6 +198,7 @@ def _chunks(rows: list[tuple[str, list[Annotation]]]
 def acrf_bytes(study: LoadedStudy, headers: dict[str, list[str]]) -> tuple[bytes, CrfPages]:
     """The annotated CRF as PDF bytes (identical for equal inputs) and its page map."""
     studyid = study.spec.study.studyid
+    sponsor = sponsor_domains(study)  # a sponsor-defined domain's label is the study's own
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
     pdf.setTitle(f"{studyid} annotated CRF")
@@ -211,6 +213,7 @@ def acrf_bytes(study: LoadedStudy, headers: dict[str, list[str]]) -> tuple[bytes
         domains = list(dict.fromkeys(a.domain for _, notes in rows for a in notes))
         by_field = dict(rows)
         colour = {d: _PALETTE[i % len(_PALETTE)] for i, d in enumerate(domains)}
+        labels = {d: sdtm_dataset_label(d, sponsor) for d in domains}
         for part, chunk in enumerate(_chunks(rows)):
             number += 1
             if number == 1:
@@ -218,7 +221,7 @@ def acrf_bytes(study: LoadedStudy, headers: dict[str, list[str]]) -> tuple[bytes
             if part == 0:
                 pdf.bookmarkPage(f"F.{form}")
                 forms.append(form)
-            _page(pdf, studyid, form, study.spec.raw.forms[form].file, part, domains, colour,
+            _page(pdf, studyid, form, study.spec.raw.forms[form].file, part, labels, colour,
                   chunk, number)
             for name, _ in chunk:
                 for a in by_field[name]:
@@ -238,7 +241,7 @@ def acrf_bytes(study: LoadedStudy, headers: dict[str, list[str]]) -> tuple[bytes
     if domains_seen:
         pdf.addOutlineEntry("Domains", "DOMAINS", level=0)
         for domain in sorted(domains_seen):
-            pdf.addOutlineEntry(f"{domain} ({sdtm_dataset_label(domain)})", f"D.{domain}",
+            pdf.addOutlineEntry(f"{domain} ({sdtm_dataset_label(domain, sponsor)})", f"D.{domain}",
                                 level=1)
     pdf.showOutline()
     pdf.save()
@@ -246,7 +249,7 @@ def acrf_bytes(study: LoadedStudy, headers: dict[str, list[str]]) -> tuple[bytes
 
 
 def _page(pdf: canvas.Canvas, studyid: str, form: str, file: str, part: int,
-          domains: list[str], colour: dict[str, str], rows: list[tuple[str, list]],
+          labels: dict[str, str], colour: dict[str, str], rows: list[tuple[str, list]],
           number: int) -> None:
     width, height = A4
     pdf.setFont("Helvetica", 8)
@@ -258,8 +261,8 @@ def _page(pdf: canvas.Canvas, studyid: str, form: str, file: str, part: int,
     pdf.drawString(40, height - 70, f"raw file {file}")
     # the domains this form feeds, each in its colour (the top-of-page domain boxes)
     x = 40.0
-    for d in domains:
-        label = f"{d} = {sdtm_dataset_label(d)}"
+    for d, name in labels.items():
+        label = f"{d} = {name}"
         w = pdf.stringWidth(label, "Helvetica-Bold", 9) + 10
         _box(pdf, x, height - 95, w, label, colour[d], bold=True)
         x += w + 6

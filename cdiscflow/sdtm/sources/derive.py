@@ -11,8 +11,9 @@ import pandas as pd
 
 from cdiscflow.expr import suggestion
 from cdiscflow.sdtm.checking import Check
-from cdiscflow.sdtm.context import BuildContext, spec_error
+from cdiscflow.sdtm.context import BuildContext
 from cdiscflow.sdtm.derivations import REGISTRY, qualified
+from cdiscflow.sdtm.domains import spec_error
 from cdiscflow.sdtm.provenance import Origins, Provenance
 from cdiscflow.sdtm.sources import Source, source_column
 from cdiscflow.spec import LoadedDomain, VariableSpec

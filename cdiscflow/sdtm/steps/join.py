@@ -14,7 +14,8 @@ import pyarrow.compute as pc
 from cdiscflow.errors import Defect
 from cdiscflow.raw import SOURCE_FILE, SOURCE_ROW, read_header
 from cdiscflow.sdtm.checking import Check
-from cdiscflow.sdtm.context import BuildContext, Reconciliation, spec_error
+from cdiscflow.sdtm.context import BuildContext, Reconciliation
+from cdiscflow.sdtm.domains import spec_error
 from cdiscflow.sdtm.provenance import ColumnOrigin, form_text
 from cdiscflow.sdtm.steps import StepKind
 from cdiscflow.spec import FormSpec, LoadedDomain
