@@ -94,7 +94,11 @@ def _group_major(frame: pd.DataFrame, s: Any, groups: list[str], column: str) ->
 def origin(s: Any, column: str, forms: Mapping[str, FormSpec], source: str
            ) -> ColumnOrigin | None:
     """A stacked column comes from one field per group (test) of the source form, or is a
-    constant the mapping assigns per group (a unit per test), collected nowhere."""
+    constant the mapping assigns per group (a unit per test), collected nowhere; its key
+    column holds the group's name."""
+    if column == s.key:
+        return ColumnOrigin(f"{form_text(forms, source)}, the name of the group of fields each "
+                            f"record was stacked from ({', '.join(s.groups)})")
     if not any(column in g for g in s.groups.values()):
         return None
     fields = [cols[column] for g in s.groups if column in (cols := s.raw_columns(g))]
