@@ -135,7 +135,8 @@ class SubmissionSpec(_Model):
 class SubjectVisitsSpec(_Model):
     """SV derived from the visits found in the named domains (cdiscflow/sdtm/trial_design.py)."""
 
-    from_: list[str] = Field(alias="from", min_length=1)  # domains whose VISITNUM/VISIT count
+    # domains whose VISITNUM/VISIT count; none named: every domain of the study mapping VISITNUM
+    from_: list[str] | None = Field(default=None, alias="from", min_length=1)
 
 
 class SubjectElementsSpec(_Model):

@@ -147,9 +147,44 @@ def load_study(study_dir: Path) -> LoadedStudy:
             mistakes.extend(getattr(exc, "errors", [exc]))
     if mistakes:
         raise mistakes[0] if len(mistakes) == 1 else SpecErrors(mistakes)
+    domains = [_every_date_expanded(d, domains) for d in domains]
     # what the files say together (trial design, TS, the mappings against SDTMIG and the raw
     # headers) is checked once by cdiscflow.sdtm.checked.check_study_spec
     return LoadedStudy(spec=spec, dir=study_dir, file=file, domains=domains, lines=lines)
+
+
+# in a derivation's list of DOMAIN.VARIABLE sources: every date of every other domain
+EVERY_DATE = "ALL.DTC"
+
+
+def written_dates(ld: LoadedDomain) -> list[str]:
+    """The domain's date variables as written: names ending in DTC, neither temporary nor
+    supplemental (the SDTM timing variables --DTC, --STDTC, --ENDTC and DM's RF...DTC)."""
+    return [name for name, var in ld.spec.variables.items()
+            if name.endswith("DTC") and not var.temp and var.supp is None]
+
+
+def _every_date_expanded(ld: LoadedDomain, domains: list[LoadedDomain]) -> LoadedDomain:
+    """``ALL.DTC`` in a derivation parameter's list replaced by every date variable of every
+    other domain, in the study's domain order (RFPENDTC, the last date of participation, is
+    the latest date of all the subject's records). Expanded here, once, so that run order,
+    checks and define.xml all see the concrete DOMAIN.VARIABLE names."""
+    every = [f"{d.spec.domain}.{v}" for d in domains if d.spec.domain != ld.spec.domain
+             for v in written_dates(d)]
+    changed = {}
+    for name, var in ld.spec.variables.items():
+        extra = dict(var.derive.model_extra or {}) if var.derive is not None else {}
+        params = {p: [x for ref in value for x in (every if ref == EVERY_DATE else [ref])]
+                  for p, value in extra.items()
+                  if isinstance(value, list) and EVERY_DATE in value}
+        if params:
+            derive = type(var.derive).model_validate({"function": var.derive.function,
+                                                      **extra, **params})
+            changed[name] = var.model_copy(update={"derive": derive})
+    if not changed:
+        return ld
+    spec = ld.spec.model_copy(update={"variables": {**ld.spec.variables, **changed}})
+    return ld.model_copy(update={"spec": spec})
 
 
 def _inside(path: Path, folder: Path) -> bool:
