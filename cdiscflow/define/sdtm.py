@@ -42,6 +42,7 @@ from cdiscflow.sdtm.trial_design import (
     DESIGN_KEYS,
     derive_subject_elements,
     derive_subject_visits,
+    sv_domains,
 )
 from cdiscflow.spec import LoadedDomain, LoadedStudy, VariableSpec
 from cdiscflow.standards import (
@@ -180,7 +181,7 @@ def _derived_comment(study: LoadedStudy, name: str) -> str:
     td = study.spec.trial_design
     if name == "SV" and td.SV:
         return (f"Derived from the visits (VISITNUM) of the records of "
-                f"{', '.join(td.SV.from_)}.")
+                f"{', '.join(sv_domains(study))}.")
     if name == "SE" and td.SE:
         starts = ", ".join(f"{k} at {v}" for k, v in td.SE.starts.items())
         return f"Derived from the arms of TA: elements start {starts}; the last ends at " \
