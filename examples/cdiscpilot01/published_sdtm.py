@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
@@ -85,12 +86,16 @@ def xpt_ready(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[XptVariable]]:
     return pd.DataFrame(columns, index=frame.index), variables
 
 
-def write_folder(out: Path, source: str = "pharmaversesdtm") -> list[Path]:
+def write_folder(out: Path, source: str = "pharmaversesdtm",
+                 only: Collection[str] | None = None) -> list[Path]:
+    """Write the collection's pilot datasets (those named in ``only``, when given)."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     sources = (pilot_sources() if source == "pilot"
                else [(source, n) for n in pilot_domains(source)])
     for collection, name in sources:
+        if only is not None and name not in only:
+            continue
         frame, label, labels = published(collection, name)
         data, variables = xpt_ready(frame)
         # XPT v5 holds 40-byte labels; every pilot label fits, and a longer one is an error
