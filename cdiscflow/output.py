@@ -241,6 +241,7 @@ def describe_adam_folder(info: StudyInfo, adam_dir: Path, sdtm_dir: Path,
     else:
         define = adam_define(info.studyid, info.title or info.studyid, info.created, written,
                              predecessors=sdtm)
+    define.result_displays = list(displays or [])
     write_define_files(define, written, folder, formats)
     return define
 

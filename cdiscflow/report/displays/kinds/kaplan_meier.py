@@ -68,7 +68,7 @@ def _limit(value: float, decimals: int = 1) -> str:
 def render(display: KaplanMeier, data: Data) -> Rendered:
     cols = columns(display, data.datasets["ADSL"])
     recs = _records(display, data)
-    unit = display.time_unit or ", ".join(sorted({str(u) for u in recs.get("AVALU", [])
+    unit = display.time_unit or ", ".join(sorted({str(u).lower() for u in recs.get("AVALU", [])
                                                   if str(u).strip()})) or "time"
     pct = stats.fmt(100 * display.conf_level, 0)
     curves, rows = {}, []
@@ -90,7 +90,7 @@ def render(display: KaplanMeier, data: Data) -> Rendered:
 def _figure(display: KaplanMeier, curves: dict, param: str, unit: str) -> Figure:
     with matplotlib.rc_context(RC):
         fig = Figure(figsize=(9, 5.6))
-        ax = fig.add_axes((0.1, 0.34, 0.86, 0.6))
+        ax = fig.add_axes((0.17, 0.34, 0.8, 0.58))
         end = max((float(t.max()) for t, _, _ in curves.values() if len(t)), default=1.0)
         for k, (label, (time, _, table)) in enumerate(curves.items()):
             colour = PALETTE[k % len(PALETTE)]
@@ -106,14 +106,15 @@ def _figure(display: KaplanMeier, curves: dict, param: str, unit: str) -> Figure
                     markersize=7, color=colour)
         ax.set_xlim(0, end * 1.02)
         ax.set_ylim(0, 1.02)
-        ax.set_ylabel(f"{param}: probability without event")
+        ax.set_title(param, fontsize=9, loc="left")
+        ax.set_ylabel("Probability without event")
         ax.grid(linewidth=0.4, color="#cccccc")
         ax.legend(frameon=False, fontsize=8, loc="lower left")
         ticks = display.risk_times or [t for t in ax.get_xticks() if 0 <= t <= end * 1.02]
         ax.set_xticks(ticks)
         ax.set_xlabel(f"Time ({unit}); + censored; band: "
                       f"{stats.fmt(100 * display.conf_level, 0)}% confidence limits")
-        risk = fig.add_axes((0.1, 0.04, 0.86, 0.16), sharex=ax)
+        risk = fig.add_axes((0.17, 0.04, 0.8, 0.16), sharex=ax)
         risk.set_ylim(-0.5, len(curves) - 0.5)
         for k, (time, _, _) in enumerate(curves.values()):
             y = len(curves) - 1 - k
