@@ -43,7 +43,9 @@ def _parse(adam: LoadedAdam, i: int, raw: Any) -> DisplayBase:
     try:
         return kind.model.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        # a misspelled key is the mistake to name, not the required key it was meant to be
+        errors = exc.errors()
+        err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         loc = tuple(err["loc"])
         msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
         raise _fail(adam, f"displays.{i} ({name}): {'.'.join(map(str, loc))}: {msg}",
