@@ -219,7 +219,10 @@ def _spec(tmp_path: Path, displays: str) -> Path:
     ("  - kind: demographics\n    id: T1\n    title: x\n    group: TRT01P\n"
      "    variabels: [AGE]\n", "displays.0 (T1): variabels: unknown key", 7),
     ("  - {kind: demographics, id: T1, title: x, group: TRT01P, variables: [AGEE]}\n",
-     "displays.0 (T1): no variable AGEE in ADSL (did you mean AGE?)", 3),
+     "displays.0 (T1): variables.0: no variable AGEE in ADSL (did you mean AGE?)", 3),
+    ("  - kind: response\n    id: R\n    title: x\n    group: TRT01P\n    params: [ORR90]\n"
+     "    where: \"ANL01FL = 'Y' and AVISTN = 1\"\n",
+     "displays.0 (R): where: no variable AVISTN in ADRS (did you mean AVISITN?)", 8),
     ("  - {kind: mean_over_time, id: M, title: x, group: TRT01P, dataset: ADVS, param: P}\n",
      "displays.0 (M): dataset ADVS is not built", 3),
     ("  - {kind: response, id: R, title: x, group: TRT01P, params: [ORR90], reason: SAP}\n",
@@ -285,3 +288,18 @@ def test_analysis_results_metadata_in_define(tmp_path: Path) -> None:
     assert code.findtext("arm:Code", None, ns).splitlines()[:3] == [
         "kind: kaplan_meier", "id: F_KM_OS", "title: Overall survival"]
     assert check_define(path) == []
+
+
+def test_swimmer_interval_bars_in_study_days() -> None:
+    adsl = ADSL.assign(TRTSDT=[0.0] * 6)  # SAS date 0: 1960-01-01 is day 1
+    cm = pd.DataFrame({"USUBJID": ["S1", "S2"], "DOMAIN": ["CM", "CM"],
+                       "CMCAT": ["RESCUE", "OTHER"], "CMSTDTC": ["1960-01-05", "1960-01-02"],
+                       "CMENDTC": ["1960-01-10", ""]})
+    data = Data(datasets={**DATA.datasets, "ADSL": adsl}, labels=DATA.labels, sdtm={"CM": cm})
+    display = _display(kind="swimmer", id="S", param="PLAT", codes=["Y"],
+                       intervals={"Rescue": {"dataset": "CM", "where": "CMCAT = 'RESCUE'"}})
+    ax = KINDS["swimmer"].render(display, data).figure.axes[0]
+    bars = [(line.get_label(), line.get_xdata().tolist()) for line in ax.get_lines()
+            if line.get_label() == "Rescue"]
+    assert bars == [("Rescue", [5.0, 10.0])]  # study days 5 to 10 on S1's lane
+    assert "TRTSDT" in display.reads()["ADSL"]

@@ -19,7 +19,7 @@ from lxml import etree
 
 from cdiscflow.define.model import Dataset, dataset_oid, item_oid
 
-# written by cdiscflow.define.xml, which imports this module when a define has displays
+# the ODM and Define-XML namespaces (cdiscflow.define.xml imports this module, not back)
 ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
 DEF_NS = "http://www.cdisc.org/ns/def/v2.1"
 

@@ -7,6 +7,7 @@ described in the ADaM define.xml's analysis results metadata. See docs/adam-spec
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,24 @@ def _parse(adam: LoadedAdam, i: int, raw: Any) -> DisplayBase:
                     (i, *loc)) from None
 
 
+def _key_of(raw: Any, var: str) -> tuple[Any, ...]:
+    """The key path of the entry that names ``var`` (a value, a list item, or inside a
+    condition's text); () when none does."""
+    if isinstance(raw, dict):
+        items = list(raw.items())
+    elif isinstance(raw, list):
+        items = list(enumerate(raw))
+    else:
+        return ()
+    for key, value in items:
+        if value == var or (isinstance(value, str) and re.search(rf"\b{var}\b", value)):
+            return (key,)
+        inner = _key_of(value, var)
+        if inner:
+            return (key, *inner)
+    return ()
+
+
 def load_displays(adam: LoadedAdam) -> list[DisplayBase]:
     """The displays of ``adam.yaml``, each checked against its kind's keys and every variable
     it reads against the spec of the dataset it reads (before any data). AdamSpecError names
@@ -72,8 +91,10 @@ def load_displays(adam: LoadedAdam) -> list[DisplayBase]:
                 if var not in spec.variables:
                     near = difflib.get_close_matches(var, spec.variables, n=1)
                     hint = f" (did you mean {near[0]}?)" if near else ""
-                    raise _fail(adam, f"displays.{i} ({display.id}): no variable {var} in "
-                                f"{dataset}{hint}", (i,))
+                    key = _key_of(raw, var)
+                    where = ".".join(map(str, key)) + ": " if key else ""
+                    raise _fail(adam, f"displays.{i} ({display.id}): {where}no variable {var} "
+                                f"in {dataset}{hint}", (i, *key))
         out.append(display)
     return out
 

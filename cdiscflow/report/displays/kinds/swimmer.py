@@ -8,12 +8,15 @@ from __future__ import annotations
 from typing import Literal
 
 import matplotlib
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from pydantic import Field
 
 from cdiscflow.adam.conditions import Where, evaluate, text_of, variables
+from cdiscflow.adam.report_spec import SourceSpec
+from cdiscflow.report import figures
 from cdiscflow.report.displays.base import (
     Data,
     DisplayBase,
@@ -33,12 +36,15 @@ class Swimmer(DisplayBase):
     day: str = "ADY"
     where: Where | None = None
     max_subjects: int = Field(default=100, ge=1)
+    # bars per subject: label -> SDTM records with --STDTC/--ENDTC (e.g. rescue therapy in CM)
+    intervals: dict[str, SourceSpec] = {}
 
     def reads(self) -> dict[str, list[str]]:
         own = ["USUBJID", "PARAMCD", "AVALC", self.day]
         if self.where is not None:
             own += variables(self.where)
-        return {"ADSL": ["USUBJID", "SUBJID", *self.adsl_reads()], self.dataset: own}
+        adsl = ["USUBJID", "SUBJID", *self.adsl_reads(), *(["TRTSDT"] if self.intervals else [])]
+        return {"ADSL": adsl, self.dataset: own}
 
     def analysed(self) -> dict[str, list[str]]:
         return {self.dataset: ["AVALC", self.day]}
@@ -73,6 +79,7 @@ def render(display: Swimmer, data: Data) -> Rendered:
         for u in lanes:
             ax.barh(y_of[u], float(last.get(u, 1.0)), left=0, height=0.5,
                     color=colour[groups[u]], alpha=0.3, linewidth=0)
+        _interval_bars(display, data, ax, y_of, last)
         for k, code in enumerate(display.codes):
             hit = recs[(recs["AVALC"] == code) & recs["USUBJID"].isin(y_of)]
             ax.scatter(hit["_d"], [y_of[u] for u in hit["USUBJID"]], s=24,
@@ -91,12 +98,43 @@ def render(display: Swimmer, data: Data) -> Rendered:
     return Rendered(figure=fig)
 
 
+_SHADES = ["#D55E00", "#555555", "#009E73", "#CC79A7"]
+
+
+def _interval_bars(display: Swimmer, data: Data, ax, y_of: dict[str, int],
+                   last: pd.Series) -> None:
+    """A thin bar per SDTM interval record of each declared kind, on its subject's lane, in
+    study days from TRTSDT (a partial start at its earliest day, a missing end ongoing to the
+    last assessment)."""
+    if not display.intervals:
+        return
+    trtsdt = data.datasets["ADSL"].set_index("USUBJID")["TRTSDT"].astype(float)
+    offsets = np.linspace(0.18, -0.18, max(len(display.intervals), 1))
+    for k, (label, source) in enumerate(display.intervals.items()):
+        frame = data.sdtm[source.dataset]
+        recs = frame[evaluate(source.where, frame)]
+        if recs.empty:  # nobody had one: no bar, no legend entry
+            continue
+        first = True
+        for subj, lo, hi in sorted(figures._intervals(recs, figures._prefix(recs), trtsdt,
+                                                      last)):
+            if subj in y_of:
+                ax.plot([max(lo, 0), max(hi, 0.5)], [y_of[subj] + offsets[k]] * 2,
+                        color=_SHADES[k % len(_SHADES)], linewidth=2.2,
+                        solid_capstyle="butt", label=label if first else None)
+                first = False
+
+
 def method(display: Swimmer) -> str:
     where = "" if display.where is None else f" where {text_of(display.where)}"
     return (f"Per subject with ADSL.{display.population} = Y, grouped by {display.group}: a "
             f"bar from day 0 to the last {display.day} of the {display.dataset} records with "
             f"PARAMCD = {display.param}{where}, and a marker at each {display.day} whose AVALC "
-            f"is {', '.join(display.codes)}.")
+            f"is {', '.join(display.codes)}"
+            + "".join(f"; {label}: {s.dataset} records"
+                      + (f" where {text_of(s.where)}" if s.where is not None else "")
+                      + " from their start to end day" for label, s in display.intervals.items())
+            + ".")
 
 
 DISPLAY = Kind("swimmer", Swimmer, render, method)
