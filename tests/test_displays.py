@@ -14,8 +14,10 @@ import pytest
 from lxml import etree
 
 from cdiscflow.adam.spec import AdamSpecError, load_adam_folder
+from cdiscflow.define.html import define_html
 from cdiscflow.define.model import Dataset, Define, Item, Origin, Standard
 from cdiscflow.define.xml import check_define, define_bytes
+from cdiscflow.errors import CdiscflowError
 from cdiscflow.report.displays import KINDS, load_displays, result_displays
 from cdiscflow.report.displays.base import Data
 from cdiscflow.report.displays.page import write_page
@@ -303,3 +305,32 @@ def test_swimmer_interval_bars_in_study_days() -> None:
             if line.get_label() == "Rescue"]
     assert bars == [("Rescue", [5.0, 10.0])]  # study days 5 to 10 on S1's lane
     assert "TRTSDT" in display.reads()["ADSL"]
+
+
+def test_a_display_that_cannot_use_the_data_names_itself(tmp_path: Path) -> None:
+    tte = ADTTE.assign(AVAL=[2.0, None, 6.0, 3.0, 5.0])
+    display = _display(kind="kaplan_meier", id="F_KM", param="OS")
+    with pytest.raises(CdiscflowError) as caught:
+        write_page([display], {**DATA.datasets, "ADTTE": tte}, DATA.labels, {}, tmp_path,
+                   "adam.yaml")
+    assert str(caught.value) == ("adam.yaml: displays.0 (F_KM): ADTTE PARAMCD OS: AVAL is "
+                                 "missing for USUBJID S2")
+    with pytest.raises(AdamSpecError, match=r"displays.0 \(R\): no PARAMCD XYZ"):
+        write_page([_display(kind="response", id="R", params=["XYZ"])], DATA.datasets,
+                   DATA.labels, {}, tmp_path, "adam.yaml")
+
+
+def test_define_html_lists_the_analysis_results(tmp_path: Path) -> None:
+    adam = load_adam_folder(_spec(tmp_path, (
+        "  - {kind: response, id: T_RESP, title: Response, population: ITTFL,\n"
+        "     group: TRT01P, params: [ORR90]}\n")))
+    define = Define(study_oid="S", study_name="S", description="S", protocol="S",
+                    mdv_oid="MDV.S", mdv_name="S", created=pd.Timestamp("2024-01-01"),
+                    standards=[], datasets=[], result_displays=result_displays(adam))
+    page = define_html(define)
+    assert ('<td><span id="RD.T_RESP">T_RESP</span></td><td>Response</td>'
+            "<td>SPECIFIED IN SAP; PRIMARY OUTCOME MEASURE</td>"
+            "<td>ADRS: AVALC where ITTFL = Y and PARAMCD = ORR90</td>") in page
+    assert "Analysis results" not in define_html(Define(
+        study_oid="S", study_name="S", description="S", protocol="S", mdv_oid="MDV.S",
+        mdv_name="S", created=pd.Timestamp("2024-01-01"), standards=[], datasets=[]))

@@ -11,6 +11,7 @@ import pandas as pd
 
 from cdiscflow.adam.spec import AdamSpecError
 from cdiscflow.atomic import write_bytes_atomic, write_text_atomic
+from cdiscflow.errors import CdiscflowError
 from cdiscflow.report import _inline_svg
 from cdiscflow.report.displays.base import Data, DisplayBase, Rendered
 from cdiscflow.report.figures import render as render_figure
@@ -50,6 +51,9 @@ def _render(display: DisplayBase, data: Data, index_file: str, number: int) -> R
     except KeyError as exc:
         raise AdamSpecError(f"displays.{number} ({display.id}): no {exc.args[0]} in the data",
                             file=index_file) from None
+    except ValueError as exc:  # data a display cannot use (a missing time to event)
+        raise CdiscflowError(f"{index_file}: displays.{number} ({display.id}): {exc}"
+                             ) from None
 
 
 def write_page(displays: list[DisplayBase], datasets: dict, labels: dict, sdtm: dict,
