@@ -5,6 +5,7 @@ axis, and a table of N, events, censored and the median with its confidence inte
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 import matplotlib
@@ -83,7 +84,10 @@ def render(display: KaplanMeier, data: Data) -> Rendered:
                      _limit(med), f"{_limit(lo)}, {_limit(hi)}"])
     frame = pd.DataFrame(rows, columns=["", "N", "Events", "Censored", f"Median ({unit})",
                                         f"{pct}% CI"])
-    fig = _figure(display, curves, str(recs["PARAM"].iloc[0]), unit)
+    param = str(recs["PARAM"].iloc[0])
+    if display.time_scale != 1:  # "Overall survival (days)" drawn in years: drop its unit
+        param = re.sub(r"\s*\([^()]*\)$", "", param)
+    fig = _figure(display, curves, param, unit)
     return Rendered(tables=[Table("", f"{display.title}: median time", frame)], figure=fig)
 
 
@@ -123,7 +127,7 @@ def _figure(display: KaplanMeier, curves: dict, param: str, unit: str) -> Figure
                           color=PALETTE[k % len(PALETTE)])
         risk.set_yticks(range(len(curves)), list(reversed(list(curves))), fontsize=8)
         risk.tick_params(axis="x", labelbottom=False, length=0)
-        risk.tick_params(axis="y", length=0)
+        risk.tick_params(axis="y", length=0, pad=14)  # clear of the first count
         for side in ("top", "right", "bottom", "left"):
             risk.spines[side].set_visible(False)
         risk.set_title("Number at risk", fontsize=8, loc="left")
