@@ -4,6 +4,7 @@ ADSL (`cdiscflow adam` on the published pilot SDTM) agree with the pilot's publi
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -12,8 +13,10 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 
+from cdiscflow.adam.spec import AdamSpecError
 from cdiscflow.cli import main
 from cdiscflow.define.xml import check_define
+from cdiscflow.pipeline import run_study
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "examples" / "cdiscpilot01"))
@@ -81,3 +84,22 @@ def test_two_arm_study_define_lists_every_display(saa: Path) -> None:
     assert results["F_KM_FFS"].get("AnalysisPurpose") == "SECONDARY OUTCOME MEASURE"
     assert results["F_KM_FFS"].get("ParameterOID") == "IT.ADTTE.PARAMCD"
     assert check_define(define) == []
+
+
+def test_a_display_mistake_fails_before_any_sdtm_is_built(tmp_path: Path) -> None:
+    study = tmp_path / "study"
+    shutil.copytree(ROOT / "mappings/nct04014166", study)
+    index = study / "adam/adam.yaml"
+    text = index.read_text(encoding="utf-8")
+    assert "    grade: ATOXGRN\n" in text
+    index.write_text(text.replace("    grade: ATOXGRN\n", "    grade: ATOXGRNN\n"),
+                     encoding="utf-8")
+    line = index.read_text(encoding="utf-8").splitlines().index("    grade: ATOXGRNN") + 1
+    out = tmp_path / "out"
+    progress: list[tuple[str, str]] = []
+    with pytest.raises(AdamSpecError) as err:
+        run_study(study, ROOT / "examples/nct04014166/raw", out,
+                  lambda d, s: progress.append((d, s)), layout="flat")
+    assert str(err.value) == (f"{index}:{line}: displays.2 (T_AE_SOC_PT): grade: no variable "
+                              "ATOXGRNN in ADAE (did you mean ATOXGRN?)")
+    assert progress == [] and not out.exists()
