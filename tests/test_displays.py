@@ -19,7 +19,7 @@ from cdiscflow.define.model import Dataset, Define, Item, Origin, Standard
 from cdiscflow.define.xml import check_define, define_bytes
 from cdiscflow.errors import CdiscflowError
 from cdiscflow.report.displays import KINDS, load_displays, result_displays
-from cdiscflow.report.displays.base import Data
+from cdiscflow.report.displays.base import Data, n_pct
 from cdiscflow.report.displays.page import write_page
 from cdiscflow.report.displays.stats import clopper_pearson, km_curve, km_median
 
@@ -75,6 +75,11 @@ def test_clopper_pearson_exact_limits() -> None:
     assert clopper_pearson(10, 10) == (pytest.approx(0.025 ** 0.1, abs=1e-12), 1.0)
     with pytest.raises(ValueError, match="no proportion 3/2"):
         clopper_pearson(3, 2)
+
+
+def test_percentages_round_half_away_from_zero() -> None:
+    # 1/16 is 6.25% exactly: printed 6.3 (as SAS), where Python's format gives 6.2
+    assert (n_pct(1, 16), n_pct(2, 3), n_pct(0, 0)) == ("1 (6.3%)", "2 (66.7%)", "0")
 
 
 def test_km_band_and_median_by_hand() -> None:

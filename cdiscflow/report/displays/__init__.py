@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 from pydantic import ValidationError
 
@@ -129,7 +130,8 @@ def result_displays(adam: LoadedAdam) -> list[ResultDisplay]:
     return out
 
 
-def write_displays(adam: LoadedAdam, datasets: dict, labels: dict, sdtm: dict,
+def write_displays(adam: LoadedAdam, datasets: dict[str, pd.DataFrame],
+                   labels: dict[str, dict[str, str]], sdtm: dict[str, pd.DataFrame],
                    folder: Path) -> dict[str, str]:
     """Draw every display and write the files and page; returns name -> file (relative to
     ``folder``), for the run report."""

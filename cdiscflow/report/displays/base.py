@@ -24,6 +24,7 @@ from pydantic import Field, field_validator
 
 from cdiscflow.adam.conditions import Where, evaluate, variables
 from cdiscflow.adam.stepbase import StepModel
+from cdiscflow.report.displays import stats
 from cdiscflow.standards import find_codelist, sdtm_variables
 
 
@@ -152,7 +153,7 @@ def headers(cols: dict[str, list[str]]) -> list[str]:
 
 def n_pct(n: int, total: int) -> str:
     """``n (x.x%)`` of the column's subjects; ``0`` when the column has none."""
-    return f"{n} ({100 * n / total:.1f}%)" if total else str(n)
+    return f"{n} ({stats.fmt(100 * n / total, 1)}%)" if total else str(n)
 
 
 @functools.cache

@@ -56,8 +56,11 @@ def _render(display: DisplayBase, data: Data, index_file: str, number: int) -> R
                              ) from None
 
 
-def write_page(displays: list[DisplayBase], datasets: dict, labels: dict, sdtm: dict,
+def write_page(displays: list[DisplayBase], datasets: dict[str, pd.DataFrame],
+               labels: dict[str, dict[str, str]], sdtm: dict[str, pd.DataFrame],
                folder: Path, index_file: str) -> dict[str, str]:
+    """Draw each display, write its tables (CSV) and figure (PNG, SVG) to ``folder``/displays/
+    and the page ``folder``/displays.html; returns name -> file relative to ``folder``."""
     data = Data(datasets=datasets, labels=labels, sdtm=sdtm)
     files = folder / FOLDER
     files.mkdir(parents=True, exist_ok=True)
