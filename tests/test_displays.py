@@ -232,6 +232,8 @@ def _spec(tmp_path: Path, displays: str) -> Path:
      "displays.0 (R): where: no variable AVISTN in ADRS (did you mean AVISITN?)", 8),
     ("  - {kind: mean_over_time, id: M, title: x, group: TRT01P, dataset: ADVS, param: P}\n",
      "displays.0 (M): dataset ADVS is not built", 3),
+    ("  - {kind: disposition, id: P, title: x, group: TRT01P}\n",
+     "displays.0 (P): Value error, give flags, variables or both", 3),
     ("  - {kind: response, id: R, title: x, group: TRT01P, params: [ORR90], reason: SAP}\n",
      "displays.0 (R): reason: Value error, 'SAP' is no ANLREAS term", 3),
 ])

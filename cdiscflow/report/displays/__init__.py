@@ -50,7 +50,8 @@ def _parse(adam: LoadedAdam, i: int, raw: Any) -> DisplayBase:
         err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         loc = tuple(err["loc"])
         msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-        raise _fail(adam, f"displays.{i} ({name}): {'.'.join(map(str, loc))}: {msg}",
+        key = ".".join(map(str, loc))
+        raise _fail(adam, f"displays.{i} ({name}): {key + ': ' if key else ''}{msg}",
                     (i, *loc)) from None
 
 

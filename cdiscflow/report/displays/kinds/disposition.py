@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Literal
 
 import pandas as pd
+from pydantic import model_validator
 
 from cdiscflow.report.displays.base import (
     Data,
@@ -25,6 +26,12 @@ class Disposition(DisplayBase):
     kind: Literal["disposition"]
     flags: dict[str, str] = {}  # row label -> ADSL flag (Y counts)
     variables: list[str] = []  # ADSL status/reason variables: n (%) per value
+
+    @model_validator(mode="after")
+    def _something(self) -> Disposition:
+        if not self.flags and not self.variables:
+            raise ValueError("give flags, variables or both: a disposition table needs rows")
+        return self
 
     def reads(self) -> dict[str, list[str]]:
         return {"ADSL": ["USUBJID", *self.adsl_reads(), *self.flags.values(), *self.variables]}
