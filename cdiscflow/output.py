@@ -279,6 +279,11 @@ def _from_out(folder: Path, out: Path) -> str:
         return Path(folder).resolve().as_posix()
 
 
+def write_run_report(layout: Layout, report: dict[str, Any]) -> None:
+    """report/run.json: what the run did, for people and scripts (not the regulator)."""
+    write_text_atomic(layout.report_dir / "run.json", json.dumps(report, indent=2) + "\n")
+
+
 def write_results(results: dict[str, DomainResult], ts: pd.DataFrame | None,
                   study: LoadedStudy, layout: Layout, defects: DefectLog,
                   formats: Sequence[str] = ("xpt",),
@@ -337,7 +342,7 @@ def write_results(results: dict[str, DomainResult], ts: pd.DataFrame | None,
         "warnings": len(defects.warnings),
         "defects": [d.as_dict() for d in defects.defects],
     }
-    write_text_atomic(layout.report_dir / "run.json", json.dumps(report, indent=2) + "\n")
+    write_run_report(layout, report)
     cols = ["severity", "domain", "file", "row", "column", "value", "message"]
     table = pd.DataFrame([d.as_dict() for d in defects.defects], columns=cols)
     write_text_atomic(layout.report_dir / "defects.csv", table.to_csv(index=False,

@@ -21,7 +21,13 @@ from cdiscflow.adam.stage import run_adam
 from cdiscflow.asciivalues import fix_non_ascii
 from cdiscflow.errors import CdiscflowError, DefectLog
 from cdiscflow.forked import Forked
-from cdiscflow.output import Layout, describe_adam_folder, spec_lengths, write_results
+from cdiscflow.output import (
+    Layout,
+    describe_adam_folder,
+    spec_lengths,
+    write_results,
+    write_run_report,
+)
 from cdiscflow.outswap import OutputLock, clear_debris
 from cdiscflow.publish import check_replaceable, discard, publish, staging_dir, write_manifest
 from cdiscflow.raw import position_word
@@ -167,6 +173,10 @@ def _convert(study: LoadedStudy, inputs: dict[str, dict[str, Path]], raw_dir: Pa
                                         formats, study.spec.submission.max_xpt_bytes,
                                         start_validation, qualifiers=_qualifiers(study))
             stage("ADaM", f"written ({len(report['adam'].get('datasets', {}))} datasets)")
+            if missing := report["adam"].get("optional_inputs_missing"):
+                stage("ADaM", f"read as empty, not in the SDTM (adam.yaml optional:): "
+                              f"{', '.join(missing)}")
+            write_run_report(written, report)  # with what the ADaM stage wrote
         if not validation_job:
             stage("validation", "running")
         result = validation_job.pop().result() if validation_job else validation()

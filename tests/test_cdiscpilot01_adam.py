@@ -6,16 +6,18 @@ that SDTM split into parts."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from cdiscflow.cli import main
 from cdiscflow.datasets_folder import read_folder
-from cdiscflow.xpt import write_xpt_parts, xpt_file_size
+from cdiscflow.xpt import read_xpt, write_xpt_parts, xpt_file_size
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "examples" / "cdiscpilot01"))
@@ -106,6 +108,29 @@ def test_split_sdtm_gives_the_same_pilot_adam(pilot_sdtm: Path, pilot_adam: Path
     for name in ("adsl.xpt", "adae.xpt", "advs.xpt", "adtte.xpt"):
         assert (tmp_path / "out" / "adam" / name).read_bytes() == (
             pilot_adam / "adam" / name).read_bytes()
+
+
+def test_sdtm_without_optional_datasets_reads_them_empty(pilot_sdtm: Path, pilot_adam: Path,
+                                                         tmp_path: Path) -> None:
+    # adam.yaml lists SC and QSMM as optional: without them ADSL is still built, EDUCLVL and
+    # MMSETOT missing, everything else as from the whole SDTM, and the run names what it lacked
+    lacking = tmp_path / "sdtm"
+    lacking.mkdir()
+    for f in pilot_sdtm.glob("*.xpt"):
+        if f.name not in ("sc.xpt", "qsmm.xpt"):
+            shutil.copy(f, lacking)
+    result = CliRunner().invoke(main, ["adam", str(lacking), "--spec", str(SPEC), "--out",
+                                       str(tmp_path / "out"), "--layout", "flat"])
+    assert result.exit_code == 0, result.output
+    assert "read as empty, not in the SDTM (adam.yaml optional:): SC, QSMM\n" in result.output
+    report = json.loads((tmp_path / "out" / "report" / "run.json").read_text())
+    assert report["adam"]["optional_inputs_missing"] == ["SC", "QSMM"]
+    adsl, _ = read_xpt(tmp_path / "out" / "adam" / "adsl.xpt")
+    whole, _ = read_xpt(pilot_adam / "adam" / "adsl.xpt")
+    assert adsl["EDUCLVL"].isna().all() and adsl["MMSETOT"].isna().all()
+    assert whole["EDUCLVL"].notna().sum() == 254
+    pd.testing.assert_frame_equal(adsl.drop(columns=["EDUCLVL", "MMSETOT"]),
+                                  whole.drop(columns=["EDUCLVL", "MMSETOT"]))
 
 
 def test_the_comparison_finds_a_difference() -> None:
