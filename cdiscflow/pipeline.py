@@ -73,6 +73,9 @@ def _inputs(study: LoadedStudy, raw_dir: Path | None) -> dict[str, dict[str, Pat
     raw = raw_folder(study, raw_dir)
     specs = {p.relative_to(study.dir).as_posix(): p for p in study.dir.rglob("*.yaml")
              if p.is_file()}
+    blank = study.spec.submission.blank_crf
+    if blank is not None:  # the study's own blank CRF: acrf.pdf holds its pages
+        specs[Path(blank.file).as_posix()] = study.dir / blank.file
     return {"spec": specs, "raw": {f.file: raw_file(raw, study, name)
                                    for name, f in study.spec.raw.forms.items()}}
 

@@ -105,9 +105,11 @@ def test_agreement_with_the_published_pilot_sdtm(pilot_out: Path) -> None:
         "DM": (306, 306, 306, 27, {"RFENDTC": 1, "RFICDTC": 254, "RFPENDTC": 67, "ARMCD": 52,
                                    "ARM": 52, "ACTARMCD": 52, "ACTARM": 52}, ["BRTHDTC"], []),
         # AEDTC: an SDTM model variable of the Events class that the IG's AE table omits
+        # AEDY, DSDY: the collection dates' study days SDTMIG pairs with --DTC (the pilot has
+        # none; CORE FB1601)
         "AE": (1191, 1191, 1191, 35, {"AESEQ": 578, "AESPID": 1191, "AESTDTC": 15, "AESTDY": 1},
-               [], []),
-        "DS": (850, 850, 850, 13, {"DSSPID": 95}, [], []),
+               [], ["AEDY"]),
+        "DS": (850, 850, 850, 13, {"DSSPID": 95}, [], ["DSDY"]),
         "EX": (591, 591, 591, 17, {}, [], []),
         # VSLOBXFL: SDTMIG 3.4's Expected baseline flag, written empty (the pilot, SDTMIG 3.1.2,
         # has VSBLFL instead)

@@ -4,7 +4,9 @@ in acrf.pdf with the annotation pages after it."""
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import shutil
 from pathlib import Path
 
@@ -167,9 +169,12 @@ def test_blank_crf_pages_come_first(tmp_path: Path) -> None:
     assert aeterm.split()[:2] == ["2", "3"]
     assert "AETERM" in pdf.pages[int(aeterm.split()[2]) - 1].extract_text()
     assert refs("IT.EX.EXLOT").split()[0] not in ("1", "2", "3")
-    # the same inputs give the same bytes
+    # the same inputs give the same bytes; the blank CRF is an input of the manifest
     again = _run(study, tmp_path / "again")
     assert (again / "acrf.pdf").read_bytes() == (sdtm / "acrf.pdf").read_bytes()
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["inputs"]["spec"]["blank.pdf"] == hashlib.sha256(
+        (study / "blank.pdf").read_bytes()).hexdigest()
 
 
 @pytest.mark.parametrize("blank, message", [

@@ -144,7 +144,7 @@ def test_diff_counts_changed_removed_and_renumbered_records(runs):
     assert cm.removed_examples == ["STUDYID=NCT04014166, USUBJID=NCT04014166-01-003, CMSEQ=2"]
     assert {v.variable: v.changed for v in cm.variables}["CMTRT"] == 1
     same = [d.dataset for d in result.datasets if not d.differs]
-    # the example ships its trial design (SE, SV, TA, TE, TV) since the package issue
+    # the example ships its trial design (SE, SV, TA, TE, TI, TV) since the package issue
     assert same == ["DM", "EX", "LB", "RS", "SE", "SUPPAE", "SUPPDM", "SUPPEX", "SUPPRS", "SV",
                     "TA", "TE", "TI", "TS", "TV"]
 
