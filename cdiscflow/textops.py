@@ -17,6 +17,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+import cdiscflow.arrowpool  # noqa: F401 - the allocator chosen before any column is made
+
 STRING = pd.StringDtype("pyarrow")
 
 
