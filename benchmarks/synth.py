@@ -78,9 +78,18 @@ def generate(out: Path, lb_records: int) -> int:
     _write(out / "adverse_events.csv", {
         "SUBJID": subj[ae_s], "AESPID": np.tile([1, 2], n),
         "AETERM": np.tile(["Fatigue", "headache"], n),
+        # the MedDRA hierarchy as the example's AE extract codes these two terms
+        "AELLT": np.tile(["Fatigue", "Headache"], n),
+        "AELLTCD": np.tile(["10016256", "10019211"], n),
         "AEDECOD": np.tile(["Fatigue", "Headache"], n),
+        "AEPTCD": np.tile(["10016256", "10019211"], n),
+        "AEHLT": np.tile(["Asthenic conditions", "Headaches NEC"], n),
+        "AEHLTCD": np.full(2 * n, ""),
+        "AEHLGT": np.tile(["General system disorders NEC", "Headaches"], n),
+        "AEHLGTCD": np.full(2 * n, ""),
         "AEBODSYS": np.tile(["General disorders and administration site conditions",
                              "Nervous system disorders"], n),
+        "AEBDSYCD": np.tile(["10018065", "10029205"], n),
         "AESTDAT": _dmony(day1[ae_s] + rng.integers(2, 150, 2 * n).astype("timedelta64[D]")),
         "AESTTIM": np.full(2 * n, ""), "AEENDAT": np.full(2 * n, ""), "AEONGO": np.full(2 * n, "Y"),
         "AETOXGR": rng.choice(["1", "2"], 2 * n), "AESER": np.full(2 * n, "N"),

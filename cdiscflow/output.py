@@ -40,10 +40,11 @@ from cdiscflow.define.sdtm import sdtm_define
 from cdiscflow.define.xml import STYLESHEET_FILE, define_bytes, part_names, stylesheet_text
 from cdiscflow.errors import DefectLog, SpecError
 from cdiscflow.package.acrf import write_acrf
+from cdiscflow.sdtm.domains import domain_variables, sponsor_domains
 from cdiscflow.sdtm.engine import DomainResult
 from cdiscflow.sdtm.expected import with_expected
 from cdiscflow.spec import LoadedStudy, StudyInfo
-from cdiscflow.standards import sdtm_dataset_label, sdtm_variables
+from cdiscflow.standards import SponsorDomains, sdtm_dataset_label, sdtm_variables
 from cdiscflow.xpt import XptVariable, resolve_lengths, write_xpt_parts
 
 LAYOUTS, FORMATS = options.LAYOUTS, options.FORMATS  # defined with the CLI's options
@@ -101,9 +102,11 @@ class DatasetToWrite:
 
 
 def xpt_variables(domain: str, frame: pd.DataFrame, labels: dict[str, str] | None = None,
-                  lengths: dict[str, int] | None = None) -> list[XptVariable]:
-    """The XPT description of a domain's columns, from the IG's labels and types."""
-    ig = {v.name: v for v in sdtm_variables(domain)}
+                  lengths: dict[str, int] | None = None, sponsor: SponsorDomains = ()
+                  ) -> list[XptVariable]:
+    """The XPT description of a domain's columns, from the IG's labels and types (the model's,
+    for one of the study's ``sponsor`` domains)."""
+    ig = {v.name: v for v in sdtm_variables(domain, sponsor)}
     labels = labels or {}
     lengths = lengths or {}
     return [
@@ -124,7 +127,7 @@ def spec_lengths(study: LoadedStudy) -> dict[str, dict[str, int]]:
         return {}
     out: dict[str, dict[str, int]] = {}
     for ld in study.domains:
-        ig = {v.name: v for v in sdtm_variables(ld.spec.domain)}
+        ig = {v.name: v for v in domain_variables(ld)}
         missing = []
         lengths: dict[str, int] = {}
         for name, var in ld.spec.variables.items():
@@ -283,12 +286,13 @@ def write_results(results: dict[str, DomainResult], ts: pd.DataFrame | None,
     ``after_datasets`` is called once the XPT files are written."""
     created = study.spec.study.created
     lengths = spec_lengths(study)
+    sponsor = sponsor_domains(study)
     datasets: list[DatasetToWrite] = []
     for name, res in results.items():
         data = with_expected(name, res.data)  # every Expected variable, empty if not mapped
-        datasets.append(DatasetToWrite(name, sdtm_dataset_label(name), data,
+        datasets.append(DatasetToWrite(name, sdtm_dataset_label(name, sponsor), data,
                                        xpt_variables(name, data, res.labels,
-                                                     lengths.get(name))))
+                                                     lengths.get(name), sponsor)))
         if res.supp is not None and len(res.supp):
             supp_name = f"SUPP{name}"
             supp = with_expected(supp_name, res.supp)

@@ -27,6 +27,7 @@ from cdiscflow.publish import check_replaceable, discard, publish, staging_dir, 
 from cdiscflow.raw import position_word
 from cdiscflow.sdtm.checked import check_study_spec
 from cdiscflow.sdtm.chunked import DEFAULT_CHUNK_RECORDS, ChunkReport, build_sdtm_chunked
+from cdiscflow.sdtm.domains import sponsor_domains
 from cdiscflow.sdtm.engine import DomainResult, Progress
 from cdiscflow.sdtm.plan import Segment
 from cdiscflow.sdtm.trial_design import (
@@ -133,7 +134,8 @@ def _convert(study: LoadedStudy, inputs: dict[str, dict[str, Path]], raw_dir: Pa
 
         def validation() -> ValidationResult:
             # what was written, as a reviewer would receive it; reports in out/report
-            return validate_run([written.sdtm_dir, written.adam_dir], written.report_dir)
+            return validate_run([written.sdtm_dir, written.adam_dir], written.report_dir,
+                                sponsor_domains(study))
 
         stage("SDTM", f"writing {len(sdtm)} domain(s), define.xml and lineage")
 

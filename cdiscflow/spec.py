@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -123,6 +123,15 @@ class StudyInfo(_Model):
 FDA_MAX_XPT_BYTES = 5_000_000_000
 
 
+class BlankCrfSpec(_Model):
+    """The study's own blank CRF, which acrf.pdf puts before the generated annotation pages."""
+
+    file: str = Field(min_length=1)  # a PDF inside the study folder
+    # raw form -> the blank CRF pages (from 1) that show it: its annotation pages name them and
+    # define.xml's page references of its variables include them
+    forms: dict[str, list[Annotated[int, Field(ge=1)]]] = {}
+
+
 class SubmissionSpec(_Model):
     """How the submission package is written (docs/submission-package.md)."""
 
@@ -130,12 +139,14 @@ class SubmissionSpec(_Model):
     length_source: Literal["data", "spec"] = "data"
     # a dataset whose XPT file would be larger is split by record order into numbered parts
     max_xpt_bytes: int = Field(default=FDA_MAX_XPT_BYTES, gt=0)
+    blank_crf: BlankCrfSpec | None = None
 
 
 class SubjectVisitsSpec(_Model):
     """SV derived from the visits found in the named domains (cdiscflow/sdtm/trial_design.py)."""
 
-    from_: list[str] = Field(alias="from", min_length=1)  # domains whose VISITNUM/VISIT count
+    # domains whose VISITNUM/VISIT count; none named: every domain of the study mapping VISITNUM
+    from_: list[str] | None = Field(default=None, alias="from", min_length=1)
 
 
 class SubjectElementsSpec(_Model):

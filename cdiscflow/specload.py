@@ -147,9 +147,91 @@ def load_study(study_dir: Path) -> LoadedStudy:
             mistakes.extend(getattr(exc, "errors", [exc]))
     if mistakes:
         raise mistakes[0] if len(mistakes) == 1 else SpecErrors(mistakes)
+    domains = [_every_date_expanded(d, domains) for d in domains]
     # what the files say together (trial design, TS, the mappings against SDTMIG and the raw
     # headers) is checked once by cdiscflow.sdtm.checked.check_study_spec
-    return LoadedStudy(spec=spec, dir=study_dir, file=file, domains=domains, lines=lines)
+    study = LoadedStudy(spec=spec, dir=study_dir, file=file, domains=domains, lines=lines)
+    check_blank_crf(study)
+    return study
+
+
+# in a derivation's list of DOMAIN.VARIABLE sources: every date of every other domain
+EVERY_DATE = "ALL.DTC"
+
+
+def written_dates(ld: LoadedDomain) -> list[str]:
+    """The domain's date variables as written: names ending in DTC, neither temporary nor
+    supplemental (the SDTM timing variables --DTC, --STDTC, --ENDTC and DM's RF...DTC)."""
+    return [name for name, var in ld.spec.variables.items()
+            if name.endswith("DTC") and not var.temp and var.supp is None]
+
+
+def _every_date_expanded(ld: LoadedDomain, domains: list[LoadedDomain]) -> LoadedDomain:
+    """``ALL.DTC`` in a derivation parameter's list replaced by every date variable of every
+    other domain, in the study's domain order (RFPENDTC, the last date of participation, is
+    the latest date of all the subject's records). Expanded here, once, so that run order,
+    checks and define.xml all see the concrete DOMAIN.VARIABLE names."""
+    every = [f"{d.spec.domain}.{v}" for d in domains if d.spec.domain != ld.spec.domain
+             for v in written_dates(d)]
+    changed = {}
+    for name, var in ld.spec.variables.items():
+        extra = dict(var.derive.model_extra or {}) if var.derive is not None else {}
+        params = {p: [x for ref in value for x in (every if ref == EVERY_DATE else [ref])]
+                  for p, value in extra.items()
+                  if isinstance(value, list) and EVERY_DATE in value}
+        if params:
+            derive = type(var.derive).model_validate({"function": var.derive.function,
+                                                      **extra, **params})
+            changed[name] = var.model_copy(update={"derive": derive})
+    if not changed:
+        return ld
+    spec = ld.spec.model_copy(update={"variables": {**ld.spec.variables, **changed}})
+    return ld.model_copy(update={"spec": spec})
+
+
+def check_blank_crf(study: LoadedStudy) -> int:
+    """The blank CRF's page count (0 without one). A file outside the study folder, missing or
+    not a readable PDF, a ``forms:`` entry naming no raw form or a page beyond the last are
+    spec errors naming the study file and line."""
+    blank = study.spec.submission.blank_crf
+    if blank is None:
+        return 0
+    path = study.dir / blank.file
+    line = study.line("submission", "blank_crf", "file")
+    try:
+        path.resolve().relative_to(study.dir.resolve())
+    except ValueError:
+        raise SpecError(f"submission.blank_crf.file {blank.file!r} must be inside the study "
+                        f"folder", file=str(study.file), line=line) from None
+    count = _page_count(path, study, line)
+    for form, pages in blank.forms.items():
+        where = study.line("submission", "blank_crf", "forms", form)
+        if form not in study.spec.raw.forms:
+            raise SpecError(f"submission.blank_crf.forms: {form!r} is not a raw form of the "
+                            f"study (raw.forms: {', '.join(study.spec.raw.forms)})",
+                            file=str(study.file), line=where)
+        beyond = [p for p in pages if p > count]
+        if beyond:
+            raise SpecError(f"submission.blank_crf.forms.{form}: page {beyond[0]} is beyond "
+                            f"the last page of {blank.file} ({count} pages)",
+                            file=str(study.file), line=where)
+    return count
+
+
+def _page_count(path: Path, study: LoadedStudy, line: int | None) -> int:
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(str(path), strict=False)
+        count = len(reader.pages)
+    except (OSError, PyPdfError, ValueError) as exc:
+        raise SpecError(f"submission.blank_crf.file: cannot read {path} as PDF ({exc})",
+                        file=str(study.file), line=line) from None
+    if count == 0:
+        raise SpecError(f"submission.blank_crf.file: {path} has no pages",
+                        file=str(study.file), line=line)
+    return count
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -60,9 +60,24 @@ def pct(x: float) -> str:
 def test_multicentre_subjects(adsl: pd.DataFrame) -> None:
     assert len(adsl) == 25 and (adsl["SAFFL"] == "Y").all()
     assert adsl["SITEID"].nunique() == 4
-    # each site numbers its own patients: SUBJID repeats, USUBJID (with SITEID) does not
-    assert adsl["SUBJID"].duplicated().any() and not adsl["USUBJID"].duplicated().any()
-    assert (adsl["USUBJID"] == "CTR20221330-" + adsl["SITEID"] + "-" + adsl["SUBJID"]).all()
+    # each site numbers its own patients from 001: SUBJID is made unique in the study by the
+    # mapping (site-prefixed), and USUBJID is the study and SUBJID
+    assert not adsl["SUBJID"].duplicated().any() and not adsl["USUBJID"].duplicated().any()
+    assert sorted(adsl["SUBJID"])[:4] == ["01-001", "01-002", "01-003", "01-004"]
+    assert (adsl["SUBJID"].str[:2] == adsl["SITEID"]).all()
+    assert (adsl["USUBJID"] == "CTR20221330-" + adsl["SUBJID"]).all()
+
+
+def test_every_subject_has_a_disposition(out: Path) -> None:
+    ds = _read(out, "ds", "sdtm")
+    dispo = ds[ds["DSCAT"] == "DISPOSITION EVENT"]
+    # one disposition each: the 19 alive at the end of follow-up completed, 6 died
+    assert dispo["USUBJID"].nunique() == len(dispo) == 25
+    assert dispo["DSDECOD"].value_counts().to_dict() == {"COMPLETED": 19, "DEATH": 6}
+    dm = _read(out, "dm", "sdtm")
+    # the completion is dated at the last contact, which is also where participation ends
+    done = dispo[dispo["DSDECOD"] == "COMPLETED"].merge(dm, on="USUBJID")
+    assert (done["DSSTDTC"] == done["RFPENDTC"]).all()
 
 
 def test_escalation_expansion_and_six_infusions(adsl: pd.DataFrame, out: Path) -> None:

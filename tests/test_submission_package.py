@@ -29,7 +29,7 @@ SDTM = STUDY_DIR / "tabulations" / "sdtm"
 ADAM = STUDY_DIR / "analysis" / "adam" / "datasets"
 NS = {"odm": ODM_NS, "def": DEF_NS, "xlink": XLINK_NS}
 SDTM_FILES = ["ae", "cm", "dm", "ex", "lb", "rs", "se", "suppae", "suppdm", "suppex", "supprs",
-              "sv", "ta", "te", "ts", "tv"]
+              "sv", "ta", "te", "ti", "ts", "tv"]
 
 
 @pytest.fixture(scope="module")

@@ -148,8 +148,11 @@ def check_labels(loaded: LoadedDataset, sdtm_domain: str | None) -> None:
     """Every kept variable has a label, from the standards or the spec (before any data).
 
     A misspelled standard variable (TRTSTDT for TRTSDT) is not in the standards either, so it
-    is refused here, with every other such variable of the dataset named."""
+    is refused here, with every other such variable of the dataset named. A working dataset
+    is never written, so its variables need no label (docs/adam-spec.md)."""
     spec = loaded.spec
+    if spec.working:
+        return
     unknown = [name for name, vs in spec.variables.items()
                if (vs is None or not vs.label)
                and standard_label(spec.structure, name, sdtm_domain) is None]

@@ -6,7 +6,10 @@ CORE) make, beyond well-formedness and resolved references (``check_define``):
   whole, described per QNAM) points to its pages;
 - every Derived variable (and value-level item) has a MethodDef with a description;
 - every CT standard's version is a package date (YYYY-MM-DD) CORE knows the form of;
-- the document starts with an xml-stylesheet instruction naming a file beside it.
+- the document starts with an xml-stylesheet instruction naming a file beside it;
+- each dataset's KeySequence numbers its keys 1, 2, ... once each;
+- an SDTM define.xml names its annotated CRF (def:AnnotatedCRF), whose leaf is a file beside
+  it.
 """
 
 from __future__ import annotations
@@ -58,8 +61,29 @@ def conformance_problems(path: Path) -> list[DefineProblem]:
         if sdtm and crf and kind == "Collected" and not oid.endswith(".QVAL") and \
                 not origin.xpath("def:DocumentRef/def:PDFPageRef", namespaces=_NS):
             problems.append(DefineProblem(oid, "Collected but no annotated CRF page"))
+    for group in tree.xpath("//odm:ItemGroupDef", namespaces=_NS):
+        keys = sorted(int(k) for k in group.xpath("odm:ItemRef/@KeySequence", namespaces=_NS))
+        if keys != list(range(1, len(keys) + 1)):
+            problems.append(DefineProblem(group.get("OID", "?"), f"KeySequence is "
+                                          f"{keys}, not 1 to {len(keys)} once each"))
+    problems += _annotated_crf(tree, path, sdtm)
     for group in tree.xpath("//odm:ItemGroupDef[starts-with(@Name, 'SUPP')]", namespaces=_NS):
         if not group.xpath("odm:Alias[@Context='DomainDescription']", namespaces=_NS):
             problems.append(DefineProblem(group.get("OID", "?"), "SUPP-- dataset without an "
                                           "Alias DomainDescription"))
+    return problems
+
+
+def _annotated_crf(tree: etree._ElementTree, path: Path, sdtm: bool) -> list[DefineProblem]:
+    """An SDTM define.xml names its annotated CRF, and the CRF's leaf is a file beside it."""
+    refs = tree.xpath("//def:AnnotatedCRF/def:DocumentRef/@leafID", namespaces=_NS)
+    if sdtm and not refs:
+        return [DefineProblem(str(path), "no def:AnnotatedCRF names the annotated CRF")]
+    problems = []
+    for leaf_id in refs:
+        hrefs = tree.xpath("//def:leaf[@ID=$id]/@xlink:href", id=leaf_id,
+                           namespaces={**_NS, "xlink": "http://www.w3.org/1999/xlink"})
+        if not hrefs or not (path.parent / hrefs[0]).is_file():
+            problems.append(DefineProblem(leaf_id, "the annotated CRF's leaf is no file "
+                                          "beside define.xml"))
     return problems

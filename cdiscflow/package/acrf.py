@@ -22,9 +22,12 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas
 
 from cdiscflow.atomic import write_bytes_atomic
+from cdiscflow.package.blank_crf import blank_crf_path, merged
 from cdiscflow.raw import read_header
 from cdiscflow.sdtm.derivations import REGISTRY
+from cdiscflow.sdtm.domains import sponsor_domains
 from cdiscflow.spec import LoadedDomain, LoadedStudy, VariableSpec, expression
+from cdiscflow.specload import check_blank_crf
 from cdiscflow.standards import sdtm_dataset_label
 
 ACRF_FILE = "acrf.pdf"
@@ -47,6 +50,8 @@ class CrfPages:
 
     file: str = ACRF_FILE
     pages: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    form_first: dict[str, int] = field(default_factory=dict)  # form -> its first page
+    domain_first: dict[str, int] = field(default_factory=dict)  # domain -> first page annotating it
 
     def of(self, domain: str, variable: str) -> tuple[int, ...]:
         return tuple(self.pages.get((domain, variable), ()))
@@ -194,9 +199,18 @@ def _chunks(rows: list[tuple[str, list[Annotation]]]
     yield page
 
 
-def acrf_bytes(study: LoadedStudy, headers: dict[str, list[str]]) -> tuple[bytes, CrfPages]:
-    """The annotated CRF as PDF bytes (identical for equal inputs) and its page map."""
+def acrf_bytes(study: LoadedStudy, headers: dict[str, list[str]], blank_pages: int = 0
+               ) -> tuple[bytes, CrfPages]:
+    """The annotated CRF as PDF bytes (identical for equal inputs) and its page map.
+
+    With a blank CRF of ``blank_pages`` pages (``write_acrf`` puts it first), the annotation
+    pages are numbered after it, and a variable's pages include the blank CRF pages the study
+    file gives for the forms it is annotated on (``submission.blank_crf.forms``).
+    """
+    blank = study.spec.submission.blank_crf
+    form_blank = dict(blank.forms) if blank is not None else {}
     studyid = study.spec.study.studyid
+    sponsor = sponsor_domains(study)  # a sponsor-defined domain's label is the study's own
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
     pdf.setTitle(f"{studyid} annotated CRF")
@@ -205,31 +219,35 @@ def acrf_bytes(study: LoadedStudy, headers: dict[str, list[str]]) -> tuple[bytes
     pages = CrfPages()
     forms: list[str] = []
     domains_seen: list[str] = []
-    number = 0
+    number = blank_pages
     # reportlab names an outline entry by its destination key: every entry gets its own key
     for form, rows in annotations(study, headers).items():
         domains = list(dict.fromkeys(a.domain for _, notes in rows for a in notes))
         by_field = dict(rows)
         colour = {d: _PALETTE[i % len(_PALETTE)] for i, d in enumerate(domains)}
+        labels = {d: sdtm_dataset_label(d, sponsor) for d in domains}
         for part, chunk in enumerate(_chunks(rows)):
             number += 1
-            if number == 1:
+            if number == blank_pages + 1:
                 pdf.bookmarkPage("FORMS")
             if part == 0:
                 pdf.bookmarkPage(f"F.{form}")
                 forms.append(form)
-            _page(pdf, studyid, form, study.spec.raw.forms[form].file, part, domains, colour,
-                  chunk, number)
+                pages.form_first[form] = number
+            _page(pdf, studyid, form, study.spec.raw.forms[form].file, part, labels, colour,
+                  chunk, number, form_blank.get(form, []))
             for name, _ in chunk:
                 for a in by_field[name]:
                     found = pages.pages.setdefault((a.domain, a.variable), [])
-                    if number not in found:
-                        found.append(number)
+                    for page in [*form_blank.get(form, []), number]:
+                        if page not in found:
+                            found.append(page)
                     if a.domain not in domains_seen:
                         if not domains_seen:
                             pdf.bookmarkPage("DOMAINS")
                         pdf.bookmarkPage(f"D.{a.domain}")
                         domains_seen.append(a.domain)
+                        pages.domain_first[a.domain] = number
             pdf.showPage()
     if forms:
         pdf.addOutlineEntry("Forms", "FORMS", level=0)
@@ -238,16 +256,17 @@ def acrf_bytes(study: LoadedStudy, headers: dict[str, list[str]]) -> tuple[bytes
     if domains_seen:
         pdf.addOutlineEntry("Domains", "DOMAINS", level=0)
         for domain in sorted(domains_seen):
-            pdf.addOutlineEntry(f"{domain} ({sdtm_dataset_label(domain)})", f"D.{domain}",
+            pdf.addOutlineEntry(f"{domain} ({sdtm_dataset_label(domain, sponsor)})", f"D.{domain}",
                                 level=1)
     pdf.showOutline()
     pdf.save()
+    pages.pages = {k: sorted(v) for k, v in pages.pages.items()}
     return buffer.getvalue(), pages
 
 
 def _page(pdf: canvas.Canvas, studyid: str, form: str, file: str, part: int,
-          domains: list[str], colour: dict[str, str], rows: list[tuple[str, list]],
-          number: int) -> None:
+          labels: dict[str, str], colour: dict[str, str], rows: list[tuple[str, list]],
+          number: int, blank_pages: list[int]) -> None:
     width, height = A4
     pdf.setFont("Helvetica", 8)
     pdf.drawString(40, height - 30, f"{studyid} annotated CRF")
@@ -255,11 +274,13 @@ def _page(pdf: canvas.Canvas, studyid: str, form: str, file: str, part: int,
     pdf.setFont("Helvetica-Bold", 13)
     pdf.drawString(40, height - 55, f"Form {form}{' (continued)' if part else ''}")
     pdf.setFont("Helvetica", 9)
-    pdf.drawString(40, height - 70, f"raw file {file}")
+    shown = (f", blank CRF page{'s' if len(blank_pages) > 1 else ''} "
+             f"{', '.join(map(str, blank_pages))}" if blank_pages else "")
+    pdf.drawString(40, height - 70, f"raw file {file}{shown}")
     # the domains this form feeds, each in its colour (the top-of-page domain boxes)
     x = 40.0
-    for d in domains:
-        label = f"{d} = {sdtm_dataset_label(d)}"
+    for d, name in labels.items():
+        label = f"{d} = {name}"
         w = pdf.stringWidth(label, "Helvetica-Bold", 9) + 10
         _box(pdf, x, height - 95, w, label, colour[d], bold=True)
         x += w + 6
@@ -294,7 +315,15 @@ def _box(pdf: canvas.Canvas, x: float, y: float, w: float, text: str, fill: str,
 
 
 def write_acrf(study: LoadedStudy, raw_dir: Path, folder: Path) -> CrfPages:
-    """Write ``folder/acrf.pdf`` (atomically) and return where each variable is annotated."""
-    data, pages = acrf_bytes(study, raw_headers(study, raw_dir))
+    """Write ``folder/acrf.pdf`` (atomically) and return where each variable is annotated:
+    the generated annotation pages, after the study's own blank CRF when it names one."""
+    blank = blank_crf_path(study)
+    count = check_blank_crf(study)
+    data, pages = acrf_bytes(study, raw_headers(study, raw_dir), count)
+    if blank is not None:
+        data = merged(blank, data, f"{study.spec.study.studyid} annotated CRF",
+                      pages.form_first, dict(study.spec.submission.blank_crf.forms),
+                      {f"{d} ({sdtm_dataset_label(d)})": pages.domain_first[d]
+                       for d in sorted(pages.domain_first)})
     write_bytes_atomic(folder / ACRF_FILE, data)
     return pages

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -203,11 +204,38 @@ def chunk_refusal(study: LoadedStudy, engine: Engine) -> str | None:
             j = step.join
             if j is None or (j.form and not holds_subjects(j.form)):
                 continue
-            by_subject = all(j.pairs.get(c) == c for c in subject)
+            by_subject = all(_names_subject(study, j, c) for c in subject)
             if not by_subject and j.pairs.get("USUBJID") != "USUBJID":
                 return (f"{dom} joins {j.form or j.domain} on {', '.join(j.pairs)}, not on "
                         f"{', '.join(subject)}")
     return None
+
+
+def _names_subject(study: LoadedStudy, j: Any, column: str) -> bool:
+    """Whether the join matches the raw subject column ``column`` on the same subject's
+    records: the right side's column of that name, or a variable of the joined domain that
+    copies that raw column unchanged (CTR20221330's DM keeps each site's own patient number as
+    SITENUM, its SUBJID being made unique in the study)."""
+    right = j.pairs.get(column)
+    if right == column:
+        return True
+    if not j.domain or right is None:
+        return False
+    var = next((d.spec.variables.get(right) for d in study.domains
+                if d.spec.domain == j.domain), None)
+    return var is not None and var.field == column and var.where is None
+
+
+def _raw_subject_in_dm(study: LoadedStudy, column: str) -> str:
+    """The DM column holding the raw subject column's value: the column itself unless a DM
+    variable of that name changes it (CTR20221330's SUBJID is site-prefixed), then the DM
+    variable copying it unchanged (its SITENUM)."""
+    variables = study.domain("DM").spec.variables
+    own = variables.get(column)
+    if own is None or (own.field == column and own.where is None):
+        return column
+    return next((name for name, var in variables.items()
+                 if var.field == column and var.where is None), column)
 
 
 def _plan_chunks(study: LoadedStudy, raw_dir: Path | None, forms: dict[str, pd.DataFrame],
@@ -220,9 +248,10 @@ def _plan_chunks(study: LoadedStudy, raw_dir: Path | None, forms: dict[str, pd.D
     dm = dm[dm["USUBJID"].notna()]
     # USUBJID of every record of every subject form, matched on DM's subject columns as the
     # engine's joins match them
+    held = [_raw_subject_in_dm(study, c) for c in subject]
     usubjid = {n: take_matched(dm["USUBJID"].astype("string"),
                                match_rows([forms[n][c] for c in subject],
-                                          [dm[c] for c in subject]), forms[n].index)
+                                          [dm[c] for c in held]), forms[n].index)
                for n in subject_forms}
     sizes = pd.concat(list(usubjid.values())).value_counts().sort_index()
     before = np.cumsum(sizes.to_numpy()) - sizes.to_numpy()

@@ -238,7 +238,7 @@ def check_derived_specs(study: LoadedStudy, design: Mapping[str, pd.DataFrame]) 
     if (td.SV or td.SE) and "DM" not in domains:
         raise fail(("SV",) if td.SV else ("SE",), "SV and SE need the study's DM domain "
                    "(subjects and RFSTDTC)", "SV" if td.SV else "SE")
-    if td.SV:
+    if td.SV and td.SV.from_:
         for i, name in enumerate(td.SV.from_):
             if name not in domains:
                 raise fail(("SV", "from", i), f"SV from: {name!r} is not a domain of the "
@@ -271,6 +271,15 @@ def check_derived_specs(study: LoadedStudy, design: Mapping[str, pd.DataFrame]) 
         if missing:
             raise fail(("SE", "starts"), f"SE starts: no start date for element(s) "
                        f"{', '.join(missing)} of TA", "SE", "ETCD")
+
+
+def sv_domains(study: LoadedStudy) -> list[str]:
+    """The domains SV is derived from: those ``SV: {from: [...]}`` names, else every domain
+    of the study that writes VISITNUM, in the study's domain order."""
+    td = study.spec.trial_design
+    if td.SV is not None and td.SV.from_:
+        return list(td.SV.from_)
+    return [d.spec.domain for d in study.domains if _written(d, "VISITNUM")]
 
 
 def _written(ld: Any, var: str) -> bool:
@@ -425,7 +434,7 @@ def derive_from_data(study: LoadedStudy, design: Mapping[str, pd.DataFrame],
             subjects, design["TA"], design["TE"], td.SE.starts, td.SE.end,
             ref="RFSTDTC")
     if td.SV:
-        out["SV"] = derive_subject_visits({n: data[n] for n in td.SV.from_}, dm,
+        out["SV"] = derive_subject_visits({n: data[n] for n in sv_domains(study)}, dm,
                                           design.get("TV"))
     return {name: out[name] for name in DERIVED_DATASETS if name in out}
 

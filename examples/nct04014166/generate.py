@@ -438,6 +438,50 @@ SOC = {
     "Upper respiratory tract infection": "Infections and infestations",
     "Headache": "Nervous system disorders",
 }
+# The MedDRA coding data management adds to each event: the preferred term (AEDECOD) is also
+# the lowest level term chosen, and above it the primary path PT -> HLT -> HLGT -> SOC (SOC
+# names as in SOC above). Codes: MedDRA is licensed and no MedDRA release is available here, so
+# a code is given only where public documents agree on it (the SOC codes, and the PT codes
+# marked); the others are blank rather than guessed (raw/README.md).
+# PT: (PT/LLT code or "", HLT, HLGT)
+MEDDRA = {
+    "Fatigue": ("10016256", "Asthenic conditions", "General system disorders NEC"),
+    "Insomnia": ("10022437", "Disturbances in initiating and maintaining sleep",
+                 "Sleep disorders and disturbances"),
+    "Blood uric acid increased": ("", "Purine and pyrimidine metabolism analyses",
+                                  "Metabolic, nutritional and blood gas investigations"),
+    "Blood bilirubin increased": ("10005364", "Liver function analyses",
+                                  "Hepatobiliary investigations"),
+    "Alanine aminotransferase increased": ("10001551", "Liver function analyses",
+                                           "Hepatobiliary investigations"),
+    "Aspartate aminotransferase increased": ("10003481", "Liver function analyses",
+                                             "Hepatobiliary investigations"),
+    "Infusion related reaction": ("10051792", "Non-site specific procedural complications",
+                                  "Procedural related injuries and complications NEC"),
+    "Nausea": ("10028813", "Nausea and vomiting symptoms", "Gastrointestinal signs and symptoms"),
+    "Diarrhoea": ("10012735", "Diarrhoea (excl infective)",
+                  "Gastrointestinal motility and defaecation conditions"),
+    "Gastrointestinal haemorrhage": ("10017955", "Gastrointestinal haemorrhages NEC",
+                                     "Gastrointestinal haemorrhages NEC"),
+    "Acute myocardial infarction": ("10000891", "Ischaemic coronary artery disorders",
+                                    "Coronary artery disorders"),
+    "Heavy menstrual bleeding": ("", "Menstruation with increased bleeding",
+                                 "Menstrual cycle and uterine bleeding disorders"),
+    "Upper respiratory tract infection": ("10046306", "Upper respiratory tract infections NEC",
+                                          "Infections - pathogen unspecified"),
+    "Headache": ("10019211", "Headaches NEC", "Headaches"),
+}
+SOC_CODE = {
+    "General disorders and administration site conditions": "10018065",
+    "Psychiatric disorders": "10037175",
+    "Investigations": "10022891",
+    "Injury, poisoning and procedural complications": "10022117",
+    "Gastrointestinal disorders": "10017947",
+    "Cardiac disorders": "10007541",
+    "Reproductive system and breast disorders": "10038604",
+    "Infections and infestations": "10021881",
+    "Nervous system disorders": "10029205",
+}
 SEX = {"F": "Female", "M": "Male"}
 MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
 
@@ -727,8 +771,12 @@ def build_adverse_events(starts: dict[tuple[str, str], int]) -> list[list[str]]:
             serious = bool(ae.sae)
             flags = list(ae.sae) if serious else ["", "", ""]
             outcome = "Not recovered/Not resolved" if ae.end is None else "Recovered/Resolved"
+            code, hlt, hlgt = MEDDRA[ae.decod]
+            soc = SOC[ae.decod]
+            # no HLT or HLGT code could be checked against a public source: left blank
             rows.append([
-                s.subjid, str(n), ae.term, ae.decod, SOC[ae.decod], start_text, time, end_text,
+                s.subjid, str(n), ae.term, ae.decod, code, ae.decod, code, hlt, "", hlgt, "",
+                soc, SOC_CODE[soc], start_text, time, end_text,
                 "Y" if ae.end is None else "N", str(ae.grade), "Y" if serious else "N", *flags,
                 ae.rel, "Dose not changed" if during else "Not applicable", outcome,
                 "Y" if ae.infrr else "N", "Y" if ae.dlt else "N",
@@ -787,7 +835,9 @@ HEADERS = {
     "enrolment.csv": ["SUBJID", "ENRLDAT", "PHASE", "COHORT"],
     "exposure.csv": ["SUBJID", "VISIT", "INFNUM", "EXSTDAT", "EXSTTIM", "EXENTIM", "EXDOSE",
                      "EXDOSU", "WEIGHT", "EXROUTE", "EXLOT"],
-    "adverse_events.csv": ["SUBJID", "AESPID", "AETERM", "AEDECOD", "AEBODSYS", "AESTDAT",
+    "adverse_events.csv": ["SUBJID", "AESPID", "AETERM", "AELLT", "AELLTCD", "AEDECOD",
+                           "AEPTCD", "AEHLT", "AEHLTCD", "AEHLGT", "AEHLGTCD", "AEBODSYS",
+                           "AEBDSYCD", "AESTDAT",
                            "AESTTIM", "AEENDAT", "AEONGO", "AETOXGR", "AESER", "AESHOSP",
                            "AESLIFE", "AESMIE", "AEREL", "AEACN", "AEOUT", "AEINFRR", "AEDLT"],
     "labs.csv": ["SUBJID", "VISIT", "LBDAT", "LBTIM"] + [
