@@ -34,6 +34,7 @@ from cdiscflow.datasetjson import dataset_json, write_dataset_json
 from cdiscflow.datasets_folder import dataset_files, read_dataset_file, read_folder
 from cdiscflow.define.adam import adam_define
 from cdiscflow.define.adam_spec import adam_define_from_spec
+from cdiscflow.define.arm import ResultDisplay
 from cdiscflow.define.html import define_html
 from cdiscflow.define.model import Define, WrittenDataset
 from cdiscflow.define.sdtm import sdtm_define
@@ -217,12 +218,14 @@ def read_datasets(folder: Path, *, columns_only: bool = False) -> list[WrittenDa
 
 def describe_adam_folder(info: StudyInfo, adam_dir: Path, sdtm_dir: Path,
                          formats: Sequence[str] = ("xpt",),
-                         adam: LoadedAdam | None = None) -> Define | None:
+                         adam: LoadedAdam | None = None,
+                         displays: list[ResultDisplay] | None = None) -> Define | None:
     """define.xml, define.html (and Dataset-JSON) for the ADaM datasets already written in
     ``adam_dir``, from the files themselves (names, labels, types, lengths, formats). With the
     ``adam`` spec that built them, origins, methods, keys, codelists and value-level metadata
     come from its steps (``cdiscflow.define.adam_spec``); without it, SDTM variables of the
-    same name in ``sdtm_dir`` are Predecessors. None when there is no ADaM."""
+    same name in ``sdtm_dir`` are Predecessors; ``displays``: the analysis results metadata of
+    the study's displays. None when there is no ADaM."""
     folder = adam_dir
     if not folder.is_dir() or not any(folder.glob("*.xpt")):
         return None
@@ -241,6 +244,7 @@ def describe_adam_folder(info: StudyInfo, adam_dir: Path, sdtm_dir: Path,
     else:
         define = adam_define(info.studyid, info.title or info.studyid, info.created, written,
                              predecessors=sdtm)
+    define.result_displays = list(displays or [])
     write_define_files(define, written, folder, formats)
     return define
 

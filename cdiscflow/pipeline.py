@@ -107,6 +107,9 @@ def _convert(study: LoadedStudy, inputs: dict[str, dict[str, Path]], raw_dir: Pa
     adam = load_adam(study.dir) if with_adam else None
     if adam is not None:
         check_spec(adam)  # a variable the standards do not know and the spec does not label
+        from cdiscflow.report.displays import load_displays  # matplotlib: only for ADaM
+
+        load_displays(adam)  # a display's unknown kind, key or variable, before any data
     spec_lengths(study)  # a missing `length:` is a spec error, reported before any data
     # the whole spec checked once (trial design, TS, every mapping against the raw headers):
     # TA, TE, TV, TI as declared; SV and SE from the data once it is built
@@ -224,7 +227,10 @@ def adam_stage(adam: LoadedAdam, sdtm_dir: Path, info: StudyInfo, written: Layou
     report = run_adam(adam, sdtm_dir if sdtm is None else sdtm, written.adam_dir,
                       written.report_dir, info.created, after_write=after_write,
                       max_bytes=max_bytes, qualifiers=qualifiers)
-    describe_adam_folder(info, written.adam_dir, sdtm_dir, formats, adam)
+    from cdiscflow.report.displays import result_displays
+
+    describe_adam_folder(info, written.adam_dir, sdtm_dir, formats, adam,
+                         displays=result_displays(adam))
     return report
 
 

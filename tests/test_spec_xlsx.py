@@ -104,7 +104,7 @@ def test_workbook_sheets_and_cells(workbook):
     rows = {(r[1], r[2]): dict(zip(header, r, strict=True)) for r in variables[1:]}
     aeser = rows[("AE", "AESER")]
     assert (aeser["Order"], aeser["Source Type"], aeser["Source"]) == (
-        9, "ct", "{field: AESER, codelist: NY}")  # AESOC mapped above it (the package issue)
+        18, "ct", "{field: AESER, codelist: NY}")  # the MedDRA hierarchy mapped above it
     assert (aeser["Standard Label"], aeser["Standard Type"], aeser["Origin"],
             aeser["Codelist"]) == ("Serious Event", "Char", "Collected", "NY")
     assert aeser["Source Form"].startswith("raw form adverse_events (adverse_events.csv), "
@@ -213,7 +213,7 @@ def test_spec_commands(workbook, tmp_path):
     result = runner.invoke(main, ["spec", "export", str(EXAMPLE), "--xlsx", str(target)])
     assert result.exit_code == 0, result.output
     # the example's study file holds its trial design (the package issue): more Study rows
-    assert result.output.startswith(f"wrote {target} (rows: Study 59, Datasets 6, Variables ")
+    assert result.output.startswith(f"wrote {target} (rows: Study 60, Datasets 6, Variables ")
     back = runner.invoke(main, ["spec", "import", str(target), str(tmp_path / "s")])
     assert back.exit_code == 0, back.output
     assert back.output == (f"wrote 7 file(s) to {tmp_path / 's'}: study.yaml, dm.yaml, ex.yaml, "

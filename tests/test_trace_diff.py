@@ -146,7 +146,7 @@ def test_diff_counts_changed_removed_and_renumbered_records(runs):
     same = [d.dataset for d in result.datasets if not d.differs]
     # the example ships its trial design (SE, SV, TA, TE, TV) since the package issue
     assert same == ["DM", "EX", "LB", "RS", "SE", "SUPPAE", "SUPPDM", "SUPPEX", "SUPPRS", "SV",
-                    "TA", "TE", "TS", "TV"]
+                    "TA", "TE", "TI", "TS", "TV"]
 
 
 def test_diff_command_exit_codes(runs, tmp_path):

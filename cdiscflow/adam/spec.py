@@ -492,6 +492,9 @@ class AdamIndex(_Model):
     datasets: list[str] = Field(min_length=1)
     study: AdamStudySpec = AdamStudySpec()
     report: ReportSpec | None = None
+    # declared displays: each entry is checked against its kind by cdiscflow.report.displays
+    # (a later stage) when the spec is loaded; here only their being mappings
+    displays: list[dict[str, Any]] = []
     survival_estimates: SurvivalEstimatesSpec | None = None
     incidence_estimates: IncidenceEstimatesSpec | None = None
 

@@ -78,4 +78,10 @@ def run_adam(adam: LoadedAdam, sdtm: Path | dict[str, pd.DataFrame], adam_dir: P
             raise AdamSpecError(f"report: no variable, parameter or dataset {exc}",
                                 file=str(adam.dir / "adam.yaml")) from None
         out["report"] = {k: v.name for k, v in files.items()}
+    if adam.index.displays:
+        from cdiscflow.report.displays import write_displays
+
+        built = {k: v.data for k, v in datasets.items()}
+        labels = {k: {v.name: v.label for v in d.variables} for k, d in datasets.items()}
+        out["displays"] = write_displays(adam, built, labels, sdtm, report_dir)
     return out
