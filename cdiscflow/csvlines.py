@@ -46,10 +46,16 @@ def record_lines(text: str, n_records: int) -> np.ndarray:
 def numbered_records(text: str, n_records: int) -> tuple[np.ndarray, bool]:
     """:func:`record_lines`, and whether every record is one line (no value holds a line
     break)."""
-    lines = _LINE_BREAK.split(text)
-    body = lines[1:-1] if lines[-1] == "" else lines[1:]
-    empty = "" in body
-    filled = len(body) - body.count("") if empty else len(body)
+    if "\r" not in text and "\n\n" not in text:
+        # line feeds only and no empty line (the usual file): counted, not split into a
+        # list of every line; the header line is never empty (checked when read)
+        body, empty = None, False
+        filled = text.count("\n") - (1 if text.endswith("\n") else 0)
+    else:
+        lines = _LINE_BREAK.split(text)
+        body = lines[1:-1] if lines[-1] == "" else lines[1:]
+        empty = "" in body
+        filled = len(body) - body.count("") if empty else len(body)
     # a quoted value may span lines; a record starts on a non-empty line and one that spans
     # adds at least one more, so as many non-empty lines as records means none spans (an
     # export that quotes every value, with no line break in any, is read without the slow
@@ -58,7 +64,7 @@ def numbered_records(text: str, n_records: int) -> tuple[np.ndarray, bool]:
         return _quoted_record_lines(text, n_records), False
     if not empty:
         return np.arange(2, n_records + 2, dtype=np.int64), True  # one line per record
-    numbers = [i for i, line in enumerate(body, start=2) if line != ""]
+    numbers = [i for i, line in enumerate(body or (), start=2) if line != ""]
     return np.asarray(numbers[:n_records], dtype=np.int64), True
 
 

@@ -119,6 +119,7 @@ def test_lineage_and_defects_of_a_run_name_the_physical_lines(tmp_path):
     ('"SUBJID","AETERM"\n"001","headache"\n"002","rash"\n', [2, 3]),
     ('"SUBJID","AETERM"\r\n"001","head""ache"\r\n\r\n"002",""\r\n', [2, 4]),
     ('"SUBJID","AETERM"\n\n"001","a"\n\n\n"002","b"', [3, 6]),
+    ('"SUBJID","AETERM"\n"001","a"\n"002","b"', [2, 3]),  # no final line break
     # a quoted value spanning lines, with or without empty lines around
     ('"SUBJID","AETERM"\n"001","a\nb"\n"002","c"\n', [2, 4]),
     ('"SUBJID","AETERM"\n"001","a\n\nb"\n\n"002","c"\n', [2, 6]),
