@@ -19,7 +19,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.peer_release import PEER_COMMIT, REPO, extract_release, same_outputs
+from benchmarks.peer_release import (
+    PEER_COMMIT,
+    REPO,
+    extract_release,
+    extract_study,
+    same_outputs,
+)
 from benchmarks.stages import core_command
 from benchmarks.synth import generate
 
@@ -110,8 +116,9 @@ def main() -> None:
         console.print(f"synthetic study: {n_subjects} subjects, {records} LB records, "
                       f"labs.csv {raw_mb:.1f} MB")
         _prepare_outputs(work)
-        peer_release = "map_derive" in wanted and extract_release(work / "peer_release",
-                                                                  args.peer_commit)
+        peer_release = ("map_derive" in wanted
+                        and extract_release(work / "peer_release", args.peer_commit)
+                        and extract_study(work))
         if "map_derive" in wanted and not peer_release:
             console.print("  git or the previous release's commit not found: no map_derive "
                           "peer row")

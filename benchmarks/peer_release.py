@@ -19,20 +19,35 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parent.parent
 PEER_COMMIT = "1e2b474"  # define.xml: a variable's where condition in its origin or method
+# the example study's mapping files as both engines read them: those of the last measurement
+# (benchmarks/RESULTS.md); later ones use constructs the previous release does not know
+# (``expr:`` sources, ``trial_design``, TS null flavours), which it refuses on load
+STUDY_COMMIT = "085b0d8"
+STUDY_PATH = "mappings/nct04014166"
 
 
-def extract_release(into: Path, commit: str = PEER_COMMIT) -> Path | None:
-    """``cdiscflow/`` as of ``commit`` in ``into``; None (and nothing written) where git or
-    the commit is not available (a copy of the code without its history)."""
+def extract_release(into: Path, commit: str = PEER_COMMIT, path: str = "cdiscflow"
+                    ) -> Path | None:
+    """``path`` (the package) as of ``commit`` in ``into``; None (and nothing written) where
+    git or the commit is not available (a copy of the code without its history)."""
     try:
         done = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", commit,
-                               "cdiscflow"], capture_output=True, check=True)
+                               path], capture_output=True, check=True)
     except (OSError, subprocess.CalledProcessError):
         return None
     into.mkdir(parents=True, exist_ok=True)
     with tarfile.open(fileobj=io.BytesIO(done.stdout)) as tar:
         tar.extractall(into, filter="data")
     return into
+
+
+def extract_study(work: Path) -> Path | None:
+    """The study map_derive and its peer both build (``STUDY_PATH`` as of ``STUDY_COMMIT``),
+    in ``work/map_derive_study``; None where git or the commit is not available."""
+    into = work / "map_derive_study"
+    if extract_release(into, STUDY_COMMIT, STUDY_PATH) is None:
+        return None
+    return into / STUDY_PATH
 
 
 def same_outputs(ours: Path, peer: Path) -> list[str]:

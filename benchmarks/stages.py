@@ -49,7 +49,10 @@ def _prepare(work: Path) -> Callable[[], object]:
         except ImportError:  # the previous release (the peer) loads specs in cdiscflow.spec
             from cdiscflow.spec import load_study
 
-        study = load_study(STUDY)
+        # map_derive and its peer read the study both engines know (peer_release.extract_study)
+        pinned = work / "map_derive_study" / "mappings" / "nct04014166"
+        study = load_study(pinned if stage != "end_to_end_inproc" and pinned.is_dir()
+                           else STUDY)
         if stage == "end_to_end_inproc":
             return lambda: Engine(study, raw).run()
         out = work / f"{stage}_out"

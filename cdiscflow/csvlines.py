@@ -40,14 +40,48 @@ DEFECTS_ATTR = "raw_defects"
 def record_lines(text: str, n_records: int) -> np.ndarray:
     """The physical line each record starts on (the header is line 1; the empty lines the
     parser skips are counted)."""
-    if '"' in text:  # a quoted value may span lines: count them as the CSV parser reads
-        return _quoted_record_lines(text, n_records)
-    lines = _LINE_BREAK.split(text)
-    body = lines[1:-1] if lines[-1] == "" else lines[1:]
-    if "" not in body:
-        return np.arange(2, n_records + 2, dtype=np.int64)  # one line per record
-    numbers = [i for i, line in enumerate(body, start=2) if line != ""]
-    return np.asarray(numbers[:n_records], dtype=np.int64)
+    return numbered_records(text, n_records)[0]
+
+
+def numbered_records(text: str, n_records: int) -> tuple[np.ndarray, bool]:
+    """:func:`record_lines`, and whether every record is one line (no value holds a line
+    break)."""
+    if "\r" not in text and "\n\n" not in text:
+        # line feeds only and no empty line (the usual file): counted, not split into a
+        # list of every line; the header line is never empty (checked when read)
+        body, empty = None, False
+        filled = text.count("\n") - (1 if text.endswith("\n") else 0)
+    else:
+        lines = _LINE_BREAK.split(text)
+        body = lines[1:-1] if lines[-1] == "" else lines[1:]
+        empty = "" in body
+        filled = len(body) - body.count("") if empty else len(body)
+    # a quoted value may span lines; a record starts on a non-empty line and one that spans
+    # adds at least one more, so as many non-empty lines as records means none spans (an
+    # export that quotes every value, with no line break in any, is read without the slow
+    # count of lines as the CSV parser reads them)
+    if '"' in text and filled != n_records:
+        return _quoted_record_lines(text, n_records), False
+    if not empty:
+        return np.arange(2, n_records + 2, dtype=np.int64), True  # one line per record
+    numbers = [i for i, line in enumerate(body or (), start=2) if line != ""]
+    return np.asarray(numbers[:n_records], dtype=np.int64), True
+
+
+# line breaks as spaces: what is left below a space (or DEL) is a control character
+_BREAKS_AS_SPACES = bytes.maketrans(b"\r\n", b"  ")
+
+
+def free_of_controls(text: str, one_line_each: bool) -> bool:
+    """True when no value of the file can hold a control character: every record is one line
+    (so no value holds a line break) and the text holds no other C0 control or DEL, checked
+    on the bytes at memory speed; only ASCII text is judged (C1 controls and U+2028 are not
+    ASCII), anything else is left to :func:`control_character_defects`."""
+    if not one_line_each or not text.isascii():
+        return False
+    data = text.encode("ascii").translate(_BREAKS_AS_SPACES)
+    return not data or (int(np.frombuffer(data, dtype=np.uint8).min()) >= 0x20
+                        and b"\x7f" not in data)
 
 
 def _quoted_record_lines(text: str, n_records: int) -> np.ndarray:

@@ -32,9 +32,10 @@ import pyarrow.csv as pacsv
 from cdiscflow.csvlines import (
     DEFECTS_ATTR,
     control_character_defects,
+    free_of_controls,
     long_field_error,
     missing_final_newline,
-    record_lines,
+    numbered_records,
 )
 from cdiscflow.errors import Defect, RawDataError
 from cdiscflow.spec import RAW_FORMATS, format_of_file
@@ -158,16 +159,22 @@ def _read_csv(path: Path, encoding: str) -> pd.DataFrame:
             raise _ragged_lines(path, text, len(header)) from None
         raise long_field_error(path, text, header) or RawDataError(
             f"{path}: cannot be read as CSV: {exc}") from None
+    # values trimmed, and blank made missing, in Arrow before pandas sees them (as
+    # ``str.strip`` would: the same kernel)
+    columns = []
+    for col in table.columns:
+        trimmed = pc.utf8_trim_whitespace(col)
+        columns.append(pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, trimmed.type),
+                                  trimmed))
+    table = pa.table(columns, names=[c.strip() for c in table.column_names])
     frame = table.to_pandas(types_mapper=lambda t: pd.StringDtype("pyarrow")
                             if t == pa.string() else None)
-    frame.columns = [c.strip() for c in frame.columns]
-    for col in frame.columns:
-        frame[col] = frame[col].str.strip().replace("", pd.NA)
     frame[SOURCE_FILE] = path.name
     # physical lines: a quoted line break inside a value does not shift the later records
-    rows = record_lines(text, len(frame))
+    rows, one_line_each = numbered_records(text, len(frame))
     frame[SOURCE_ROW] = rows
-    defects = control_character_defects(frame, header, path.name, rows)
+    defects = ([] if free_of_controls(text, one_line_each)
+               else control_character_defects(frame, header, path.name, rows))
     unterminated = missing_final_newline(path.name, text)
     frame.attrs[DEFECTS_ATTR] = defects + ([unterminated] if unterminated else [])
     return frame

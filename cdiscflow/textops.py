@@ -17,6 +17,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+import cdiscflow.arrowpool  # noqa: F401 - the allocator chosen before any column is made
+
 STRING = pd.StringDtype("pyarrow")
 
 
@@ -175,8 +177,11 @@ class Codes:
         if first:
             rows = np.empty(size, dtype=np.int64)
             rows[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # each code's first row
-        small = codes.astype(np.int32) if size < 2**31 else codes.copy()
-        small.flags.writeable = False
+        if size < 2**31 and codes.dtype == np.int32 and not codes.flags.writeable:
+            small = codes  # remembered codes already (read-only): shared, not copied
+        else:
+            small = codes.astype(np.int32) if size < 2**31 else codes.copy()
+            small.flags.writeable = False
         return cls(small, size, rows)
 
 
@@ -194,16 +199,19 @@ class _Through:
 
 
 def _codes(col: pd.Series) -> tuple[np.ndarray, int]:
-    """Integer codes of a column's values (missing has a code too) and how many there are."""
+    """Integer codes of a column's values (missing has a code too) and how many there are.
+    Text columns' codes are the remembered read-only int32 ones (no copy: callers combine
+    them into new arrays, never write into them)."""
     if isinstance(col.dtype, (pd.StringDtype, pd.ArrowDtype)):
         identity = _arrow_identity(col)
         known = _FACTORISED.get([identity])
         if known is not None:
-            return known.codes.astype(np.int64), known.size
+            return known.codes, known.size
         encoded = arrow(col).dictionary_encode(null_encoding="encode")
-        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        _FACTORISED.put([identity], Codes.of(codes, len(encoded.dictionary)))
-        return codes, len(encoded.dictionary)
+        remembered = Codes.of(encoded.indices.to_numpy(zero_copy_only=False),
+                              len(encoded.dictionary))
+        _FACTORISED.put([identity], remembered)
+        return remembered.codes, remembered.size
     codes, uniques = pd.factorize(col, use_na_sentinel=False)
     return codes.astype(np.int64), len(uniques)
 

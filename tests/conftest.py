@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -11,6 +12,22 @@ from hypothesis import settings
 # shared, noisy machines: a property test is about behaviour, never about time
 settings.register_profile("cdiscflow", deadline=None, derandomize=True)
 settings.load_profile("cdiscflow")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_cache_folder(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN202
+    """The CT cache (cdiscflow/standards/ctcache.py) of this test session in its own folder,
+    never the user's: the suite neither reads nor leaves files in ~/.cache. Set in the
+    environment, so CLI runs in child processes share it."""
+    from cdiscflow.standards.ctcache import CACHE_ENV
+
+    before = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if before is None:
+        os.environ.pop(CACHE_ENV, None)
+    else:
+        os.environ[CACHE_ENV] = before
 
 MINI_RAW = {
     "demographics.csv": """\

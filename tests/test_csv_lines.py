@@ -112,3 +112,46 @@ def test_lineage_and_defects_of_a_run_name_the_physical_lines(tmp_path):
     defects = (out / "report" / "defects.csv").read_text()
     assert ("error,-,adverse_events.csv,2,AETERM,\"head\nache\",control character U+000A "
             "(line feed) in the value: a value is one line of text") in defects
+
+
+@pytest.mark.parametrize("text, expected", [
+    # every value quoted (as EDC exports write them), no line break in any: one line each
+    ('"SUBJID","AETERM"\n"001","headache"\n"002","rash"\n', [2, 3]),
+    ('"SUBJID","AETERM"\r\n"001","head""ache"\r\n\r\n"002",""\r\n', [2, 4]),
+    ('"SUBJID","AETERM"\n\n"001","a"\n\n\n"002","b"', [3, 6]),
+    ('"SUBJID","AETERM"\n"001","a"\n"002","b"', [2, 3]),  # no final line break
+    # a quoted value spanning lines, with or without empty lines around
+    ('"SUBJID","AETERM"\n"001","a\nb"\n"002","c"\n', [2, 4]),
+    ('"SUBJID","AETERM"\n"001","a\n\nb"\n\n"002","c"\n', [2, 6]),
+    ('SUBJID,AETERM\n001,x"y\n002,"c\rd"\n', [2, 3]),
+])
+def test_quoted_files_numbered_as_the_csv_parser_reads_them(text, expected):
+    from cdiscflow.csvlines import _quoted_record_lines
+
+    assert record_lines(text, len(expected)).tolist() == expected
+    assert _quoted_record_lines(text, len(expected)).tolist() == expected
+
+
+@pytest.mark.parametrize("text, one_line_each, expected", [
+    ('"A","B"\r\n"1","x y"\n', True, True),
+    ("A,B\n1,x\ty\n", True, False),  # a tab
+    ("A,B\n1,x\x7fy\n", True, False),  # DEL
+    ("A,B\n1,x\x00y\n", True, False),  # NUL
+    ("A,B\n1,caf\u00e9\n", True, False),  # not ASCII: left to the full check
+    ('A,B\n1,"x\ny"\n', False, False),  # a value holding a line break
+    ("A,B\n", True, True),
+])
+def test_a_file_free_of_control_characters_is_told_at_once(text, one_line_each, expected):
+    from cdiscflow.csvlines import free_of_controls
+
+    assert free_of_controls(text, one_line_each) is expected
+
+
+def test_control_characters_found_in_a_fully_quoted_file(tmp_path):
+    frame = _form(tmp_path, '"SUBJID","AESPID","AETERM","AESTDAT","AESER","KEEP"\n'
+                  '"001","1","head\tache","12-MAR-2021","N","Y"\n'
+                  '"001","2","rash","12-MAR-2021","N","Y"\n'
+                  '"001","3","co\x7fugh","12-MAR-2021","N","Y"\n')
+    assert frame[SOURCE_ROW].tolist() == [2, 3, 4]
+    assert [(line, d.column, d.value) for line, d in raw_defects(frame)] == [
+        (2, "AETERM", "head\tache"), (4, "AETERM", "co\x7fugh")]

@@ -2,30 +2,24 @@
 
 ADaM carries dates as numbers: days since 1960-01-01 (``DATE9.``) and seconds since
 1960-01-01T00:00:00 (``DATETIME20.``). Missing is NaN. Everything here is vectorised over a
-pandas Series (whole columns: the text is split by Arrow's regex kernel once per distinct value,
-the calendar arithmetic is numpy) and never invents a value unless an imputation rule is asked
-for.
+pandas Series (whole columns: the text is read into its parts by :mod:`cdiscflow.iso8601`, once
+per distinct value; the calendar arithmetic is numpy) and never invents a value unless an
+imputation rule is asked for.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from cdiscflow.textops import extract, per_distinct, to_number
+from cdiscflow import iso8601
 
 SAS_EPOCH = dt.date(1960, 1, 1)
-_ISO_RE = re.compile(
-    r"^(?P<y>\d{4})(?:-(?P<m>\d{2})(?:-(?P<d>\d{2}))?)?"
-    r"(?:T(?P<H>\d{2})(?::(?P<M>\d{2})(?::(?P<S>\d{2}))?)?)?$"
-)
 IMPUTATION_LEVELS = ("n", "s", "m", "h", "D", "M", "Y")  # admiral's highest_imputation order
-_FIELDS = ("y", "m", "d", "H", "M", "S")  # the pattern's groups, as _Parts holds them
-_EPOCH64 = np.datetime64(SAS_EPOCH.isoformat(), "D")
+_SAS_EPOCH_DAYS = 3653.0  # 1960-01-01 is 3653 days before 1970-01-01, iso8601's day 0
 
 
 def sas_day(date: dt.date) -> float:
@@ -49,25 +43,19 @@ class _Parts:
 
 
 def _parts(dtc: pd.Series) -> _Parts:
-    # dates repeat (every test of a lab sample has its date): each distinct text parsed once
-    numbers = per_distinct(_numbers, dtc.astype("string"))
-    return _Parts(**{name: numbers[name].to_numpy(dtype=float, na_value=np.nan)
-                     for name in _FIELDS})
-
-
-def _numbers(text: pd.Series) -> pd.DataFrame:
-    found = extract(text.str.strip(), _ISO_RE.pattern)
-    return pd.DataFrame({name: to_number(found[name]) for name in _FIELDS},
-                        index=text.index)
+    parsed = iso8601.parse(dtc)
+    numbers = [parsed.part(name) for name in iso8601.PARTS]
+    # a day after an unknown month (2020---12) has no imputation rule here: unreadable
+    odd = np.isnan(numbers[1]) & ~np.isnan(numbers[2])
+    if odd.any():
+        numbers = [np.where(odd, np.nan, n) for n in numbers]
+    return _Parts(*numbers)
 
 
 def _month_start(year: np.ndarray, month: np.ndarray) -> np.ndarray:
     """SAS day of the first of each month (``month`` may run past 12 into the next years);
-    missing parts stand in as January 2000 (the caller masks those rows)."""
-    y = np.nan_to_num(year, nan=2000).astype(np.int64)
-    m = np.nan_to_num(month, nan=1).astype(np.int64)
-    first = ((y - 1970) * 12 + (m - 1)).astype("datetime64[M]").astype("datetime64[D]")
-    return (first - _EPOCH64).astype(np.int64).astype(float)
+    NaN where a part is missing (the caller masks those rows)."""
+    return iso8601.month_start(year, month) + _SAS_EPOCH_DAYS
 
 
 def _check_calendar(year: int, month: int | None, day: int | None) -> None:

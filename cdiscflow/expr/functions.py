@@ -9,11 +9,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cdiscflow import iso8601
 from cdiscflow.expr.values import (
     ANY,
     BOOL,
@@ -262,15 +262,12 @@ def _replace(args: list[Value], types: list[str], ctx: Context) -> Value:
 
 # ---- ISO 8601 dates ----------------------------------------------------------------------------
 
-_PARTS = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
-_DAY = np.datetime64("1970-01-01", "D")
+def _parsed(value: Value, ctx: Context) -> iso8601.Parsed:
+    return iso8601.parse_array(as_array(cast(value, TEXT), ctx.rows))
 
 
 def _date_part(value: Value, ctx: Context, group: int) -> pa.Array:
-    text = as_array(cast(value, TEXT), ctx.rows)
-    found = pc.extract_regex(text, pattern=r"^(?P<y>\d{4})(?:-(?P<m>\d{2})(?:-(?P<d>\d{2}))?)?")
-    part = pc.struct_field(found, "ymd"[group])
-    return pc.cast(_blank_is_missing(part), pa.float64())
+    return pa.array(_parsed(value, ctx).part(iso8601.PARTS[group]), from_pandas=True)
 
 
 @_register("year", (DATE,), NUMBER, "the year of {0}")
@@ -296,15 +293,7 @@ def _date(args: list[Value], types: list[str], ctx: Context) -> Value:
 
 def _days(value: Value, ctx: Context) -> pa.Array:
     """Complete dates as day numbers (float64); partial or impossible dates are missing."""
-    text = pc.utf8_slice_codeunits(as_array(cast(value, TEXT), ctx.rows), start=0, stop=10)
-    complete = pc.fill_null(pc.match_substring_regex(text, r"^\d{4}-\d{2}-\d{2}$"), False)
-    text = pc.if_else(complete, text, pa.scalar(None, pa.large_string()))
-    stamps = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
-    # strptime rolls an impossible day over (30 February reads as 2 March): such a date is
-    # not one, so only a date that writes back as the same text counts
-    same = pc.equal(pc.cast(pc.strftime(stamps, format="%Y-%m-%d"), pa.large_string()), text)
-    stamps = pc.if_else(pc.fill_null(same, False), stamps, pa.scalar(None, stamps.type))
-    return pc.cast(pc.divide(pc.cast(stamps, pa.int64()), 86400), pa.float64())
+    return pa.array(_parsed(value, ctx).days(), from_pandas=True)
 
 
 @_register("days_between", (DATE, DATE), NUMBER, "the days from {0} to {1}")

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from cdiscflow import iso8601
+from cdiscflow.iso8601 import as_datetime64
 from cdiscflow.textops import (
     extract,
     factorised,
-    parse_timestamps,
     per_distinct,
     spread,
     to_number,
@@ -251,40 +252,23 @@ def _add_times(iso: pd.Series, times: pd.Series) -> tuple[pd.Series, list[DatePr
 
 
 def date_part(dtc: pd.Series) -> pd.Series:
-    """Complete dates of ISO 8601 values as datetime64 (NaT when the date is partial or missing)."""
-    return per_distinct(_date_part, dtc.astype("string"))
-
-
-def _date_part(dtc: pd.Series) -> pd.Series:
-    text = dtc.astype("string")
-    day = text.str.slice(0, 10).where(text.str.len() >= 10)
-    return parse_timestamps(day, "%Y-%m-%d")
+    """Complete dates of ISO 8601 values as datetime64 (NaT when the date is partial, missing
+    or not in the calendar)."""
+    return pd.Series(as_datetime64(iso8601.parse(dtc).days(), "D"), index=dtc.index)
 
 
 def datetime_part(dtc: pd.Series) -> pd.Series:
-    """ISO 8601 values with a time as datetime64 (NaT when there is no time)."""
-    return per_distinct(_datetime_part, dtc.astype("string"))
-
-
-def _datetime_part(dtc: pd.Series) -> pd.Series:
-    text = dtc.astype("string")
-    has_time = text.str.len() >= 16
-    stamp = text.where(has_time).str.slice(0, 19)
-    stamp = stamp.where(stamp.str.len() == 19, stamp + ":00")
-    return parse_timestamps(stamp, "%Y-%m-%dT%H:%M:%S")
+    """ISO 8601 values with a time (at least hours and minutes) as datetime64 (NaT when
+    there is none)."""
+    return pd.Series(as_datetime64(iso8601.parse(dtc).seconds(), "s"), index=dtc.index)
 
 
 def period_bounds(dtc: pd.Series) -> tuple[pd.Series, pd.Series]:
     """The first and last day of the period a partial date (``2020`` or ``2020-05``) stands
     for, as datetime64; NaT for a complete, missing or unreadable date."""
-    text = dtc.astype("string")
-    month = text.str.fullmatch(r"\d{4}-\d{2}").fillna(False).astype(bool)
-    year = text.str.fullmatch(r"\d{4}").fillna(False).astype(bool)
-    first = parse_timestamps(text.where(month) + "-01", "%Y-%m-%d")
-    first = first.where(month, parse_timestamps(text.where(year) + "-01-01", "%Y-%m-%d"))
-    last = first + pd.offsets.MonthEnd(0)
-    last = last.where(month, first + pd.offsets.YearEnd(0))
-    return first, last
+    first, last = iso8601.parse(dtc).period()
+    return (pd.Series(as_datetime64(first, "D"), index=dtc.index),
+            pd.Series(as_datetime64(last, "D"), index=dtc.index))
 
 
 def compare_period(dtc: pd.Series, ref: Moments, op: Callable[[pd.Series, pd.Series],
@@ -344,12 +328,6 @@ def compare(a: Moments, b: Moments, op: Callable[[pd.Series, pd.Series], pd.Seri
 
 
 def days_between(later: pd.Series, earlier: pd.Series) -> pd.Series:
-    """Whole days from ``earlier`` to ``later`` (dates only), as nullable integers."""
-    if not len(later):
-        return pd.array([], dtype="Int64")
-    days = per_distinct(_days_between, later.astype("string"), earlier.astype("string"))
-    return days.astype("Int64").array
-
-
-def _days_between(later: pd.Series, earlier: pd.Series) -> pd.Series:
-    return (date_part(later) - date_part(earlier)).dt.days.astype("float64")
+    """Whole days from ``earlier`` to ``later`` (complete dates only), as nullable integers."""
+    days = iso8601.parse(later).days() - iso8601.parse(earlier).days()
+    return pd.array(days, dtype="Int64") if len(days) else pd.array([], dtype="Int64")

@@ -9,8 +9,11 @@ from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib import resources
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
+
+from cdiscflow.standards.ctcache import cached_table
 
 _SDTM_CT = ("ct-2025-03", "SDTM_Terminology_2025-03-25.txt.gz")
 
@@ -86,49 +89,65 @@ def _split_synonyms(text: str) -> tuple[str, ...]:
     return tuple(s.strip() for s in text.split(";") if s.strip())
 
 
-@cache
-def _sdtm_codelists() -> dict[str, Codelist]:
-    raw = resources.files("cdiscflow.standards").joinpath("data", *_SDTM_CT).read_bytes()
+def _parse_release(raw: bytes) -> pa.Table:
     # the release is tab-separated without quoting: Arrow's reader parses it in C++
-    table = pacsv.read_csv(
+    return pacsv.read_csv(
         io.BytesIO(gzip.decompress(raw)),
         parse_options=pacsv.ParseOptions(delimiter="\t", quote_char=False),
         convert_options=pacsv.ConvertOptions(strings_can_be_null=False,
                                              column_types={c: pa.string() for c in _CT_COLUMNS}),
     )
-    rows = table.select(list(_CT_COLUMNS)).to_pydict()
-    heads: dict[str, dict[str, str]] = {}
-    terms: dict[str, list[Term]] = {}
-    for i, code in enumerate(rows["Code"]):
-        parent = rows["Codelist Code"][i]
-        if not parent:
-            heads[code] = {c: rows[c][i] for c in _CT_COLUMNS}
-            continue
-        terms.setdefault(parent, []).append(
-            Term(
-                code=code,
-                submission_value=rows["CDISC Submission Value"][i],
-                synonyms=_split_synonyms(rows["CDISC Synonym(s)"][i]),
-                preferred_term=rows["NCI Preferred Term"][i],
-            )
-        )
-    for code, value in _prescribed_by_ig():
-        terms.setdefault(code, []).append(Term(None, value, (), value))
-    return {
-        code: Codelist(
-            code=code,
-            name=head["Codelist Name"],
-            submission_value=head["CDISC Submission Value"],
-            extensible=head["Codelist Extensible (Yes/No)"] == "Yes",
-            terms=tuple(terms.get(code, ())),
-        )
-        for code, head in heads.items()
-    }
+
+
+@dataclass(frozen=True)
+class _Package:
+    """The CT release as one table, with where each codelist's head and terms are: a run
+    uses a few dozen of its 1,100 codelists, so only those are made into objects."""
+
+    table: pa.Table
+    heads: dict[str, int]  # codelist code -> its head row
+    short: dict[str, str]  # short name (SEX, UNIT) -> codelist code; a later list wins
+    terms: dict[str, np.ndarray]  # codelist code -> its term rows, in file order
+
+
+@cache
+def _package() -> _Package:
+    raw = resources.files("cdiscflow.standards").joinpath("data", *_SDTM_CT).read_bytes()
+    table = cached_table(raw, _CT_COLUMNS, _parse_release)
+    parent = table["Codelist Code"].combine_chunks().dictionary_encode()
+    codes = parent.indices.to_numpy(zero_copy_only=False)
+    names = parent.dictionary.to_pylist()
+    order = np.argsort(codes, kind="stable")  # stable: each list's terms stay in file order
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=len(names)))])
+    groups = {name: order[bounds[i]:bounds[i + 1]] for i, name in enumerate(names)}
+    head_rows = groups.pop("", np.arange(0))
+    head_codes = table["Code"].take(head_rows).to_pylist()
+    head_values = table["CDISC Submission Value"].take(head_rows).to_pylist()
+    return _Package(table, dict(zip(head_codes, head_rows.tolist(), strict=True)),
+                    dict(zip(head_values, head_codes, strict=True)), groups)
+
+
+@cache
+def _codelist(code: str) -> Codelist:
+    package = _package()
+    head = package.table.slice(package.heads[code], 1).to_pylist()[0]
+    rows = package.table.take(package.terms.get(code, np.arange(0))).to_pydict()
+    terms = [Term(code=term_code, submission_value=rows["CDISC Submission Value"][i],
+                  synonyms=_split_synonyms(rows["CDISC Synonym(s)"][i]),
+                  preferred_term=rows["NCI Preferred Term"][i])
+             for i, term_code in enumerate(rows["Code"])]
+    terms += [Term(None, value, (), value) for parent, value in _prescribed_by_ig()
+              if parent == code]
+    return Codelist(code=code, name=head["Codelist Name"],
+                    submission_value=head["CDISC Submission Value"],
+                    extensible=head["Codelist Extensible (Yes/No)"] == "Yes",
+                    terms=tuple(terms))
 
 
 _PRESCRIBED = ("sdtmig-3.4", "PrescribedValues.csv")
 
 
+@cache
 def _prescribed_by_ig() -> list[tuple[str, str]]:
     """(codelist code, value) of the values SDTMIG prescribes for a CT-controlled variable
     though the codelist does not list them (RACE "MULTIPLE" in DM): terms of the list here."""
@@ -143,11 +162,6 @@ _CT_COLUMNS = ("Code", "Codelist Code", "Codelist Extensible (Yes/No)", "Codelis
                "CDISC Submission Value", "CDISC Synonym(s)", "NCI Preferred Term")
 
 
-@cache
-def _by_short_name() -> dict[str, Codelist]:
-    return {cl.submission_value: cl for cl in _sdtm_codelists().values()}
-
-
 def codelist(code: str) -> Codelist:
     """A codelist by its NCI code (C66731) or short name (SEX). KeyError if CT has no such list."""
     found = find_codelist(code)
@@ -158,9 +172,13 @@ def codelist(code: str) -> Codelist:
 
 def codelist_names() -> list[str]:
     """Every codelist's short name (SEX, UNIT, ...), for suggesting one near a misspelt name."""
-    return sorted(_by_short_name())
+    return sorted(_package().short)
 
 
 def find_codelist(code: str) -> Codelist | None:
     """Like :func:`codelist` but None when absent."""
-    return _sdtm_codelists().get(code) or _by_short_name().get(code)
+    package = _package()
+    if code in package.heads:
+        return _codelist(code)
+    by_name = package.short.get(code)
+    return None if by_name is None else _codelist(by_name)
