@@ -196,3 +196,37 @@ def test_same_day_flag_if_missing_true() -> None:
     out = derive_param_response(DATA, PLAT, w({"var": "ADY", "ge": 2}), strict,
                                 {"PARAMCD": "RSP"})
     assert set(out.loc[out["PARAMCD"] == "RSP", "AVALC"]) == {"NR"}
+
+
+def test_set_values_to_expressions_see_the_step_s_own_values(rsp: pd.DataFrame) -> None:
+    # constants are set when the records are made; an {expr: ...} is computed on each finished
+    # record, so it may use the AVALC and ADT the step gave it
+    out = derive_param_exist_flag(
+        rsp, SUBJECTS, ["STUDYID", "USUBJID"],
+        w({"all": [{"var": "ANL01FL", "eq": "Y"}, {"var": "AVAL", "ge": 50}]}),
+        {"PARAMCD": "PLT50", "PARAM": {"expr": "concat('Ever >= 50: ', AVALC)"},
+         "AVALN": {"expr": "if_else(AVALC = 'Y', 10, 20)"}})
+    rec = out[out["PARAMCD"] == "PLT50"]
+    assert rec["PARAM"].tolist() == ["Ever >= 50: Y", "Ever >= 50: N", "Ever >= 50: N"]
+    assert rec["AVALN"].tolist() == [10.0, 20.0, 20.0]
+    best = derive_extreme_event(rsp, SUBJECTS, ["STUDYID", "USUBJID"], RESP,
+                                ["CR", "R", "NR", "NE"],
+                                {"PARAMCD": "BOR", "ADY": {"expr": "ADT - 20000 + 1"}},
+                                if_none="NE")
+    assert best.loc[best["PARAMCD"] == "BOR", "ADY"].tolist()[:2] == [29.0, 29.0]
+
+
+def test_set_values_to_of_a_parameter_step_is_checked_on_load() -> None:
+    from cdiscflow.adam.param_steps import ParamExistFlag
+
+    step = ParamExistFlag.model_validate({
+        "condition": {"var": "AVAL", "ge": 50},
+        "set_values_to": {"PARAMCD": "PLT50", "AVAL": {"expr": "if_else(AVALC = 'Y', 1, 0)"}}})
+    assert step.set_values_to["AVAL"] == {"expr": "if_else(AVALC = 'Y', 1, 0)"}
+    with pytest.raises(ValueError, match="AVAL: "):
+        ParamExistFlag.model_validate({"condition": {"var": "AVAL", "ge": 50},
+                                       "set_values_to": {"PARAMCD": "X",
+                                                         "AVAL": {"expr": "if_else(AVALC = "}}})
+    with pytest.raises(ValueError, match="a value is a constant or"):
+        ParamExistFlag.model_validate({"condition": {"var": "AVAL", "ge": 50},
+                                       "set_values_to": {"PARAMCD": "X", "AVAL": {"exp": "1"}}})

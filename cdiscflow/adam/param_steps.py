@@ -5,7 +5,7 @@ records: their models and how each runs its derivation (:mod:`cdiscflow.adam.res
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 import pandas as pd
 from pydantic import Field, model_validator
@@ -25,7 +25,7 @@ class ParamStep(_Step):
     subjects: str = "ADSL"
     subjects_where: Where | None = None
     by_vars: list[str] = ["STUDYID", "USUBJID"]
-    set_values_to: dict[str, Any]
+    set_values_to: SetValues
 
     @model_validator(mode="after")
     def _paramcd(self) -> ParamStep:
@@ -42,7 +42,7 @@ class ParamResponse(_Step):
     criteria: str  # name of a rule set in the file's `criteria`
     source: Where  # the assessment records (e.g. PARAMCD = PLAT)
     assessments: Where | None = None  # which of them are assessed (post-baseline window)
-    set_values_to: dict[str, Any]
+    set_values_to: SetValues
     date_var: str = "ADT"
 
     def run(self, df: pd.DataFrame, ctx: Context) -> pd.DataFrame:

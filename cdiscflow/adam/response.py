@@ -19,6 +19,7 @@ import pandas as pd
 from cdiscflow.adam.conditions import Where, evaluate
 from cdiscflow.adam.dates import impute_date
 from cdiscflow.adam.derivations import DerivationError
+from cdiscflow.adam.values import is_expr, set_values
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,8 @@ def derive_param_response(df: pd.DataFrame, source: Where, assessments: Where | 
     resp["AVALC"] = result
     resp["AVAL"] = np.nan
     for k, v in set_values_to.items():
-        resp[k] = v
+        if not is_expr(v):
+            resp[k] = v
     if rule.loss_var:
         resp[rule.loss_var] = None
         resp[rule.loss_var] = resp[rule.loss_var].astype(object)
@@ -176,19 +178,27 @@ def derive_param_response(df: pd.DataFrame, source: Where, assessments: Where | 
         # in response until a non-response: the non-response right after a response loses it
         resp.loc[ordered.index[runs.first_non_response()], rule.loss_var] = "Y"
     # the new records go after the source records, with fresh index labels
-    return pd.concat([out, resp], ignore_index=True)
+    return _append(out, resp, set_values_to)
 
 
 def _new_records(subjects: pd.DataFrame, by_vars: Sequence[str], set_values_to: dict[str, Any]
                  ) -> pd.DataFrame:
+    """One new record per ``by_vars`` of ``subjects`` with the constants of ``set_values_to``
+    (its expressions wait until the step has set its own values: :func:`_append`)."""
     new = subjects[list(by_vars)].drop_duplicates().reset_index(drop=True)
     for k, v in set_values_to.items():
-        new[k] = v
+        if not is_expr(v):
+            new[k] = v
     return new
 
 
-def _append(df: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
-    return pd.concat([df, new], ignore_index=True)
+def _append(df: pd.DataFrame, new: pd.DataFrame, set_values_to: dict[str, Any]
+            ) -> pd.DataFrame:
+    """``df`` with the new records after it, their ``{expr: ...}`` values computed on each
+    finished record (so ``AVAL: {expr: "if_else(AVALC = 'Y', 1, 0)"}`` sees the AVALC the
+    step gave it)."""
+    exprs = {k: v for k, v in set_values_to.items() if is_expr(v)}
+    return pd.concat([df, set_values(new, exprs) if exprs else new], ignore_index=True)
 
 
 def derive_extreme_event(df: pd.DataFrame, subjects: pd.DataFrame, by_vars: Sequence[str],
@@ -211,7 +221,7 @@ def derive_extreme_event(df: pd.DataFrame, subjects: pd.DataFrame, by_vars: Sequ
     new[date_var] = new["USUBJID"].map(best[date_var]).astype(float)
     new["AVALC"] = new["AVALC"].where(new["AVALC"].notna(), if_none)
     new["AVAL"] = new["AVALC"].map(values_n or {}).astype(float)
-    return _append(df, new)
+    return _append(df, new, set_values_to)
 
 
 def derive_param_exist_flag(df: pd.DataFrame, subjects: pd.DataFrame, by_vars: Sequence[str],
@@ -224,7 +234,7 @@ def derive_param_exist_flag(df: pd.DataFrame, subjects: pd.DataFrame, by_vars: S
     has = new["USUBJID"].isin(hits)
     new["AVALC"] = np.where(has, true_value, false_value).astype(object)
     new["AVAL"] = has.astype(float)
-    return _append(df, new)
+    return _append(df, new, set_values_to)
 
 
 def derive_param_confirmed_resp(df: pd.DataFrame, subjects: pd.DataFrame, by_vars: Sequence[str],
@@ -248,7 +258,7 @@ def derive_param_confirmed_resp(df: pd.DataFrame, subjects: pd.DataFrame, by_var
     new["AVALC"] = np.where(has, "Y", "N").astype(object)
     new["AVAL"] = has.astype(float)
     new[date_var] = new["USUBJID"].map(confirmed).astype(float)
-    return _append(df, new)
+    return _append(df, new, set_values_to)
 
 
 def derive_param_tte(df: pd.DataFrame, subjects: pd.DataFrame, by_vars: Sequence[str],
@@ -278,7 +288,7 @@ def derive_param_tte(df: pd.DataFrame, subjects: pd.DataFrame, by_vars: Sequence
     days = new[date_var] - new["STARTDT"] + day_offset
     new["AVAL"] = days / 7 if unit == "WEEKS" else days
     new["AVALU"] = unit
-    return _append(df, new)
+    return _append(df, new, set_values_to)
 
 
 def derive_param_response_duration(df: pd.DataFrame, subjects: pd.DataFrame,
@@ -313,4 +323,4 @@ def derive_param_response_duration(df: pd.DataFrame, subjects: pd.DataFrame,
     days = new["USUBJID"].map(total).astype(float)
     new["AVAL"] = days / 7 if unit == "WEEKS" else days
     new["AVALU"] = unit
-    return _append(df, new)
+    return _append(df, new, set_values_to)
