@@ -39,3 +39,15 @@ def test_an_impossible_day_is_no_date_for_any_date_function() -> None:
     values, _, _ = Expression.parse("add_days(A, 1)").evaluate(frame, {"A": "date"})
     assert [None if pd.isna(v) else v for v in values] == ["2021-03-01", None, "2020-03-01",
                                                            None]
+
+
+def test_sas_datetime_needs_a_time_and_counts_seconds_from_1960() -> None:
+    frame = pd.DataFrame({"EXSTDTC": ["1960-01-01T00:00", "1960-01-02T01:02:03",
+                                      "2021-03-05T08:36", "2021-03-05", "2021-03-05T25:00",
+                                      "2021-03", None]})
+    values, kind, problems = Expression.parse("sas_datetime(EXSTDTC)").evaluate(frame)
+    assert kind == NUMBER and problems == []
+    got = [None if pd.isna(v) else float(v) for v in values]
+    assert got == [0.0, 86400.0 + 3723.0, day("2021-03-05") * 86400 + 8 * 3600 + 36 * 60,
+                   None, None, None, None]
+    assert Expression.parse("sas_datetime(EXSTDTC)").words() == "EXSTDTC as a SAS datetime"

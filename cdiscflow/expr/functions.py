@@ -313,6 +313,15 @@ def _sas_date(args: list[Value], types: list[str], ctx: Context) -> Value:
     return pc.add(_days(args[0], ctx), _SAS_EPOCH_DAYS)
 
 
+@_register("sas_datetime", (DATE,), NUMBER, "{0} as a SAS datetime")
+def _sas_datetime(args: list[Value], types: list[str], ctx: Context) -> Value:
+    # ADaM's numeric datetimes (ADTM, LDOSEDTM): seconds since 1960-01-01T00:00:00 of a
+    # complete date with at least hours and minutes; a date without a time stays missing
+    # (imputing a time is derive_vars_dtm's work, where it is flagged)
+    seconds = pa.array(_parsed(args[0], ctx).seconds(), from_pandas=True)
+    return pc.add(seconds, _SAS_EPOCH_DAYS * 86400)
+
+
 @_register("add_days", (DATE, NUMBER), DATE, "{0} plus {1} days")
 def _add_days(args: list[Value], types: list[str], ctx: Context) -> Value:
     days = pc.add(_days(args[0], ctx), args[1])
