@@ -5,6 +5,7 @@ each subject once per SOC/PT at the worst grade."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import pandas as pd
@@ -59,6 +60,13 @@ def _count_rows(recs: pd.DataFrame, cols: dict[str, list[str]]) -> list[list[str
         ids = set(sub["USUBJID"])
         return [n_pct(len(ids & set(c)), len(c)) for c in cols.values()]
 
+    return _soc_pt_rows(recs, cells)
+
+
+def _soc_pt_rows(recs: pd.DataFrame, cells: Callable[[pd.DataFrame], list[str]]
+                 ) -> list[list[str]]:
+    """Any event, then each SOC followed by its PTs (indented), each row the ``cells`` of its
+    records: the one layout of both AE tables."""
     rows = [["Subjects with at least one event", *cells(recs)]]
     for soc in _ordered(recs, "_soc"):
         in_soc = recs[recs["_soc"] == soc]
@@ -79,13 +87,7 @@ def _grade_rows(recs: pd.DataFrame, grade: str, total: int) -> tuple[list[str], 
         return [*[n_pct(int((worst == g).sum()), total) for g in grades],
                 n_pct(len(worst), total)]
 
-    rows = [["Subjects with at least one event", *cells(recs)]]
-    for soc in _ordered(recs, "_soc"):
-        in_soc = recs[recs["_soc"] == soc]
-        rows.append([soc, *cells(in_soc)])
-        rows += [[f"  {pt}", *cells(in_soc[in_soc["_pt"] == pt])]
-                 for pt in _ordered(in_soc, "_pt")]
-    return [f"Grade {g}" for g in grades] + ["Any grade"], rows
+    return [f"Grade {g}" for g in grades] + ["Any grade"], _soc_pt_rows(recs, cells)
 
 
 def render(display: AdverseEvents, data: Data) -> Rendered:

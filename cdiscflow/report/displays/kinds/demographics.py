@@ -74,7 +74,9 @@ def category_rows(display: DisplayBase, var: str, values: pd.Series,
                              for ids in cols.values()]] for level in levels]
 
 
-def _order(by_id: pd.DataFrame, var: str) -> pd.Series | None:
+def category_order(by_id: pd.DataFrame, var: str) -> pd.Series | None:
+    """The order of a categorical variable's values: its numeric twin (SEXN for SEX) when ADSL
+    has one."""
     numeric = f"{var}N"
     return by_id[numeric] if numeric in by_id.columns and len(numeric) <= 8 else None
 
@@ -95,7 +97,7 @@ def render(display: Demographics, data: Data) -> Rendered:
             rows += numeric_rows(values, cols, display.decimals)
         else:
             rows.append([label, *[""] * len(cols)])
-            rows += category_rows(display, var, values, cols, _order(by_id, var))
+            rows += category_rows(display, var, values, cols, category_order(by_id, var))
     frame = pd.DataFrame(rows, columns=["", *headers(cols)])
     return Rendered(tables=[Table("", display.title, frame)])
 

@@ -19,7 +19,7 @@ from cdiscflow.report.displays.base import (
     headers,
     n_pct,
 )
-from cdiscflow.report.displays.kinds.demographics import _order, category_rows
+from cdiscflow.report.displays.kinds.demographics import category_order, category_rows
 
 
 class Disposition(DisplayBase):
@@ -51,7 +51,7 @@ def render(display: Disposition, data: Data) -> Rendered:
                               for ids in cols.values()]])
     for var in display.variables:
         rows.append([data.label("ADSL", var), *[""] * len(cols)])
-        rows += category_rows(display, var, by_id[var], cols, _order(by_id, var))
+        rows += category_rows(display, var, by_id[var], cols, category_order(by_id, var))
     frame = pd.DataFrame(rows, columns=["", *headers(cols)])
     return Rendered(tables=[Table("", display.title, frame)])
 
