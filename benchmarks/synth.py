@@ -78,7 +78,7 @@ def generate(out: Path, lb_records: int) -> int:
     _write(out / "adverse_events.csv", {
         "SUBJID": subj[ae_s], "AESPID": np.tile([1, 2], n),
         "AETERM": np.tile(["Fatigue", "headache"], n),
-        # the MedDRA coding the example's extract carries (its raw/README.md)
+        # the MedDRA hierarchy as the example's AE extract codes these two terms
         "AELLT": np.tile(["Fatigue", "Headache"], n),
         "AELLTCD": np.tile(["10016256", "10019211"], n),
         "AEDECOD": np.tile(["Fatigue", "Headache"], n),

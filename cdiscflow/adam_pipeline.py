@@ -93,6 +93,9 @@ def run_adam_folder(sdtm_dir: Path, spec_dir: Path, out_dir: Path, *, layout: st
     sdtm_dir, spec_dir = Path(sdtm_dir), Path(spec_dir)
     adam = load_adam_folder(spec_dir)  # the whole spec is checked before any data is read
     check_spec(adam)
+    from cdiscflow.report.displays import load_displays  # matplotlib: only when needed
+
+    load_displays(adam)  # a display's unknown kind, key or variable, before any data
     if not sdtm_dir.is_dir() or not dataset_files(sdtm_dir):
         raise CdiscflowError(f"{sdtm_dir}: no SDTM datasets (.xpt, .json, .sas7bdat)")
     _check_out(Path(out_dir), sdtm_dir, spec_dir)

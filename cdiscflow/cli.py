@@ -239,6 +239,9 @@ def adam(sdtm_dir: Path, spec_dir: Path, out_dir: Path, layout: str,
         sys.exit(EXIT_BAD_INPUT)
     for name, d in outcome.report["adam"]["datasets"].items():
         console.print(f"{name}: {d['records']} records", highlight=False)
+    if missing := outcome.report["adam"].get("optional_inputs_missing"):
+        console.print(f"read as empty, not in the SDTM (adam.yaml optional:): "
+                      f"{', '.join(missing)}", highlight=False)
     console.print(f"ADaM written to {outcome.adam_dir}; run report "
                   f"{out_dir / 'report' / 'run.json'}", highlight=False)
     if _validation(console, err, outcome, out_dir, fail_on):

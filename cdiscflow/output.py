@@ -34,16 +34,18 @@ from cdiscflow.datasetjson import dataset_json, write_dataset_json
 from cdiscflow.datasets_folder import dataset_files, read_dataset_file, read_folder
 from cdiscflow.define.adam import adam_define
 from cdiscflow.define.adam_spec import adam_define_from_spec
+from cdiscflow.define.arm import ResultDisplay
 from cdiscflow.define.html import define_html
 from cdiscflow.define.model import Define, WrittenDataset
 from cdiscflow.define.sdtm import sdtm_define
 from cdiscflow.define.xml import STYLESHEET_FILE, define_bytes, part_names, stylesheet_text
 from cdiscflow.errors import DefectLog, SpecError
 from cdiscflow.package.acrf import write_acrf
+from cdiscflow.sdtm.domains import domain_variables, sponsor_domains
 from cdiscflow.sdtm.engine import DomainResult
 from cdiscflow.sdtm.expected import with_expected
 from cdiscflow.spec import LoadedStudy, StudyInfo
-from cdiscflow.standards import sdtm_dataset_label, sdtm_variables
+from cdiscflow.standards import SponsorDomains, sdtm_dataset_label, sdtm_variables
 from cdiscflow.xpt import XptVariable, resolve_lengths, write_xpt_parts
 
 LAYOUTS, FORMATS = options.LAYOUTS, options.FORMATS  # defined with the CLI's options
@@ -101,9 +103,11 @@ class DatasetToWrite:
 
 
 def xpt_variables(domain: str, frame: pd.DataFrame, labels: dict[str, str] | None = None,
-                  lengths: dict[str, int] | None = None) -> list[XptVariable]:
-    """The XPT description of a domain's columns, from the IG's labels and types."""
-    ig = {v.name: v for v in sdtm_variables(domain)}
+                  lengths: dict[str, int] | None = None, sponsor: SponsorDomains = ()
+                  ) -> list[XptVariable]:
+    """The XPT description of a domain's columns, from the IG's labels and types (the model's,
+    for one of the study's ``sponsor`` domains)."""
+    ig = {v.name: v for v in sdtm_variables(domain, sponsor)}
     labels = labels or {}
     lengths = lengths or {}
     return [
@@ -124,7 +128,7 @@ def spec_lengths(study: LoadedStudy) -> dict[str, dict[str, int]]:
         return {}
     out: dict[str, dict[str, int]] = {}
     for ld in study.domains:
-        ig = {v.name: v for v in sdtm_variables(ld.spec.domain)}
+        ig = {v.name: v for v in domain_variables(ld)}
         missing = []
         lengths: dict[str, int] = {}
         for name, var in ld.spec.variables.items():
@@ -214,12 +218,14 @@ def read_datasets(folder: Path, *, columns_only: bool = False) -> list[WrittenDa
 
 def describe_adam_folder(info: StudyInfo, adam_dir: Path, sdtm_dir: Path,
                          formats: Sequence[str] = ("xpt",),
-                         adam: LoadedAdam | None = None) -> Define | None:
+                         adam: LoadedAdam | None = None,
+                         displays: list[ResultDisplay] | None = None) -> Define | None:
     """define.xml, define.html (and Dataset-JSON) for the ADaM datasets already written in
     ``adam_dir``, from the files themselves (names, labels, types, lengths, formats). With the
     ``adam`` spec that built them, origins, methods, keys, codelists and value-level metadata
     come from its steps (``cdiscflow.define.adam_spec``); without it, SDTM variables of the
-    same name in ``sdtm_dir`` are Predecessors. None when there is no ADaM."""
+    same name in ``sdtm_dir`` are Predecessors; ``displays``: the analysis results metadata of
+    the study's displays. None when there is no ADaM."""
     folder = adam_dir
     if not folder.is_dir() or not any(folder.glob("*.xpt")):
         return None
@@ -238,6 +244,7 @@ def describe_adam_folder(info: StudyInfo, adam_dir: Path, sdtm_dir: Path,
     else:
         define = adam_define(info.studyid, info.title or info.studyid, info.created, written,
                              predecessors=sdtm)
+    define.result_displays = list(displays or [])
     write_define_files(define, written, folder, formats)
     return define
 
@@ -272,6 +279,11 @@ def _from_out(folder: Path, out: Path) -> str:
         return Path(folder).resolve().as_posix()
 
 
+def write_run_report(layout: Layout, report: dict[str, Any]) -> None:
+    """report/run.json: what the run did, for people and scripts (not the regulator)."""
+    write_text_atomic(layout.report_dir / "run.json", json.dumps(report, indent=2) + "\n")
+
+
 def write_results(results: dict[str, DomainResult], ts: pd.DataFrame | None,
                   study: LoadedStudy, layout: Layout, defects: DefectLog,
                   formats: Sequence[str] = ("xpt",),
@@ -283,12 +295,13 @@ def write_results(results: dict[str, DomainResult], ts: pd.DataFrame | None,
     ``after_datasets`` is called once the XPT files are written."""
     created = study.spec.study.created
     lengths = spec_lengths(study)
+    sponsor = sponsor_domains(study)
     datasets: list[DatasetToWrite] = []
     for name, res in results.items():
         data = with_expected(name, res.data)  # every Expected variable, empty if not mapped
-        datasets.append(DatasetToWrite(name, sdtm_dataset_label(name), data,
+        datasets.append(DatasetToWrite(name, sdtm_dataset_label(name, sponsor), data,
                                        xpt_variables(name, data, res.labels,
-                                                     lengths.get(name))))
+                                                     lengths.get(name), sponsor)))
         if res.supp is not None and len(res.supp):
             supp_name = f"SUPP{name}"
             supp = with_expected(supp_name, res.supp)
@@ -329,7 +342,7 @@ def write_results(results: dict[str, DomainResult], ts: pd.DataFrame | None,
         "warnings": len(defects.warnings),
         "defects": [d.as_dict() for d in defects.defects],
     }
-    write_text_atomic(layout.report_dir / "run.json", json.dumps(report, indent=2) + "\n")
+    write_run_report(layout, report)
     cols = ["severity", "domain", "file", "row", "column", "value", "message"]
     table = pd.DataFrame([d.as_dict() for d in defects.defects], columns=cols)
     write_text_atomic(layout.report_dir / "defects.csv", table.to_csv(index=False,

@@ -21,12 +21,19 @@ from cdiscflow.adam.stage import run_adam
 from cdiscflow.asciivalues import fix_non_ascii
 from cdiscflow.errors import CdiscflowError, DefectLog
 from cdiscflow.forked import Forked
-from cdiscflow.output import Layout, describe_adam_folder, spec_lengths, write_results
+from cdiscflow.output import (
+    Layout,
+    describe_adam_folder,
+    spec_lengths,
+    write_results,
+    write_run_report,
+)
 from cdiscflow.outswap import OutputLock, clear_debris
 from cdiscflow.publish import check_replaceable, discard, publish, staging_dir, write_manifest
 from cdiscflow.raw import position_word
 from cdiscflow.sdtm.checked import check_study_spec
 from cdiscflow.sdtm.chunked import DEFAULT_CHUNK_RECORDS, ChunkReport, build_sdtm_chunked
+from cdiscflow.sdtm.domains import sponsor_domains
 from cdiscflow.sdtm.engine import DomainResult, Progress
 from cdiscflow.sdtm.plan import Segment
 from cdiscflow.sdtm.trial_design import (
@@ -109,6 +116,9 @@ def _convert(study: LoadedStudy, inputs: dict[str, dict[str, Path]], raw_dir: Pa
     adam = load_adam(study.dir) if with_adam else None
     if adam is not None:
         check_spec(adam)  # a variable the standards do not know and the spec does not label
+        from cdiscflow.report.displays import load_displays  # matplotlib: only for ADaM
+
+        load_displays(adam)  # a display's unknown kind, key or variable, before any data
     spec_lengths(study)  # a missing `length:` is a spec error, reported before any data
     # the whole spec checked once (trial design, TS, every mapping against the raw headers):
     # TA, TE, TV, TI as declared; SV and SE from the data once it is built
@@ -136,7 +146,8 @@ def _convert(study: LoadedStudy, inputs: dict[str, dict[str, Path]], raw_dir: Pa
 
         def validation() -> ValidationResult:
             # what was written, as a reviewer would receive it; reports in out/report
-            return validate_run([written.sdtm_dir, written.adam_dir], written.report_dir)
+            return validate_run([written.sdtm_dir, written.adam_dir], written.report_dir,
+                                sponsor_domains(study))
 
         stage("SDTM", f"writing {len(sdtm)} domain(s), define.xml and lineage")
 
@@ -165,6 +176,10 @@ def _convert(study: LoadedStudy, inputs: dict[str, dict[str, Path]], raw_dir: Pa
                                         formats, study.spec.submission.max_xpt_bytes,
                                         start_validation, qualifiers=_qualifiers(study))
             stage("ADaM", f"written ({len(report['adam'].get('datasets', {}))} datasets)")
+            if missing := report["adam"].get("optional_inputs_missing"):
+                stage("ADaM", f"read as empty, not in the SDTM (adam.yaml optional:): "
+                              f"{', '.join(missing)}")
+            write_run_report(written, report)  # with what the ADaM stage wrote
         if not validation_job:
             stage("validation", "running")
         result = validation_job.pop().result() if validation_job else validation()
@@ -225,7 +240,10 @@ def adam_stage(adam: LoadedAdam, sdtm_dir: Path, info: StudyInfo, written: Layou
     report = run_adam(adam, sdtm_dir if sdtm is None else sdtm, written.adam_dir,
                       written.report_dir, info.created, after_write=after_write,
                       max_bytes=max_bytes, qualifiers=qualifiers)
-    describe_adam_folder(info, written.adam_dir, sdtm_dir, formats, adam)
+    from cdiscflow.report.displays import result_displays
+
+    describe_adam_folder(info, written.adam_dir, sdtm_dir, formats, adam,
+                         displays=result_displays(adam))
     return report
 
 

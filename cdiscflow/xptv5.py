@@ -3,7 +3,7 @@
 This module only lays out bytes (SAS technical note TS-140): the library and member headers,
 one 140-byte NAMESTR per variable, and the observations as fixed-width records, numbers as
 IBM System/370 double precision. Everything a value must satisfy is checked before it gets here
-(``cdiscflow.xpt``). The layout follows what readstat writes field for field, so a file from
+(``cdiscflow.xptcheck``). The layout follows what readstat writes field for field, so a file from
 here is byte-identical to pyreadstat's for the same frame: pyreadstat stays the reference the
 tests compare against.
 """

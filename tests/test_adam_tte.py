@@ -93,3 +93,28 @@ def test_spec_steps_parse() -> None:
         ParamTteSources.model_validate({"start_date": "TRTSDT",
                                         "event_sources": [{"dataset": "DS"}],
                                         "set_values_to": {"PARAMCD": "OS"}})
+
+
+def test_a_source_value_computed_on_the_record_that_gave_the_date() -> None:
+    # B has two failures: the earlier (CESEQ 2) gives the date and so its own sequence number;
+    # a tie within one source goes to its first record in the source's order
+    ce = CE.assign(CESEQ=[7.0, 1.0, 2.0])
+    tied = pd.DataFrame({"USUBJID": ["C", "C"], "CESTDTC": ["2020-02-01", "2020-02-01"],
+                         "CESEQ": [5.0, 4.0]})
+    failures = TteSource(pd.concat([ce, tied], ignore_index=True), "CESTDTC",
+                         {"SRCDOM": "CE", "SRCSEQ": {"expr": "CESEQ"},
+                          "EVNTDESC": {"expr": "'FAILURE ' || to_text(CESEQ)"}})
+    out = derive_param_tte_sources(pd.DataFrame(), ADSL, ["USUBJID"], "TRTSDT", [failures],
+                                   [last_contact()], {"PARAMCD": "FFS"}).set_index("USUBJID")
+    assert out.loc[["A", "B", "C"], "SRCSEQ"].tolist() == [7.0, 2.0, 5.0]
+    assert out.loc[["A", "B", "C"], "EVNTDESC"].tolist() == ["FAILURE 7", "FAILURE 2",
+                                                              "FAILURE 5"]
+    assert out.loc[["A", "B", "C"], "CNSR"].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_a_source_value_expression_is_checked_on_load() -> None:
+    with pytest.raises(ValueError, match="unknown function 'rnd'"):
+        ParamTteSources.model_validate({
+            "start_date": "TRTSDT", "set_values_to": {"PARAMCD": "OS"},
+            "event_sources": [{"dataset": "DS", "date": "DSSTDTC",
+                               "set_values_to": {"SRCSEQ": {"expr": "rnd(DSSEQ)"}}}]})

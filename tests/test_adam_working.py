@@ -70,3 +70,25 @@ def test_a_working_dataset_feeds_later_ones_and_is_not_written(tmp_path: Path) -
     written = write_adam(built, tmp_path / "out", dt.datetime(2024, 1, 1))
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["adsl.xpt"]
     assert list(written) == ["ADSL"]
+
+
+def test_a_working_dataset_needs_no_labels_when_the_spec_is_checked(tmp_path: Path) -> None:
+    import pytest
+
+    from cdiscflow.adam.engine import check_spec
+    from cdiscflow.adam.spec import AdamSpecError
+
+    folder = tmp_path / "study" / "adam"
+    folder.mkdir(parents=True)
+    (folder / "adam.yaml").write_text("datasets: [adexw, adsl]\n", encoding="utf-8")
+    (folder / "adsl.yaml").write_text(ADSL, encoding="utf-8")
+    (folder / "adexw.yaml").write_text(ADEXW, encoding="utf-8")
+    adam = load_adam(tmp_path / "study")
+    assert adam is not None
+    check_spec(adam)  # DOSEMG, a working variable, has no label: accepted
+    # the same dataset written (not working) must label DOSEMG
+    (folder / "adexw.yaml").write_text(ADEXW.replace("working: true\n", ""), encoding="utf-8")
+    adam = load_adam(tmp_path / "study")
+    assert adam is not None
+    with pytest.raises(AdamSpecError, match="variable DOSEMG"):
+        check_spec(adam)

@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from cdiscflow.cli import main
+from cdiscflow.xpt import read_xpt
 
 ROOT = Path(__file__).resolve().parent.parent
 PILOT = ROOT / "mappings" / "cdiscpilot01"
@@ -28,10 +29,30 @@ import rda_to_csv  # noqa: E402
 @pytest.fixture(scope="module")
 def pilot_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("pilot") / "out"
-    result = CliRunner().invoke(main, ["run", str(PILOT), "--out", str(out), "--no-adam"])
+    result = CliRunner().invoke(main, ["run", str(PILOT), "--out", str(out)])
     # exit 1: validation errors, all of them the pilot's own (see test_validation_findings)
     assert result.exit_code == 1, result.output
+    assert ("ADaM: read as empty, not in the SDTM (adam.yaml optional:): DM.SAFETY, DM.ITT, "
+            "DM.EFFICACY, DM.COMPLT8, DM.COMPLT16, DM.COMPLT24, SC, MH, QSMM") in \
+        " ".join(result.output.split())  # the terminal wraps long lines
     return out
+
+
+def test_adam_from_the_pilot_s_own_sdtm(pilot_out: Path) -> None:
+    # the raw extracts hold no SUPPDM, SC, MH or QS: the ADaM is built with those read empty,
+    # and the run report names them
+    report = json.loads((pilot_out / "report" / "run.json").read_text())
+    assert report["adam"]["optional_inputs_missing"] == [
+        "DM.SAFETY", "DM.ITT", "DM.EFFICACY", "DM.COMPLT8", "DM.COMPLT16", "DM.COMPLT24",
+        "SC", "MH", "QSMM"]
+    assert {k: v["records"] for k, v in report["adam"]["datasets"].items()} == {
+        "ADSL": 254, "ADAE": 1191, "ADVS": 32131, "ADTTE": 254}
+    adsl, _ = read_xpt(pilot_out / "m5" / "datasets" / "cdiscpilot01" / "analysis" / "adam"
+                       / "datasets" / "adsl.xpt")
+    assert adsl["EDUCLVL"].isna().all() and adsl["MMSETOT"].isna().all()
+    assert set(adsl["SAFFL"]) == {"N"}
+    assert adsl["TRT01P"].value_counts().to_dict() == {
+        "Placebo": 86, "Xanomeline High Dose": 84, "Xanomeline Low Dose": 84}
 
 
 def test_raw_extracts_are_what_the_documented_rebuild_writes(tmp_path: Path) -> None:
@@ -131,7 +152,7 @@ def test_validation_findings(pilot_out: Path) -> None:
 def test_chunks_of_whole_subjects_give_the_same_bytes(pilot_out: Path, tmp_path: Path) -> None:
     # PATNUM is the subject on every form and the forms join DM on it: chunking applies
     out = tmp_path / "chunked"
-    result = CliRunner().invoke(main, ["run", str(PILOT), "--out", str(out), "--no-adam",
+    result = CliRunner().invoke(main, ["run", str(PILOT), "--out", str(out),
                                        "--chunk-records", "3000", "--workers", "1"])
     assert result.exit_code == 1, result.output
     assert "subject chunk 6/6" in result.output

@@ -14,9 +14,10 @@ from lxml import etree
 
 from cdiscflow.cli import main
 from cdiscflow.define.conformance import conformance_problems
-from cdiscflow.define.methods import derivation_text, words
 from cdiscflow.define.xml import DEF_NS, ODM_NS, XLINK_NS
+from cdiscflow.sdtm.derivations.registry import Derivation
 from cdiscflow.standards import CT_VERSION, sdtm_variables
+from cdiscflow.wording import words
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDY = ROOT / "mappings" / "nct04014166"
@@ -91,8 +92,15 @@ def test_method_text_is_words_not_code(tree: etree._ElementTree) -> None:
 def test_words_and_fallback() -> None:
     assert words([False, True]) == "no and yes"
     assert words(["A", "B", "C"]) == "A, B and C"
-    assert derivation_text("unknown", {"ends_inclusive": [False, True]}, "Doc.") == \
+    def derive_thing(df: object) -> object:
+        """Doc.
+
+        Second paragraph, not in the method."""
+
+    unworded = Derivation("thing", derive_thing, {}, "Doc.")
+    assert unworded.method_text({"ends_inclusive": [False, True]}) == \
         "Doc. (ends inclusive: no and yes)."
+    assert unworded.method_text({}) == "Doc."
 
 
 def test_usubjid_outside_dm_is_a_predecessor(tree: etree._ElementTree) -> None:

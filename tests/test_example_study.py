@@ -41,8 +41,8 @@ def test_every_domain_and_supp_is_written(out):
     assert files == ["acrf.pdf", "ae.xpt", "cm.xpt", "define.html", "define.xml",
                      "define2-1.xsl", "dm.xpt",
                      "ex.xpt", "lb.xpt", "rs.xpt", "se.xpt", "suppae.xpt", "suppdm.xpt",
-                     "suppex.xpt", "supprs.xpt", "sv.xpt", "ta.xpt", "te.xpt", "ti.xpt",
-                     "ts.xpt", "tv.xpt"]
+                     "suppex.xpt", "supprs.xpt", "sv.xpt", "ta.xpt", "te.xpt", "ti.xpt", "ts.xpt",
+                     "tv.xpt"]
 
 
 def test_dm_one_record_per_enrolled_subject(out):

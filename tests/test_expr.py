@@ -156,3 +156,20 @@ def test_a_frame_with_no_rows_gives_no_values():
     empty = FRAME.iloc[:0]
     out, kind, problems = Expression.parse("upper(MDRAW) || 'x'").evaluate(empty)
     assert (len(out), kind, problems) == (0, TEXT, [])
+
+
+@pytest.mark.parametrize("text, expected, bad_rows", [
+    # DOS "abc" (row 2) is not a number, but only the rows a branch decides are its concern
+    ("if_else(DOS = 'abc', 0, to_number(DOS))", [10.0, 0.0, None, 2.5], None),
+    ("if_else(DOS = '10', 0, to_number(DOS))", [0.0, None, None, 2.5],
+     [False, True, False, False]),
+    ("case when DOS = 'abc' then -1 when to_number(DOS) > 5 then 1 else to_number(DOS) end",
+     [1.0, -1.0, None, 2.5], None),
+    # a later condition is evaluated only where no earlier one held
+    ("case when DOS = '10' then 1 when to_number(DOS) > 5 then 2 end", [1.0, None, None, None],
+     [False, True, False, False]),
+])
+def test_a_branch_faults_only_the_rows_it_decides(text, expected, bad_rows):
+    out, _, problems = Expression.parse(text).evaluate(FRAME)
+    assert [None if pd.isna(v) else v for v in out] == expected
+    assert [p.rows.tolist() for p in problems] == ([bad_rows] if bad_rows else [])

@@ -16,7 +16,10 @@ from cdiscflow.errors import SpecError
 from cdiscflow.package.check import check_package
 from cdiscflow.sdtm.engine import Engine
 from cdiscflow.specload import load_study
-from cdiscflow.standards import SponsorDomain, register_sponsor_domain, sdtm_variables
+from cdiscflow.standards import SponsorDomain, sdtm_variables
+from cdiscflow.validators import validate_folder
+from cdiscflow.validators.data import load_folder
+from cdiscflow.validators.define_doc import read_sponsor_domains
 from cdiscflow.xpt import read_xpt
 from tests.conftest import MINI_DOMAINS, MINI_RAW, MINI_STUDY, write_study
 
@@ -68,8 +71,7 @@ def test_special_purpose_and_relationship_domains_are_their_ig_tables():
 
 
 def test_a_sponsor_findings_domain_is_the_model_in_model_order():
-    register_sponsor_domain(SponsorDomain("XB", "Findings", "Bleeding Assessments", "x"))
-    xb = sdtm_variables("XB")
+    xb = sdtm_variables("XB", [SponsorDomain("XB", "Findings", "Bleeding Assessments", "x")])
     assert [v.name for v in xb[:16]] == [
         "STUDYID", "DOMAIN", "USUBJID", "POOLID", "SPDEVID", "NHOID", "FOCID", "XBSEQ",
         "XBGRPID", "XBREFID", "XBRECID", "XBSPID", "XBLNKID", "XBLNKGRP", "XBTESTCD", "XBTEST"]
@@ -85,12 +87,20 @@ def test_a_sponsor_findings_domain_is_the_model_in_model_order():
                           "XBENDTC", "XBDY"]
 
 
+def test_a_sponsor_domain_is_known_only_where_the_study_is_given():
+    # no process-wide registry: asking without the study's domains finds none, even after a
+    # lookup that passed them
+    sdtm_variables("XE", [SponsorDomain("XE", "Events", "Sponsor Events", "x")])
+    with pytest.raises(KeyError, match="defines no domain 'XE'"):
+        sdtm_variables("XE")
+
+
 def test_a_sponsor_events_domain_has_occur_and_start_dates():
-    register_sponsor_domain(SponsorDomain("XE", "Events", "Sponsor Events", "x"))
-    xe = names("XE")
+    sponsor = [SponsorDomain("XE", "Events", "Sponsor Events", "x")]
+    xe = [v.name for v in sdtm_variables("XE", sponsor)]
     assert xe[7:9] == ["XESEQ", "XEGRPID"] and "XETERM" in xe
     assert {"XEOCCUR", "XESTDTC", "XESTDY"} <= set(xe)
-    assert [v.name for v in sdtm_variables("XE") if v.core == "Req"] == [
+    assert [v.name for v in sdtm_variables("XE", sponsor) if v.core == "Req"] == [
         "STUDYID", "DOMAIN", "USUBJID", "XESEQ", "XETERM"]
 
 
@@ -284,6 +294,19 @@ def test_the_sponsor_domain_is_validated_against_the_model(model_run):
     xb = {(f["rule"], f["variable"]) for f in report["findings"] if f["dataset"] == "XB"}
     assert xb == {("CF.EXP_VAR", "XBLOBXFL"), ("CF.EPOCH_VAR", "EPOCH")}
     assert (out / "report" / "lineage" / "xb.csv").is_file()
+
+
+def test_the_package_alone_names_its_sponsor_domain_in_define_xml(model_run):
+    # `cdiscflow validate` on a package (no mapping files) learns XB's class from define.xml
+    sponsor = read_sponsor_domains(model_run / "define.xml")
+    assert sponsor == (SponsorDomain("XB", "Findings", "Bleeding Assessments",
+                                     "One record per findings record per subject"),)
+    xb = next(d for d in load_folder(model_run) if d.name == "XB")
+    assert (xb.domain, xb.standard_variables()[7].name) == ("XB", "XBSEQ")
+    found = validate_folder(model_run).findings
+    xb_found = found[found["dataset"] == "XB"]
+    assert set(zip(xb_found["rule"], xb_found["variable"], strict=True)) == {
+        ("CF.EXP_VAR", "XBLOBXFL"), ("CF.EPOCH_VAR", "EPOCH")}
 
 
 def test_check_package_finds_the_sponsor_domain_described(model_run):

@@ -75,7 +75,6 @@ def test_init_guesses_for_the_bundled_example(tmp_path):
     text = (study_dir / "ae.yaml").read_text()
     assert ("  # REVIEW: AESTDAT and AESTTIM: dates read as DD-MON-YYYY\n"
             "  AESTDTC: {date: {date: AESTDAT, time: AESTTIM, format: DD-MON-YYYY}}\n") in text
-    # AEHLTCD and AEHLGTCD are blank in the extract (MedDRA codes not verified): no guess
     assert ("# REVIEW: fields of adverse_events.csv not mapped: AEHLTCD, AEHLGTCD, AEONGO, "
             "AEINFRR, AEDLT\n") in text
     study_text = (study_dir / "study.yaml").read_text()

@@ -18,6 +18,7 @@ import pandas as pd
 from cdiscflow.adam.conditions import evaluate, plain_text
 from cdiscflow.adam.derivations import DerivationError, combine_supp
 from cdiscflow.adam.metadata import adam_variable, standard_label
+from cdiscflow.adam.optional_inputs import with_optional_inputs
 from cdiscflow.adam.response import ResponseRule, SameDayFlag, Window
 from cdiscflow.adam.spec import AdamSpecError, CriteriaSpec, LoadedAdam, LoadedDataset
 from cdiscflow.datasets_folder import read_folder
@@ -148,8 +149,11 @@ def check_labels(loaded: LoadedDataset, sdtm_domain: str | None) -> None:
     """Every kept variable has a label, from the standards or the spec (before any data).
 
     A misspelled standard variable (TRTSTDT for TRTSDT) is not in the standards either, so it
-    is refused here, with every other such variable of the dataset named."""
+    is refused here, with every other such variable of the dataset named. A working dataset
+    is never written, so its variables need no label (docs/adam-spec.md)."""
     spec = loaded.spec
+    if spec.working:
+        return
     unknown = [name for name, vs in spec.variables.items()
                if (vs is None or not vs.label)
                and standard_label(spec.structure, name, sdtm_domain) is None]
@@ -253,6 +257,7 @@ def build_adam(adam: LoadedAdam, sdtm: dict[str, pd.DataFrame]) -> dict[str, Ada
     working datasets are used by later ones but not returned (so not written or validated)."""
     built: dict[str, pd.DataFrame] = {}
     out: dict[str, AdamDataset] = {}
+    sdtm = with_optional_inputs(sdtm, adam.index.optional)
     for loaded in adam.datasets:
         ds = build_dataset(loaded, sdtm, built)
         built[ds.name] = ds.data

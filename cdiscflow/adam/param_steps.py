@@ -16,6 +16,7 @@ from cdiscflow.adam.conditions import Where, evaluate
 from cdiscflow.adam.stepbase import Context
 from cdiscflow.adam.stepbase import Step as _Step
 from cdiscflow.adam.stepbase import StepModel as _Model
+from cdiscflow.adam.values import SetValues
 
 
 class ParamStep(_Step):
@@ -103,7 +104,8 @@ class TteSourceSpec(_Model):
     dataset: str  # SDTM domain or ADaM dataset built earlier
     where: Where | None = None
     date: str  # ISO --DTC text or a numeric date variable
-    set_values_to: dict[str, Any] = {}
+    # constants, or {expr: ...} on the source record giving the date (SRCSEQ: {expr: AESEQ})
+    set_values_to: SetValues = {}
 
 
 class ParamTteSources(ParamStep):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -492,6 +492,12 @@ class AdamIndex(_Model):
     datasets: list[str] = Field(min_length=1)
     study: AdamStudySpec = AdamStudySpec()
     report: ReportSpec | None = None
+    # declared displays: each entry is checked against its kind by cdiscflow.report.displays
+    # (a later stage) when the spec is loaded; here only their being mappings
+    displays: list[dict[str, Any]] = []
+    # SDTM datasets (and their variables) the spec reads that a study may lack: read empty
+    optional: dict[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{1,7}$")],
+                   list[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{0,7}$")]]] = {}
     survival_estimates: SurvivalEstimatesSpec | None = None
     incidence_estimates: IncidenceEstimatesSpec | None = None
 

@@ -13,6 +13,7 @@ from cdiscflow.adam.competing import incidence_estimates
 from cdiscflow.adam.derivations import DerivationError
 from cdiscflow.adam.engine import build_adam, read_sdtm, write_adam
 from cdiscflow.adam.km_table import km_estimates, write_km_estimates
+from cdiscflow.adam.optional_inputs import missing_inputs
 from cdiscflow.adam.spec import AdamSpecError, LoadedAdam
 from cdiscflow.spec import FDA_MAX_XPT_BYTES
 
@@ -37,6 +38,9 @@ def run_adam(adam: LoadedAdam, sdtm: Path | dict[str, pd.DataFrame], adam_dir: P
         # one file as before; a split dataset lists its parts
         k: ({"file": v[0].name} if len(v) == 1 else {"files": [p.name for p in v]})
         | {"records": len(datasets[k].data)} for k, v in written.items()}}
+    if missing := missing_inputs(sdtm, adam.index.optional):
+        # read as empty (adam.yaml optional:): the values they would give are missing
+        out["optional_inputs_missing"] = missing
     def estimated(key: str, dataset: str, compute: Callable[[pd.DataFrame], Any]) -> Any:
         # an estimates entry of adam.yaml: its dataset must be built, its errors name the entry
         if dataset not in datasets:
@@ -78,4 +82,10 @@ def run_adam(adam: LoadedAdam, sdtm: Path | dict[str, pd.DataFrame], adam_dir: P
             raise AdamSpecError(f"report: no variable, parameter or dataset {exc}",
                                 file=str(adam.dir / "adam.yaml")) from None
         out["report"] = {k: v.name for k, v in files.items()}
+    if adam.index.displays:
+        from cdiscflow.report.displays import write_displays
+
+        built = {k: v.data for k, v in datasets.items()}
+        labels = {k: {v.name: v.label for v in d.variables} for k, d in datasets.items()}
+        out["displays"] = write_displays(adam, built, labels, sdtm, report_dir)
     return out

@@ -20,13 +20,18 @@ from cdiscflow.adam.conditions import Where, evaluate
 from cdiscflow.adam.dates import impute_date
 from cdiscflow.adam.derivations import DerivationError
 from cdiscflow.adam.response import derive_param_tte
+from cdiscflow.adam.values import is_expr, set_values
+
+_VALUE = "_V:"  # prefix of a source's computed values in the pool of candidate dates
 
 
 @dataclass(frozen=True)
 class TteSource:
     records: pd.DataFrame  # the source dataset's records, already filtered by the condition
     date: str  # ISO 8601 text (--DTC) or a numeric SAS date (ADT, DTHDT, ...)
-    set_values_to: dict[str, Any] = field(default_factory=dict)  # e.g. EVNTDESC, SRCDOM
+    # e.g. EVNTDESC, SRCDOM: constants, or {expr: ...} computed on the source record that gave
+    # the date (SRCSEQ: {expr: AESEQ})
+    set_values_to: dict[str, Any] = field(default_factory=dict)
 
 
 def _dates(col: pd.Series) -> pd.Series:
@@ -43,9 +48,16 @@ def _candidates(sources: Sequence[TteSource], kind: str, offset: int) -> pd.Data
     for i, src in enumerate(sources):
         if src.date not in src.records.columns:
             raise DerivationError(f"the source has no date variable {src.date!r}")
-        parts.append(pd.DataFrame({"USUBJID": src.records["USUBJID"].to_numpy(),
-                                   "ADT": _dates(src.records[src.date]).to_numpy(),
-                                   "_KIND": kind, "_SRC": offset + i}))
+        part = pd.DataFrame({"USUBJID": src.records["USUBJID"].to_numpy(),
+                             "ADT": _dates(src.records[src.date]).to_numpy(),
+                             "_KIND": kind, "_SRC": offset + i})
+        exprs = {k: v for k, v in src.set_values_to.items() if is_expr(v)}
+        if exprs:
+            # computed on the source's records, so the record chosen brings its own values
+            computed = set_values(src.records.reset_index(drop=True), exprs)
+            for name in exprs:
+                part[_VALUE + name] = computed[name].to_numpy()
+        parts.append(part)
     if not parts:
         return pd.DataFrame({"USUBJID": [], "ADT": [], "_KIND": [], "_SRC": []})
     out = pd.concat(parts, ignore_index=True)
@@ -71,22 +83,41 @@ def derive_param_tte_sources(df: pd.DataFrame, subjects: pd.DataFrame, by_vars: 
                               "_KIND = 'E'", "_KIND = 'C'",
                               set_values_to, unit, day_offset=day_offset)
     new = chosen.iloc[len(pool):].drop(columns=["_KIND", "_SRC"], errors="ignore")
+    new = new.drop(columns=[c for c in new.columns if c.startswith(_VALUE)])
     new = new.reset_index(drop=True)
-    # which source gave each subject's date: the first listed among those with that date
+    # which record gave each subject's date: of those with that date, the first source listed,
+    # and within it the first record in the source's order (the pool keeps both orders)
     kind = np.where(new["CNSR"] == 0, "E", "C")
     key = pd.DataFrame({"USUBJID": new["USUBJID"], "ADT": new["ADT"], "_KIND": kind})
-    first_src = pool.groupby(["USUBJID", "ADT", "_KIND"])["_SRC"].min().reset_index()
-    src_of = key.merge(first_src, on=["USUBJID", "ADT", "_KIND"], how="left")["_SRC"]
+    pool = pool.reset_index(drop=True)
+    first = (pool.assign(_ROW=np.arange(len(pool)))
+             .groupby(["USUBJID", "ADT", "_KIND"])["_ROW"].min().reset_index())
+    row_of = key.merge(first, on=["USUBJID", "ADT", "_KIND"], how="left")["_ROW"].to_numpy()
+    src_of = pool["_SRC"].to_numpy()[row_of]
     every = list(events) + list(censors)
     for name in sorted({k for s in every for k in s.set_values_to}):
         # a source sets only what it names; the rest keeps its value, so an event source can
         # give CNSR 2 (a competing event, e.g. relapse for non-relapse mortality) while the
         # others keep the CNSR 0/1 derived above
         current = new[name].tolist() if name in new.columns else [None] * len(new)
-        values = [every[int(i)].set_values_to.get(name, cur)
-                  for i, cur in zip(src_of, current, strict=True)]
+        computed = (pool[_VALUE + name].to_numpy()[row_of] if _VALUE + name in pool.columns
+                    else None)
+        values = []
+        for j, (i, cur) in enumerate(zip(src_of, current, strict=True)):
+            given = every[int(i)].set_values_to
+            if name not in given:
+                values.append(cur)
+            elif is_expr(given[name]):
+                values.append(_plain(computed[j]))  # type: ignore[index]
+            else:
+                values.append(given[name])
         new[name] = pd.Series(values, index=new.index, dtype=object)
     return pd.concat([df, new], ignore_index=True)
+
+
+def _plain(value: Any) -> Any:
+    """A computed value as a constant would be: None for missing."""
+    return None if value is None or (isinstance(value, float) and np.isnan(value)) else value
 
 
 def filter_records(df: pd.DataFrame, where: Where) -> pd.DataFrame:

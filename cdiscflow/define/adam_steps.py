@@ -16,7 +16,7 @@ import yaml
 from cdiscflow.adam import spec as sp
 from cdiscflow.adam.conditions import VarRef, Where, condition
 from cdiscflow.adam.param_steps import ParamStep
-from cdiscflow.define.methods import words
+from cdiscflow.wording import words
 
 EXPRESSION_CONTEXT = "cdiscflow ADaM spec step (docs/adam-spec.md)"
 

@@ -74,6 +74,25 @@ def _dataset_section(ds: Dataset) -> str:
     return "".join(parts)
 
 
+def _analysis_results(define: Define) -> str:
+    """The analysis results metadata (arm:ResultDisplay), one row per analysis result; empty
+    without displays, so a define without them reads as before."""
+    rows = []
+    for rd in define.result_displays:
+        for result in rd.results:
+            datasets = "<br>".join(
+                _e(f"{d.name}: {', '.join(d.variables) or '-'}"
+                   + (" where " + " and ".join(f"{v} = {x}" for v, x in d.where)
+                      if d.where else "")) for d in result.datasets)
+            rows.append([f'<span id="RD.{_e(rd.name)}">{_e(rd.name)}</span>', _e(rd.title),
+                         _e(f"{result.reason}; {result.purpose}"), datasets,
+                         _e(result.documentation)])
+    if not rows:
+        return ""
+    return "<h2>Analysis results</h2>" + _table(
+        ["Display", "Title", "Reason; purpose", "Datasets: variables", "Method"], rows)
+
+
 def define_html(define: Define) -> str:
     toc = _table(["Dataset", "Label", "Class", "Files"], [
         [f'<a href="#{_e(ds.name)}">{_e(ds.name)}</a>', _e(ds.label), _e(ds.class_name),
@@ -101,5 +120,6 @@ def define_html(define: Define) -> str:
         f"the machine-readable version is define.xml beside this file.</p>"
         f"<h2>Standards</h2>{standards}<h2>Datasets</h2>{toc}{body}"
         f"<h2>Codelists</h2>{codelists or '<p>None.</p>'}"
-        f"<h2>Methods</h2>{methods or '<p>None.</p>'}</body></html>\n"
+        f"<h2>Methods</h2>{methods or '<p>None.</p>'}{_analysis_results(define)}"
+        "</body></html>\n"
     )

@@ -186,6 +186,8 @@ class Define:
     standards: list[Standard]
     datasets: list[Dataset]
     annotated_crf: str | None = None  # the acrf.pdf beside define.xml (def:AnnotatedCRF)
+    # analysis results metadata (cdiscflow.define.arm.ResultDisplay), ADaM only
+    result_displays: list = field(default_factory=list)
 
     def codelists(self) -> list[CodeList]:
         """Every codelist referenced, once, in order of first use, with the terms used by any

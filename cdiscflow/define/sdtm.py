@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cdiscflow.define.methods import derivation_text
 from cdiscflow.define.model import (
     CodeList,
     Dataset,
@@ -34,8 +33,10 @@ from cdiscflow.define.model import (
 )
 from cdiscflow.define.stacked import test_origin
 from cdiscflow.package.acrf import CrfPages
-from cdiscflow.sdtm.derivations import REGISTRY
+from cdiscflow.sdtm.domains import sponsor_domains
 from cdiscflow.sdtm.engine import describe_condition
+from cdiscflow.sdtm.sources import SOURCES
+from cdiscflow.sdtm.steps import column_origins
 from cdiscflow.sdtm.trial_design import (
     DESIGN_DATASETS,
     DESIGN_KEYS,
@@ -43,7 +44,7 @@ from cdiscflow.sdtm.trial_design import (
     derive_subject_visits,
     sv_domains,
 )
-from cdiscflow.spec import NULL, LoadedDomain, LoadedStudy, TextSource, VariableSpec, expression
+from cdiscflow.spec import LoadedDomain, LoadedStudy, VariableSpec
 from cdiscflow.standards import (
     CT_VERSION,
     SDTMIG_VERSION,
@@ -101,8 +102,9 @@ def _crf_pages(datasets: list[Dataset], crf: CrfPages) -> None:
 
 def _dataset(study: LoadedStudy, w: WrittenDataset) -> Dataset:
     name = w.name
-    about = sdtm_dataset(name)  # an IG domain's or a sponsor-defined one's (class, structure)
-    ig_vars = {v.name: v for v in sdtm_variables(name)}
+    sponsor = sponsor_domains(study)
+    about = sdtm_dataset(name, sponsor)  # an IG domain's or a sponsor-defined one's
+    ig_vars = {v.name: v for v in sdtm_variables(name, sponsor)}
     ld = next((d for d in study.domains if d.spec.domain == name), None)
     items = []
     for var in w.variables:
@@ -134,7 +136,8 @@ def _dataset(study: LoadedStudy, w: WrittenDataset) -> Dataset:
         domain=name[4:] if name.startswith("SUPP") else name,
         comment=_with_split(comment, w), repeating=name != "DM",
         reference_data=name == "TS" or name in DESIGN_DATASETS,
-        domain_description=sdtm_dataset_label(name[4:]) if name.startswith("SUPP") else None,
+        domain_description=(sdtm_dataset_label(name[4:], sponsor) if name.startswith("SUPP")
+                            else None),
     )
 
 
@@ -187,39 +190,6 @@ def _derived_comment(study: LoadedStudy, name: str) -> str:
 
 
 
-def _field_source(study: LoadedStudy, ld: LoadedDomain, field: str) -> str:
-    """Where a working column comes from: the raw form and field, through the mapping's steps."""
-    forms = study.spec.raw.forms
-    source = ld.spec.source
-    where = f"raw form {source} ({forms[source].file}), field {field}"
-    for step in ld.spec.steps:
-        if step.join is not None and field in step.join.columns:
-            j = step.join
-            where = (f"raw form {j.form} ({forms[j.form].file}), field {field}" if j.form
-                     else f"{j.domain}.{field}")
-        elif step.stack is not None and any(field in g for g in step.stack.groups.values()):
-            stack = step.stack
-            fields = [cols[field] for g in stack.groups
-                      if field in (cols := stack.raw_columns(g))]
-            if not fields:  # a group constant (a unit per test), collected nowhere
-                values = ", ".join(f"{g[field].constant} ({name})"
-                                   for name, g in stack.groups.items() if field in g)
-                where = f"assigned per test by the mapping: {values}"
-                continue
-            where = (f"raw form {source} ({forms[source].file}), one record per test from "
-                     f"fields {', '.join(fields)}")
-    return where
-
-
-def _joined_domain(ld: LoadedDomain, field: str) -> str | None:
-    """The SDTM domain a working column was last joined from, None if it comes from a form."""
-    domain = None
-    for step in ld.spec.steps:
-        if step.join is not None and field in step.join.columns:
-            domain = step.join.domain
-    return domain
-
-
 def _origin(study: LoadedStudy, ld: LoadedDomain | None, dataset: str, name: str,
             values: pd.Series) -> tuple[Origin, Method | None, str | None]:
     if dataset == "TS":
@@ -267,73 +237,14 @@ def _origin(study: LoadedStudy, ld: LoadedDomain | None, dataset: str, name: str
 
 def _spec_origin(study: LoadedStudy, ld: LoadedDomain, dataset: str, name: str,
                  var: VariableSpec) -> tuple[Origin, Method | None, str | None]:
-    kind = var.kind
-    if kind == "field" and (joined := _joined_domain(ld, var.field)) is not None:
-        # a value copied from another SDTM domain (USUBJID from DM) was not collected here
-        return Origin("Predecessor", description=f"{joined}.{var.field}"), None, None
-    if kind == "field":
-        return Origin("Collected", "Investigator", _field_source(study, ld, var.field) + "."), \
-            None, None
-    if kind == "ct":
-        cl = find_codelist(var.ct.codelist)
-        coded = f"coded to CT codelist {cl.submission_value} ({cl.code})" if cl else "coded"
-        return Origin("Collected", "Investigator",
-                      f"{_field_source(study, ld, var.ct.field)}, {coded}."), None, None
-    if kind == "map":
-        return Origin("Collected", "Investigator",
-                      f"{_field_source(study, ld, var.map.field)}, recoded by the mapping's "
-                      f"value table."), None, None
-    if kind == "date":
-        d = var.date
-        parts = d.date + (f" and {d.time}" if d.time else "")
-        formats = d.format if isinstance(d.format, str) else " or ".join(d.format)
-        return Origin("Collected", "Investigator",
-                      f"{_field_source(study, ld, d.date)}"
-                      f"{' with ' + d.time if d.time else ''}, converted from {formats} to "
-                      f"ISO 8601 ({parts})."), None, None
-    if kind == "text":
-        return Origin("Collected", "Investigator",
-                      f"{', '.join(_field_source(study, ld, c) for c in var.text.columns())}, "
-                      f"{_text_steps(var.text)}."), None, None
-    if kind == "constant":
-        text = ("Expected variable left empty: not collected." if var.constant is NULL
-                else f"Assigned the value {var.constant}.")
-        return Origin("Assigned", description=text), None, None
-    if kind == "expr":
-        expr = expression(var.expr)
-        return Origin("Derived"), Method(
-            method_oid(dataset, name), f"Algorithm to derive {dataset}.{name}",
-            f"{expr.words()}.", expression=expr.text), None
-    if kind == "lookup":
-        lk = var.lookup
-        match = ", ".join(f"{k} = {v}" for k, v in lk.match.items())
-        return Origin("Assigned", description=f"Looked up in the study's table {lk.table} "
-                      f"({lk.value} where {match})."), None, None
-    return Origin("Derived"), _method(dataset, name, var), None
-
-
-def _text_steps(spec: TextSource) -> str:
-    """What a text source does to the collected text, in words, for define.xml."""
-    steps = [f"as the template {spec.template}" if spec.template
-             else "the first non-blank of them" if spec.coalesce else "as collected"]
-    if spec.trim:
-        steps.append("blanks trimmed")
-    if spec.extract:
-        steps.append(f"the part matching {spec.extract}")
-    if spec.split is not None:
-        steps.append(f"part {spec.part} when split at '{spec.split}'")
-    if spec.case:
-        steps.append(f"in {spec.case} case")
-    return ", ".join(steps)
-
-
-def _method(dataset: str, name: str, var: VariableSpec) -> Method:
-    spec = REGISTRY[var.derive.function]
-    doc = inspect.getdoc(spec.function) or spec.doc
-    first = " ".join(doc.split("\n\n")[0].split())
-    params = var.derive.model_extra or {}
-    return Method(method_oid(dataset, name), f"Algorithm to derive {dataset}.{name}",
-                  derivation_text(spec.name, params, first))
+    """The origin (and method) its source kind gives a variable of a mapping file."""
+    said = SOURCES[var.kind].describe(var, column_origins(study.spec.raw.forms, ld))
+    if said.origin == "Derived":
+        return Origin("Derived"), Method(method_oid(dataset, name),
+                                         f"Algorithm to derive {dataset}.{name}", said.text or "",
+                                         expression=said.expression), None
+    source = "Investigator" if said.origin == "Collected" else None
+    return Origin(said.origin, source, said.text), None, None
 
 
 # --------------------------------------------------------------------------- codelists

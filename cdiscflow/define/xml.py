@@ -14,6 +14,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from cdiscflow.define import arm
 from cdiscflow.define.model import (
     ACRF_LEAF,
     Dataset,
@@ -64,7 +65,9 @@ class _Comments:
 
 
 def build_define(define: Define) -> etree._Element:
-    root = etree.Element(_o("ODM"), nsmap=NSMAP)
+    # the ARM namespace is declared only where there are analysis results to describe
+    nsmap = NSMAP if not define.result_displays else {**NSMAP, "arm": arm.ARM_NS}
+    root = etree.Element(_o("ODM"), nsmap=nsmap)
     stamp = define.created.isoformat(timespec="seconds")
     root.set("FileType", "Snapshot")
     root.set("FileOID", f"DEFINE.{define.mdv_oid}")
@@ -94,6 +97,7 @@ def build_define(define: Define) -> etree._Element:
         etree.SubElement(crf, _d("DocumentRef"), leafID=ACRF_LEAF)
     comments = _Comments()
     _value_lists(mdv, define, comments)
+    arm.where_clauses(mdv, define.result_displays, define.datasets)
     for ds in define.datasets:
         _item_group(mdv, ds, comments)
     for ds in define.datasets:
@@ -143,6 +147,7 @@ def build_define(define: Define) -> etree._Element:
         leaf = etree.SubElement(mdv, _d("leaf"), ID=ACRF_LEAF)
         leaf.set(f"{{{XLINK_NS}}}href", define.annotated_crf)
         etree.SubElement(leaf, _d("title")).text = "Annotated Case Report Form"
+    arm.result_displays(mdv, define.result_displays, define.datasets, _text)
     return root
 
 
@@ -296,6 +301,9 @@ _REFERENCES = [
     (_o("ItemDef"), _d("CommentOID"), _d("CommentDef")),
     (_o("ItemGroupDef"), _d("ArchiveLocationID"), _d("leaf")),
     (_d("DocumentRef"), "leafID", _d("leaf")),
+    (f"{{{arm.ARM_NS}}}AnalysisDataset", "ItemGroupOID", _o("ItemGroupDef")),
+    (f"{{{arm.ARM_NS}}}AnalysisVariable", "ItemOID", _o("ItemDef")),
+    (f"{{{arm.ARM_NS}}}AnalysisResult", "ParameterOID", _o("ItemDef")),
 ]
 
 

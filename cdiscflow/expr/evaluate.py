@@ -15,6 +15,7 @@ The blank rule, stated once (docs/mapping-language.md, "Missing values in condit
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -56,6 +57,8 @@ def evaluate(node: Node, ctx: Context) -> tuple[Value, str]:
     if isinstance(node, Name):
         kind = ctx.types.get(node.name, TEXT)
         return ctx.column(node.name), kind
+    if isinstance(node, Call) and node.function == "if_else":
+        return _if_else(node, ctx)
     if isinstance(node, Call):
         fn = FUNCTIONS[node.function]
         values, types = zip(*(evaluate(a, ctx) for a in node.args), strict=True) \
@@ -136,9 +139,45 @@ def _is_in(value: Value, kind: str, values: tuple[Literal, ...], ctx: Context) -
     return pc.fill_null(pc.is_in(data, value_set=choices, skip_nulls=True), False)
 
 
+def _held(cond: Value, ctx: Context) -> np.ndarray:
+    """Where a condition holds, as a numpy mask over the rows."""
+    return as_array(pc.fill_null(cond, False), ctx.rows).to_numpy(zero_copy_only=False)
+
+
+def _only_on(node: Node, ctx: Context, rows: np.ndarray) -> tuple[Value, str]:
+    """``node``'s value, keeping the problems found in it (text that is no number) only on
+    ``rows``: the rows whose value it gives. So ``if_else(VISIT = 'BASELINE', 0,
+    to_number(VISIT))`` does not fault the text of the baseline visit, whose value is 0."""
+    start = len(ctx.problems)
+    out = evaluate(node, ctx)
+    kept = []
+    for problem in ctx.problems[start:]:
+        problem.rows = problem.rows & rows
+        if problem.rows.any():
+            kept.append(problem)
+    ctx.problems[start:] = kept
+    return out
+
+
+def _if_else(node: Call, ctx: Context) -> tuple[Value, str]:
+    cond, _ = evaluate(node.args[0], ctx)
+    held = _held(cond, ctx)
+    yes, ykind = _only_on(node.args[1], ctx, held)
+    no, nkind = _only_on(node.args[2], ctx, ~held)
+    kind = common_type([ykind, nkind]) or TEXT
+    return FUNCTIONS["if_else"].run([cond, yes, no], [BOOL, ykind, nkind], ctx), kind
+
+
 def _case(node: Case, ctx: Context) -> tuple[Value, str]:
-    branches = [(evaluate(c, ctx)[0], evaluate(v, ctx)) for c, v in node.whens]
-    otherwise = evaluate(node.otherwise, ctx) if node.otherwise is not None else None
+    # each branch's problems count only on the rows it decides (the first condition holding)
+    decided = np.zeros(ctx.rows, dtype=bool)
+    branches = []
+    for c, v in node.whens:
+        cond, _ = _only_on(c, ctx, ~decided)
+        held = _held(cond, ctx) & ~decided
+        branches.append((cond, _only_on(v, ctx, held)))
+        decided |= held
+    otherwise = _only_on(node.otherwise, ctx, ~decided) if node.otherwise is not None else None
     kinds = [k for _, (_, k) in branches] + ([otherwise[1]] if otherwise else [])
     kind = common_type(kinds) or TEXT
     kind = TEXT if kind == ANY else kind

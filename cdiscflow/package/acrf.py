@@ -25,6 +25,7 @@ from cdiscflow.atomic import write_bytes_atomic
 from cdiscflow.package.blank_crf import blank_crf_path, merged
 from cdiscflow.raw import read_header
 from cdiscflow.sdtm.derivations import REGISTRY
+from cdiscflow.sdtm.domains import sponsor_domains
 from cdiscflow.spec import LoadedDomain, LoadedStudy, VariableSpec, expression
 from cdiscflow.specload import check_blank_crf
 from cdiscflow.standards import sdtm_dataset_label
@@ -209,6 +210,7 @@ def acrf_bytes(study: LoadedStudy, headers: dict[str, list[str]], blank_pages: i
     blank = study.spec.submission.blank_crf
     form_blank = dict(blank.forms) if blank is not None else {}
     studyid = study.spec.study.studyid
+    sponsor = sponsor_domains(study)  # a sponsor-defined domain's label is the study's own
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
     pdf.setTitle(f"{studyid} annotated CRF")
@@ -223,6 +225,7 @@ def acrf_bytes(study: LoadedStudy, headers: dict[str, list[str]], blank_pages: i
         domains = list(dict.fromkeys(a.domain for _, notes in rows for a in notes))
         by_field = dict(rows)
         colour = {d: _PALETTE[i % len(_PALETTE)] for i, d in enumerate(domains)}
+        labels = {d: sdtm_dataset_label(d, sponsor) for d in domains}
         for part, chunk in enumerate(_chunks(rows)):
             number += 1
             if number == blank_pages + 1:
@@ -231,7 +234,7 @@ def acrf_bytes(study: LoadedStudy, headers: dict[str, list[str]], blank_pages: i
                 pdf.bookmarkPage(f"F.{form}")
                 forms.append(form)
                 pages.form_first[form] = number
-            _page(pdf, studyid, form, study.spec.raw.forms[form].file, part, domains, colour,
+            _page(pdf, studyid, form, study.spec.raw.forms[form].file, part, labels, colour,
                   chunk, number, form_blank.get(form, []))
             for name, _ in chunk:
                 for a in by_field[name]:
@@ -253,7 +256,7 @@ def acrf_bytes(study: LoadedStudy, headers: dict[str, list[str]], blank_pages: i
     if domains_seen:
         pdf.addOutlineEntry("Domains", "DOMAINS", level=0)
         for domain in sorted(domains_seen):
-            pdf.addOutlineEntry(f"{domain} ({sdtm_dataset_label(domain)})", f"D.{domain}",
+            pdf.addOutlineEntry(f"{domain} ({sdtm_dataset_label(domain, sponsor)})", f"D.{domain}",
                                 level=1)
     pdf.showOutline()
     pdf.save()
@@ -262,7 +265,7 @@ def acrf_bytes(study: LoadedStudy, headers: dict[str, list[str]], blank_pages: i
 
 
 def _page(pdf: canvas.Canvas, studyid: str, form: str, file: str, part: int,
-          domains: list[str], colour: dict[str, str], rows: list[tuple[str, list]],
+          labels: dict[str, str], colour: dict[str, str], rows: list[tuple[str, list]],
           number: int, blank_pages: list[int]) -> None:
     width, height = A4
     pdf.setFont("Helvetica", 8)
@@ -276,8 +279,8 @@ def _page(pdf: canvas.Canvas, studyid: str, form: str, file: str, part: int,
     pdf.drawString(40, height - 70, f"raw file {file}{shown}")
     # the domains this form feeds, each in its colour (the top-of-page domain boxes)
     x = 40.0
-    for d in domains:
-        label = f"{d} = {sdtm_dataset_label(d)}"
+    for d, name in labels.items():
+        label = f"{d} = {name}"
         w = pdf.stringWidth(label, "Helvetica-Bold", 9) + 10
         _box(pdf, x, height - 95, w, label, colour[d], bold=True)
         x += w + 6

@@ -12,19 +12,16 @@ from cdiscflow.errors import SpecError, SpecErrors
 from cdiscflow.expr import BOOL
 from cdiscflow.raw import read_header
 from cdiscflow.sdtm.checking import Check
-from cdiscflow.sdtm.context import BuildContext, spec_error
+from cdiscflow.sdtm.context import BuildContext
+from cdiscflow.sdtm.domains import domain_variables, spec_error
 from cdiscflow.sdtm.sources import SOURCES
 from cdiscflow.sdtm.steps import kind_of
 from cdiscflow.spec import LoadedDomain, VariableSpec, condition_expression
 from cdiscflow.standards import (
     SDTM_MODEL_VERSION,
     SDTMIG_VERSION,
-    SPONSOR_FIRST_LETTERS,
-    SponsorDomain,
     VariableMeta,
     is_ig_domain,
-    model_classes,
-    register_sponsor_domain,
     sdtm_dataset,
     sdtm_variables,
 )
@@ -96,8 +93,9 @@ def _defined_by(domain: str) -> str:
 def allowed_variables(ld: LoadedDomain) -> dict[str, VariableMeta]:
     """The variables the domain may carry, once its class declaration is checked.
 
-    An SDTMIG domain takes its class from the IG; a sponsor-defined one declares it and is
-    registered so every later reader of its metadata (define.xml, validation) knows it.
+    An SDTMIG domain takes its class from the IG; a sponsor-defined one declares it (and every
+    later reader of its metadata, define.xml and the datasets written, asks
+    ``sponsor_domains``).
     """
     spec = ld.spec
     if is_ig_domain(spec.domain):
@@ -108,35 +106,11 @@ def allowed_variables(ld: LoadedDomain) -> dict[str, VariableMeta]:
                     ld, f"{key}: {value!r} is only for sponsor-defined domains; "
                     f"{spec.domain} is an SDTMIG {SDTMIG_VERSION} domain (class "
                     f"{sdtm_dataset(spec.domain).cls})", path=(key,))
-    else:
-        register_sponsor_domain(sponsor_domain(ld))
-    return {v.name: v for v in sdtm_variables(spec.domain)}
+        return {v.name: v for v in sdtm_variables(spec.domain)}
+    return {v.name: v for v in domain_variables(ld)}
 
 
-def sponsor_domain(ld: LoadedDomain) -> SponsorDomain:
-    spec = ld.spec
-    code = spec.domain
-    classes = ", ".join(model_classes())
-    if code[0] not in SPONSOR_FIRST_LETTERS:
-        raise spec_error(
-            ld, f"{code} is not an SDTMIG {SDTMIG_VERSION} domain, and a sponsor-defined "
-            f"domain code starts with {', '.join(SPONSOR_FIRST_LETTERS)} (SDTMIG 2.6)",
-            path=("domain",))
-    if spec.class_ is None:
-        raise spec_error(
-            ld, f"{code} is not an SDTMIG {SDTMIG_VERSION} domain: a sponsor-defined domain "
-            f"declares class: (one of {classes}) and label:", path=("domain",))
-    if spec.class_ not in model_classes():
-        raise spec_error(
-            ld, f"class: {spec.class_!r} is not an SDTM v{SDTM_MODEL_VERSION} observation "
-            f"class (one of {classes})", path=("class",))
-    if spec.label is None:
-        raise spec_error(ld, f"sponsor-defined domain {code} needs label: (its dataset label)",
-                         path=("domain",))
-    if len(spec.label.encode()) > 40:
-        raise spec_error(ld, "a dataset label has at most 40 characters", path=("label",))
-    structure = spec.structure or f"One record per {spec.class_.lower()} record per subject"
-    return SponsorDomain(code, spec.class_, spec.label, structure)
+
 
 
 def check_declaration(c: Check, ig: dict[str, VariableMeta]) -> None:

@@ -9,9 +9,10 @@ from typing import Any
 
 from cdiscflow.errors import Defect, SpecError
 from cdiscflow.expr import ANY, DATE, NUMBER, TEXT, Expression, ExprSyntaxError, suggestion
-from cdiscflow.sdtm.context import BuildContext, spec_error
+from cdiscflow.sdtm.context import BuildContext
+from cdiscflow.sdtm.domains import domain_variables, spec_error
 from cdiscflow.spec import NULL, LoadedDomain, VariableSpec
-from cdiscflow.standards import find_codelist, sdtm_variables
+from cdiscflow.standards import find_codelist
 
 
 def column_types(ctx: BuildContext, ld: LoadedDomain, available: set[str]) -> dict[str, str]:
@@ -73,7 +74,7 @@ class Check:
     def check_term(self, value: Any, what: str) -> None:
         """A literal the mapping assigns to a variable whose SDTMIG codelist is not
         extensible must be one of its terms (a typo in a constant is caught before the run)."""
-        lists = [cl for code in _ig_codelists(self.ld.spec.domain, self.name or "")
+        lists = [cl for code in _ig_codelists(self.ld, self.name or "")
                  if (cl := find_codelist(code)) is not None]
         if value is NULL or value is None or not lists or any(cl.extensible for cl in lists):
             return
@@ -85,8 +86,8 @@ class Check:
                              f"{names}{suggestion(text, terms)}")
 
 
-def _ig_codelists(domain: str, name: str) -> tuple[str, ...]:
-    for meta in sdtm_variables(domain):
+def _ig_codelists(ld: LoadedDomain, name: str) -> tuple[str, ...]:
+    for meta in domain_variables(ld):
         if meta.name == name:
             return meta.codelists
     return ()

@@ -214,8 +214,8 @@ def chunk_refusal(study: LoadedStudy, engine: Engine) -> str | None:
 def _names_subject(study: LoadedStudy, j: Any, column: str) -> bool:
     """Whether the join matches the raw subject column ``column`` on the same subject's
     records: the right side's column of that name, or a variable of the joined domain that
-    copies that raw column unchanged (a DM that keeps each site's own patient number as a
-    working variable, its SUBJID made unique in the study by a site prefix)."""
+    copies that raw column unchanged (a multi-site study's DM may keep each site's own patient
+    number as SITENUM, its SUBJID being made unique in the study)."""
     right = j.pairs.get(column)
     if right == column:
         return True
@@ -228,8 +228,8 @@ def _names_subject(study: LoadedStudy, j: Any, column: str) -> bool:
 
 def _raw_subject_in_dm(study: LoadedStudy, column: str) -> str:
     """The DM column holding the raw subject column's value: the column itself unless a DM
-    variable of that name changes it (a site-prefixed SUBJID), then the DM variable copying it
-    unchanged (the site's own patient number)."""
+    variable of that name changes it (a site-prefixed SUBJID), then the DM
+    variable copying it unchanged (its SITENUM)."""
     variables = study.domain("DM").spec.variables
     own = variables.get(column)
     if own is None or (own.field == column and own.where is None):

@@ -18,8 +18,8 @@ import pandas as pd
 from cdiscflow.errors import Defect, DefectLog, RawDataError, SpecError
 from cdiscflow.raw import SOURCE_FILE, SOURCE_ROW, raw_defects, read_form
 from cdiscflow.sdtm.defect_order import KeyedDefect
+from cdiscflow.sdtm.domains import domain_variables
 from cdiscflow.spec import LoadedDomain, LoadedStudy, VariableSpec
-from cdiscflow.standards import sdtm_variables
 from cdiscflow.studypaths import raw_file, raw_folder
 from cdiscflow.textops import coerce_numbers, format_numbers
 
@@ -87,13 +87,6 @@ class Work:
     loaded: LoadedDomain
     frame: pd.DataFrame | None = None
     recon: Reconciliation | None = None
-
-
-def spec_error(ld: LoadedDomain, message: str, variable: str | None = None,
-               path: tuple[Any, ...] = ()) -> SpecError:
-    """A mistake in a mapping file, named by file, line, domain and variable."""
-    return SpecError(message, file=str(ld.file), domain=ld.spec.domain, variable=variable,
-                     line=ld.line(*path) if path else None)
 
 
 class BuildContext:
@@ -167,7 +160,7 @@ class BuildContext:
     def type_of(self, ld: LoadedDomain, name: str, var: VariableSpec) -> str:
         if var.type:
             return var.type
-        for v in sdtm_variables(ld.spec.domain):
+        for v in domain_variables(ld):
             if v.name == name:
                 return v.type
         return "Char"

@@ -11,8 +11,8 @@ import pandas as pd
 from cdiscflow.raw import SOURCE_FILE, SOURCE_ROW
 from cdiscflow.sdtm.context import STACK_FIELD, DomainResult, Work
 from cdiscflow.sdtm.derivations.findings import format_number
+from cdiscflow.sdtm.domains import domain_variables
 from cdiscflow.spec import LoadedDomain
-from cdiscflow.standards import sdtm_variables
 from cdiscflow.textops import per_distinct, stable_order
 
 
@@ -20,7 +20,7 @@ def finish_domain(work: Work) -> DomainResult:
     ld = work.loaded
     frame = work.frame
     spec = ld.spec
-    ig = sdtm_variables(spec.domain)
+    ig = domain_variables(ld)
     mapped = {n for n, v in spec.variables.items() if not (v.temp or v.supp)}
     keep = [v.name for v in ig if v.name in mapped]
     labels = {v.name: v.label for v in ig if v.name in mapped}

@@ -23,11 +23,11 @@ def variable_reference(study: Any, ld: Any, name: str) -> dict[str, Any]:
     import pandas as pd
 
     from cdiscflow.define.sdtm import _origin
-    from cdiscflow.standards import sdtm_variables
+    from cdiscflow.sdtm.domains import domain_variables
 
     out: dict[str, Any] = dict.fromkeys(wb.READ_ONLY_COLUMNS)
     try:
-        ig = {v.name: v for v in sdtm_variables(ld.spec.domain)}
+        ig = {v.name: v for v in domain_variables(ld)}
     except KeyError:
         ig = {}
     meta = ig.get(name)

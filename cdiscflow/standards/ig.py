@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -74,19 +75,23 @@ class SponsorDomain:
 # which CDISC reserves so that no future standard domain collides with it
 SPONSOR_FIRST_LETTERS = ("X", "Y", "Z")
 
-# The sponsor-defined domains of the study being built, declared by its mapping files
-# (Engine.check): every later reader of a domain's metadata (define.xml, validation) asks
-# sdtm_variables, which knows the domain's class only from here.
-_SPONSOR: dict[str, SponsorDomain] = {}
+# The sponsor-defined domains a study declares in its mapping files, passed to the lookups
+# below by whoever holds the study (or read back from a package's define.xml): the metadata
+# here is the same for every study and process, and never learns a study's domains as a side
+# effect of building it.
+SponsorDomains = Iterable[SponsorDomain]
 
 
-def register_sponsor_domain(domain: SponsorDomain) -> None:
-    """Make a sponsor-defined domain known to ``sdtm_variables`` and the dataset metadata."""
+def check_sponsor_domain(domain: SponsorDomain) -> None:
+    """ValueError for a code SDTMIG defines, KeyError for a class the SDTM model lacks."""
     if domain.code in _sdtm_variables():
         raise ValueError(f"{domain.code} is an SDTMIG {SDTMIG_VERSION} domain")
     if domain.cls not in model_classes():
         raise KeyError(domain.cls)
-    _SPONSOR[domain.code] = domain
+
+
+def _sponsor(name: str, sponsor: SponsorDomains) -> SponsorDomain | None:
+    return next((d for d in sponsor if d.code == name), None)
 
 
 def is_ig_domain(domain: str) -> bool:
@@ -100,8 +105,9 @@ def _ig_name(domain: str) -> str:
     return "SUPPQUAL" if domain.startswith("SUPP") else domain
 
 
-def sdtm_variables(domain: str) -> tuple[VariableMeta, ...]:
-    """The variables a domain may carry, in order. KeyError for a domain nobody defines.
+def sdtm_variables(domain: str, sponsor: SponsorDomains = ()) -> tuple[VariableMeta, ...]:
+    """The variables a domain may carry, in order. KeyError for a domain nobody defines
+    (neither SDTMIG nor the study's ``sponsor`` domains).
 
     An SDTMIG domain of a general observation class: its IG table merged with the SDTM model
     variables of its class (``_merged``). A sponsor-defined domain: the model variables of its
@@ -110,10 +116,10 @@ def sdtm_variables(domain: str) -> tuple[VariableMeta, ...]:
     name = _ig_name(domain)
     if name in _sdtm_variables():
         return _ig_domain_variables(name)
-    sponsor = _SPONSOR.get(name)
-    if sponsor is None:
+    own = _sponsor(name, sponsor)
+    if own is None:
         raise KeyError(f"SDTMIG {SDTMIG_VERSION} defines no domain {domain!r}")
-    return _sponsor_variables(sponsor.code, sponsor.cls)
+    return _sponsor_variables(own.code, own.cls)
 
 
 @cache
@@ -180,20 +186,20 @@ def _class_cores(cls: str) -> dict[str, str]:
             for g, c in votes.items()}
 
 
-def sdtm_dataset(domain: str) -> DatasetMeta:
+def sdtm_dataset(domain: str, sponsor: SponsorDomains = ()) -> DatasetMeta:
     """Label, class and structure of a domain (SUPP--: the IG's SUPPQUAL, relabelled)."""
     name = _ig_name(domain)
     if name in _sdtm_datasets():
         row = _sdtm_datasets()[name]
         return DatasetMeta(domain.upper(), sdtm_dataset_label(domain), row["Class"],
                            row["Structure"])
-    sponsor = _SPONSOR.get(name)
-    if sponsor is None:
+    own = _sponsor(name, sponsor)
+    if own is None:
         raise KeyError(f"SDTMIG {SDTMIG_VERSION} defines no domain {domain!r}")
-    return DatasetMeta(sponsor.code, sponsor.label, sponsor.cls, sponsor.structure)
+    return DatasetMeta(own.code, own.label, own.cls, own.structure)
 
 
-def sdtm_dataset_label(domain: str) -> str:
+def sdtm_dataset_label(domain: str, sponsor: SponsorDomains = ()) -> str:
     """The SDTMIG dataset label (for SUPP--, the SUPPQUAL label with the parent domain; for a
     sponsor-defined domain, the label its mapping file declares)."""
     domain = domain.upper()
@@ -203,6 +209,6 @@ def sdtm_dataset_label(domain: str) -> str:
         return f"Supplemental Qualifiers for {domain[4:]}"
     if domain in labels:
         return labels[domain]["Dataset Label"]
-    if domain in _SPONSOR:
-        return _SPONSOR[domain].label
+    if (own := _sponsor(domain, sponsor)) is not None:
+        return own.label
     raise KeyError(f"SDTMIG {SDTMIG_VERSION} defines no domain {domain!r}")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from cdiscflow.forked import Forked
+from cdiscflow.standards import SponsorDomain
 
 # the rule modules beside rules.py register their rules when imported
 from cdiscflow.validators import (  # noqa: F401
@@ -103,10 +104,11 @@ def validate_folder(path: str | os.PathLike[str]) -> ValidationResult:
     return validate(load_folder(path), source=str(path))
 
 
-def validate_run(folders: Iterable[str | os.PathLike[str]], report_dir: str | os.PathLike[str]
-                 ) -> ValidationResult:
+def validate_run(folders: Iterable[str | os.PathLike[str]], report_dir: str | os.PathLike[str],
+                 sponsor: tuple[SponsorDomain, ...] = ()) -> ValidationResult:
     """Validate the .xpt datasets a run wrote in ``folders`` (SDTM, ADaM: those that exist)
-    together, and write ``validation.json``, ``.html`` and ``.xml`` (JUnit) to ``report_dir``."""
+    together, and write ``validation.json``, ``.html`` and ``.xml`` (JUnit) to ``report_dir``.
+    ``sponsor``: the study's sponsor-defined domains (its define.xml may not be written yet)."""
     from pathlib import Path
 
     from cdiscflow.datasets_folder import dataset_files
@@ -117,7 +119,7 @@ def validate_run(folders: Iterable[str | os.PathLike[str]], report_dir: str | os
     for folder in folders:
         folder = Path(folder)
         if folder.is_dir() and dataset_files(folder):
-            datasets += load_folder(folder)
+            datasets += load_folder(folder, sponsor)
             # relative to the output root: the run writes in a staging folder first
             root = Path(report_dir).parent
             sources.append(folder.relative_to(root).as_posix() if folder.is_relative_to(root)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from cdiscflow.errors import CdiscflowError
-from cdiscflow.standards import sdtm_variables
+from cdiscflow.standards import SponsorDomain, VariableMeta, sdtm_variables
 
 
 class ValidationInputError(CdiscflowError):
@@ -34,6 +34,9 @@ class Dataset:
     lengths: dict[str, int] = field(default_factory=dict)
     formats: dict[str, str | None] = field(default_factory=dict)
     path: str = ""
+    # the study's sponsor-defined domains (its mapping files', or its define.xml's): SDTMIG
+    # does not know them, so their class comes with the datasets
+    sponsor: tuple[SponsorDomain, ...] = ()
 
     def __post_init__(self) -> None:
         self.name = self.name.upper()
@@ -76,18 +79,24 @@ class Dataset:
             return None
         if self.is_supp:
             return self.name
-        if _ig_knows(self.name):
+        if _ig_knows(self.name, self.sponsor):
             return self.name
         if "DOMAIN" in self.frame.columns and len(self.frame):
             dom = str(self.frame["DOMAIN"].iloc[0]).strip().upper()
-            if dom and self.name.startswith(dom) and _ig_knows(dom):
+            if dom and self.name.startswith(dom) and _ig_knows(dom, self.sponsor):
                 return dom
         return None
 
+    def standard_variables(self) -> tuple[VariableMeta, ...]:
+        """The variables its domain may carry (none for ADaM or an unknown domain)."""
+        if self.domain is None:
+            return ()
+        return sdtm_variables(self.domain, self.sponsor)
 
-def _ig_knows(domain: str) -> bool:
+
+def _ig_knows(domain: str, sponsor: tuple[SponsorDomain, ...]) -> bool:
     try:
-        sdtm_variables(domain)
+        sdtm_variables(domain, sponsor)
     except KeyError:
         return False
     return True
@@ -112,9 +121,12 @@ def arrow_strings(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def load_folder(path: str | os.PathLike[str]) -> list[Dataset]:
+def load_folder(path: str | os.PathLike[str], sponsor: tuple[SponsorDomain, ...] | None = None
+                ) -> list[Dataset]:
     """Every dataset in ``path`` (XPT, Dataset-JSON or SAS7BDAT; a dataset split into numbered
     parts lb1.xpt, lb2.xpt is one dataset LB), or the one file ``path``, in name order.
+    ``sponsor``: the study's sponsor-defined domains; when not given, those the folder's
+    define.xml describes.
 
     Raises ValidationInputError when the path does not exist, holds no dataset, or a file
     cannot be read.
@@ -136,7 +148,27 @@ def load_folder(path: str | os.PathLike[str]) -> list[Dataset]:
         found = [read_dataset_file(root)] if root.is_file() else read_folder(root)
     except DatasetFolderError as exc:
         raise ValidationInputError(str(exc)) from exc
+    if sponsor is None:
+        sponsor = _described_sponsor_domains(root if root.is_dir() else root.parent)
     return [Dataset(name=d.name, frame=d.frame, label=d.label, labels=d.labels,
                     lengths=d.lengths, formats=d.formats,
-                    path=str(d.paths[0]))  # a split dataset: its first part
+                    path=str(d.paths[0]),  # a split dataset: its first part
+                    sponsor=sponsor)
             for d in found]
+
+
+def _described_sponsor_domains(folder: Path) -> tuple[SponsorDomain, ...]:
+    """The sponsor-defined domains a package's define.xml describes (a dataset whose name
+    SDTMIG does not define, of an SDTM observation class); none without a readable one."""
+    from lxml import etree
+
+    from cdiscflow.validators.define_doc import read_sponsor_domains
+
+    define = folder / "define.xml"
+    if not define.is_file():
+        return ()
+    try:
+        return read_sponsor_domains(define)
+    except (etree.XMLSyntaxError, OSError):
+        return ()  # a broken define.xml is check-package's finding, not the datasets'
+

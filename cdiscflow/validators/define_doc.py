@@ -12,6 +12,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from cdiscflow.standards import SponsorDomain, is_ig_domain, model_classes
+
 _ODM = "http://www.cdisc.org/ns/odm/v1.3"
 _DEFS = ("http://www.cdisc.org/ns/def/v2.1", "http://www.cdisc.org/ns/def/v2.0")
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -185,3 +187,22 @@ def define_beside(path: str) -> Path | None:
         return None
     candidate = Path(path).parent / "define.xml"
     return candidate if candidate.is_file() else None
+
+
+def read_sponsor_domains(path: str | os.PathLike[str]) -> tuple[SponsorDomain, ...]:
+    """The sponsor-defined domains a define.xml describes: each ItemGroupDef SDTMIG does not
+    define whose def:Class is an SDTM observation class, with its label and structure."""
+    root = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True,
+                                                  huge_tree=True)).getroot()
+    classes = {c.upper(): c for c in model_classes()}
+    found: dict[str, SponsorDomain] = {}
+    for g in root.iter(f"{{{_ODM}}}ItemGroupDef"):
+        # a dataset split into parts (XB1, XB2) names its domain in Domain
+        code = (g.get("Domain") or g.get("Name") or "").upper()
+        cls = next((c.get("Name") or "" for c in g
+                    if isinstance(c.tag, str) and _local(c) == "Class"), "")
+        if is_ig_domain(code) or cls not in classes or code in found:
+            continue
+        found[code] = SponsorDomain(code, classes[cls], _description(g),
+                                    _def_attr(g, "Structure") or "")
+    return tuple(found.values())

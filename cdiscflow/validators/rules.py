@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from cdiscflow.standards import sdtm_variables
 from cdiscflow.textops import arrow, is_in
 from cdiscflow.validators import findings
 from cdiscflow.validators.data import Dataset
@@ -113,9 +112,7 @@ def _subject_map(dm: Dataset, variable: str) -> pd.Series:
 
 
 def _ig_names(ds: Dataset) -> list[str]:
-    if ds.domain is None:
-        return []
-    return [v.name for v in sdtm_variables(ds.domain)]
+    return [v.name for v in ds.standard_variables()]
 
 
 # --------------------------------------------------------------------------- SDTM rules
@@ -387,9 +384,7 @@ def variable_order(study: Study) -> Found:
 
 
 def _ig_label(ds: Dataset, col: str) -> str | None:
-    if ds.domain is None:
-        return None
-    return {v.name: v.label for v in sdtm_variables(ds.domain)}.get(col)
+    return {v.name: v.label for v in ds.standard_variables()}.get(col)
 
 
 @rule("CF.LABEL")

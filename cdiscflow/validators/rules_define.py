@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 from lxml import etree
 
-from cdiscflow.standards import sdtm_variables
 from cdiscflow.validators import findings
 from cdiscflow.validators.data import Dataset
 from cdiscflow.validators.define_doc import (
@@ -120,7 +119,7 @@ def _variables(ds: Dataset, meta: DatasetDef) -> Found:
     if ds.label and meta.label and ds.label != meta.label:
         yield findings.one(ds.name, "CF.DEFINE_LABEL", "", ds.label,
                            message=f"{DEFINE} labels the dataset '{meta.label}'")
-    ig = {v.name: v for v in sdtm_variables(ds.domain)} if ds.domain else {}
+    ig = {v.name: v for v in ds.standard_variables()}
     for col in frame.columns:
         var = defined.get(col)
         if var is None:

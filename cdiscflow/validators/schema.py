@@ -20,7 +20,7 @@ import pyarrow as pa_
 import pyarrow.compute as pc
 from pandera.errors import SchemaErrors
 
-from cdiscflow.standards import find_codelist, sdtm_variables
+from cdiscflow.standards import find_codelist
 from cdiscflow.standards.adamig import AdamVariable, adam_variable, adam_variables
 from cdiscflow.textops import arrow
 from cdiscflow.validators import findings
@@ -276,7 +276,8 @@ def _stresn_ok(df: pd.DataFrame, c: str, n: str) -> pd.Series:
 
 
 def _sdtm_meta(ds: Dataset) -> list[_Meta]:
-    return [_Meta(v.name, v.label, v.type, v.core, v.codelists) for v in sdtm_variables(ds.domain)]
+    return [_Meta(v.name, v.label, v.type, v.core, v.codelists)
+            for v in ds.standard_variables()]
 
 
 def _adam_structure(ds: Dataset) -> str:

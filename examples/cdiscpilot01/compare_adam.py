@@ -7,7 +7,8 @@ same text (trailing blanks aside), or the same number to nine significant digits
 and the published doubles round differently). Published dates and datetimes are compared as the
 SAS numbers XPT holds (days, seconds since 1960-01-01).
 
-    python examples/cdiscpilot01/compare_adam.py ADAM_DIR     # prints the agreement table
+    python examples/cdiscpilot01/compare_adam.py ADAM_DIR [--variables]
+                    # the agreement per dataset (--variables: per variable, agree/total)
 """
 
 from __future__ import annotations
@@ -121,11 +122,25 @@ def table(results: list[Agreement]) -> str:
     return "\n".join(lines)
 
 
+def variable_table(results: list[Agreement]) -> str:
+    """Per published variable: the paired records whose values agree, of those paired (a
+    variable not derived shows "not derived")."""
+    lines = ["| dataset | variable | agree / total |", "| --- | --- | --- |"]
+    for r in results:
+        for v, n in r.differing.items():
+            lines.append(f"| {r.dataset} | {v} | {r.paired - n} / {r.paired} |")
+        lines += [f"| {r.dataset} | {v} | not derived |" for v in r.only_published]
+    return "\n".join(lines)
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print(__doc__.strip().splitlines()[-1].strip(), file=sys.stderr)
+    args = [a for a in argv if a != "--variables"]
+    if len(args) != 1:
+        print("usage: python examples/cdiscpilot01/compare_adam.py ADAM_DIR [--variables]",
+              file=sys.stderr)
         return 2
-    print(table(agreement(Path(argv[0]))))
+    results = agreement(Path(args[0]))
+    print(variable_table(results) if "--variables" in argv else table(results))
     return 0
 
 

@@ -19,6 +19,7 @@ from cdiscflow.textops import (
     text_series,
     to_number,
 )
+from cdiscflow.wording import words as in_words
 
 _RESULT_RE = r"^\s*(?P<op><=|>=|<|>)?\s*(?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$"
 
@@ -67,6 +68,11 @@ def format_number(x: float) -> str:
 
 @derivation(
     "standard_numeric_result",
+    words=lambda p: (f"{p['result']} as a number converted from "
+                     f"{p['unit']} to {p['standard_unit']} with the "
+                     f"factor of the study's table {p['conversions']} for "
+                     f"the test ({p['test']}); blank for a result with a "
+                     f"comparator or in words."),
     result=Param("column", doc="--ORRES"),
     unit=Param("column", doc="--ORRESU"),
     test=Param("column", doc="--TESTCD, to pick test-specific factors"),
@@ -115,6 +121,11 @@ _NOT_FINITE = r"[-+]?(?:inf|infinity|nan)"
 
 @derivation(
     "standard_character_result",
+    words=lambda p: (f"{p['result']} converted from {p['unit']} to "
+                     f"{p['standard_unit']} with the factor of the "
+                     f"study's table {p['conversions']} for the test "
+                     f"({p['test']}), as text; a comparator such as <5 "
+                     f"is kept and a result in words carried over."),
     result=Param("column", doc="--ORRES"),
     unit=Param("column", doc="--ORRESU"),
     test=Param("column", doc="--TESTCD"),
@@ -146,6 +157,9 @@ def derive_standard_character_result(df: pd.DataFrame, *, new_var: str, result: 
 
 @derivation(
     "reference_range_indicator",
+    words=lambda p: (f"LOW when {p['result']} is below {p['low']}, HIGH "
+                     f"when above {p['high']}, else NORMAL; blank "
+                     f"without a numeric result or range."),
     result=Param("column", doc="--STRESC (a comparator result is placed by its bound)"),
     low=Param("column", doc="--STNRLO"),
     high=Param("column", doc="--STNRHI"),
@@ -185,6 +199,9 @@ def _flag(test: pd.Series) -> np.ndarray:
 
 @derivation(
     "baseline_flag",
+    words=lambda p: (f"'Y' on the last record per {in_words(p['by'])} with a "
+                     f"non-blank {p['result']} whose {p['dtc']} is on or before "
+                     f"{p['ref']}."),
     by=Param("columns", doc="e.g. [USUBJID, LBTESTCD]"),
     dtc=Param("column", doc="the record's --DTC"),
     ref=Param("column", doc="the reference, usually DM.RFXSTDTC"),

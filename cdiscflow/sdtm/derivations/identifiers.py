@@ -7,10 +7,13 @@ import pandas as pd
 
 from cdiscflow.sdtm.derivations.registry import Param, derivation
 from cdiscflow.textops import coerce_numbers, factorize, stable_order
+from cdiscflow.wording import words as in_words
 
 
 @derivation(
     "usubjid",
+    words=lambda p: (f"{in_words(p['parts'])} joined by "
+                     f"'{p.get('separator', '-')}'; blank if any part is blank."),
     parts=Param("columns", doc="columns joined in order, e.g. [STUDYID, SITEID, SUBJID]"),
     separator=Param("value", required=False, default="-"),
 )
@@ -27,6 +30,9 @@ def derive_usubjid(df: pd.DataFrame, *, new_var: str, parts: list[str], separato
 
 @derivation(
     "seq",
+    words=lambda p: (f"Sequence number 1, 2, ... within each "
+                     f"{in_words(p.get('by') or ['USUBJID'])}, records ordered by "
+                     f"{in_words(p['order'])}."),
     by=Param("columns", required=False, default=["USUBJID"], doc="grouping, usually [USUBJID]"),
     order=Param("columns", doc="sort keys within the group that fix the numbering"),
 )

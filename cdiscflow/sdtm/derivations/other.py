@@ -6,10 +6,13 @@ import pandas as pd
 
 from cdiscflow.sdtm.derivations.registry import Param, derivation
 from cdiscflow.textops import is_in
+from cdiscflow.wording import words as in_words
 
 
 @derivation(
     "actual_arm",
+    words=lambda p: (f"{p['planned']} for a subject with any {p['exposure']} record; "
+                     f"'{p['not_treated']}' for a subject with none."),
     planned=Param("column", doc="ARM or ARMCD"),
     exposure=Param("records", doc="a variable of the exposure domain, e.g. EX.EXDOSE"),
     not_treated=Param("value", doc="value for a subject with no exposure record"),
@@ -29,6 +32,9 @@ def derive_actual_arm(df: pd.DataFrame, *, new_var: str, planned: str, exposure:
 
 @derivation(
     "product",
+    words=lambda p: (f"{' times '.join(in_words(f) for f in p['factors'])}"
+                     + (f", rounded to {p['digits']} decimals." if p.get("digits") is not
+                     None else ".")),
     factors=Param("columns", doc="numeric columns multiplied together"),
     digits=Param("value", required=False, default=None, doc="round to this many decimals"),
 )

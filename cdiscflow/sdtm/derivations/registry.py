@@ -16,11 +16,14 @@ declared here by kind so a mapping file is checked before any data is read:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+
+from cdiscflow.wording import words as in_words
 
 PARAM_KINDS = ("column", "columns", "records", "table", "value")
 
@@ -48,6 +51,18 @@ class Derivation:
     check: Callable[[dict[str, Any]], str | None] | None = None
     # parameters that are allowed but unusual (a --DY not from DM.RFSTDTC): a spec warning
     warn: Callable[[dict[str, Any]], str | None] | None = None
+    # the rule in a reviewer's words with the mapping's parameters (define.xml's method text)
+    words: Callable[[Mapping[str, Any]], str] | None = None
+
+    def method_text(self, params: Mapping[str, Any]) -> str:
+        """What this derivation computes for a variable, in words; without its own wording,
+        the first paragraph of its docstring with the parameters listed in words."""
+        if self.words is not None:
+            return self.words(params)
+        doc = inspect.getdoc(self.function) or self.doc
+        first = " ".join(doc.split("\n\n")[0].split())
+        given = "; ".join(f"{k.replace('_', ' ')}: {in_words(v)}" for k, v in params.items())
+        return f"{first} ({given})." if given else first
 
 
 REGISTRY: dict[str, Derivation] = {}
@@ -56,10 +71,14 @@ REGISTRY: dict[str, Derivation] = {}
 ParamsCheck = Callable[[dict[str, Any]], str | None]
 
 
+Wording = Callable[[Mapping[str, Any]], str]
+
+
 def derivation(name: str, check: ParamsCheck | None = None, warn: ParamsCheck | None = None,
-               **params: Param) -> Callable[[Callable[..., pd.DataFrame]],
-                                            Callable[..., pd.DataFrame]]:
-    """Register ``function`` under ``name`` with its declared parameters."""
+               words: Wording | None = None, **params: Param
+               ) -> Callable[[Callable[..., pd.DataFrame]], Callable[..., pd.DataFrame]]:
+    """Register ``function`` under ``name`` with its declared parameters; ``words`` gives its
+    method text for define.xml from the mapping's parameters."""
     for p in params.values():
         assert p.kind in PARAM_KINDS, p.kind
 
@@ -67,7 +86,7 @@ def derivation(name: str, check: ParamsCheck | None = None, warn: ParamsCheck | 
         if name in REGISTRY:
             raise ValueError(f"derivation {name!r} registered twice")
         doc = (function.__doc__ or "").strip().splitlines()[0] if function.__doc__ else ""
-        REGISTRY[name] = Derivation(name, function, dict(params), doc, check, warn)
+        REGISTRY[name] = Derivation(name, function, dict(params), doc, check, warn, words)
         return function
 
     return register

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import operator
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,10 +23,13 @@ from cdiscflow.textops import (
     text_series,
     to_number,
 )
+from cdiscflow.wording import either
 
 
 @derivation(
     "extreme_date",
+    words=lambda p: (f"The {'earliest' if p['mode'] == 'first' else 'latest'} "
+                     f"complete date of the subject's {either(p['sources'])}."),
     sources=Param("records", doc="DOMAIN.VARIABLE date(s) to search, e.g. [EX.EXSTDTC]"),
     mode=Param("value", doc="first or last", choices=("first", "last")),
 )
@@ -68,6 +71,9 @@ def _study_day_reference(params: dict[str, Any]) -> str | None:
 
 @derivation(
     "study_day",
+    words=lambda p: (f"Study day of {p['dtc']} relative to {p['ref']}: the number of "
+                     f"days from {p['ref']}, plus one when on or after it (no day 0); "
+                     f"blank when either date is partial."),
     warn=_study_day_reference,
     dtc=Param("column", doc="the --DTC of the record"),
     ref=Param("column", doc="the reference date, usually DM.RFSTDTC"),
@@ -86,6 +92,8 @@ def derive_study_day(df: pd.DataFrame, *, new_var: str, dtc: str, ref: str) -> p
 
 @derivation(
     "age",
+    words=lambda p: (f"Age in completed years from {p['birth']} to {p['ref']}; blank when "
+                     f"either date is partial."),
     birth=Param("column", doc="BRTHDTC"),
     ref=Param("column", doc="the date age is taken at, e.g. RFICDTC or RFSTDTC"),
 )
@@ -114,8 +122,20 @@ def _check_epochs(given: dict[str, Any]) -> str | None:
     return None
 
 
+def _epoch_words(p: Mapping[str, Any]) -> str:
+    epochs, ends, inclusive = p["epochs"], p["ends"], p["ends_inclusive"]
+    rules = []
+    for name, end, incl in zip(epochs, ends, inclusive, strict=False):
+        rules.append(f"{name} when {p['dtc']} is {'on or before' if incl else 'before'} {end}")
+    rules.append(f"{epochs[-1]} after that")
+    return ("Epoch of the record from its date: " + "; ".join(rules) + ". A date known "
+            "only to the month or year is placed when its whole period falls in one epoch; "
+            "blank when it straddles an end or is missing.")
+
+
 @derivation(
     "epoch",
+    words=_epoch_words,
     check=_check_epochs,
     dtc=Param("column", doc="the --DTC (or --STDTC) of the record"),
     epochs=Param("value", doc="epoch names in time order, e.g. [SCREENING, TREATMENT, FOLLOW-UP]"),
@@ -181,6 +201,10 @@ def _schedule(schedule: list[dict[str, Any]]) -> pd.DataFrame:
 
 @derivation(
     "visit",
+    words=lambda p: (f"{p['target']} of the collected visit name {p['visit']} in the "
+                     f"study's visit schedule ({p['schedule']}); a visit not in the schedule "
+                     f"is '{p.get('unscheduled', 'Unscheduled')}' with its number from "
+                     f"{p['dtc']}."),
     visit=Param("column", doc="the collected visit name"),
     dtc=Param("column", doc="the record's date, to place unscheduled visits"),
     schedule=Param("table", doc="rows of name, VISIT, VISITNUM, VISITDY"),

@@ -1,8 +1,9 @@
 """The source kinds of a variable (docs/mapping-language.md, section 5.2): one module each,
 found through this registry. A module defines ``SOURCE``: its kind (the key a mapping file
-writes), how it is checked before any data is read, how it computes the values, and which raw
-column a defect in its values names. Adding a kind is adding a module here, its tests and its
-doc section; the engine and the spec check find it by its key.
+writes), how it is checked before any data is read, how it computes the values, how define.xml
+describes it (``describe``), and which raw column a defect in its values names. Adding a kind
+is adding a module here, its tests and its doc section; the engine, the spec check and the
+define.xml writer find it by its key.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pandas as pd
 
 from cdiscflow.sdtm.checking import Check
 from cdiscflow.sdtm.context import BuildContext
+from cdiscflow.sdtm.provenance import Origins, Provenance
 from cdiscflow.sdtm.registry import discover
 from cdiscflow.spec import NULL, LoadedDomain, VariableSpec
 
@@ -26,6 +28,9 @@ class Source:
     kind: str  # the key in a mapping file (field, ct, expr, ...)
     check: Callable[[Check], None]
     run: Run  # the values (a Series on the frame's index); a whole frame if ``frame_out``
+    # define.xml's origin of the variable (and method, if derived), given where each working
+    # column comes from
+    describe: Callable[[VariableSpec, Origins], Provenance]
     column: Callable[[VariableSpec], str | None] = lambda var: None  # the raw column it reads
     frame_out: bool = False  # run returns the frame with the variable (and types it itself)
 

@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from cdiscflow.sdtm.checking import Check
 from cdiscflow.sdtm.context import BuildContext
+from cdiscflow.sdtm.provenance import Origins, Provenance
 from cdiscflow.sdtm.sources import Source
 from cdiscflow.spec import NULL, LoadedDomain, VariableSpec
 from cdiscflow.textops import text_series
@@ -36,4 +37,9 @@ def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, name: str,
     return pd.Series(pd.NA if var.constant is NULL else var.constant, index=frame.index)
 
 
-SOURCE = Source("constant", check, run)
+def describe(var: VariableSpec, origins: Origins) -> Provenance:
+    return Provenance("Assigned", "Expected variable left empty: not collected."
+                      if var.constant is NULL else f"Assigned the value {var.constant}.")
+
+
+SOURCE = Source("constant", check, run, describe)

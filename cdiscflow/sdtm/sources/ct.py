@@ -10,6 +10,7 @@ import pandas as pd
 from cdiscflow.expr import suggestion
 from cdiscflow.sdtm.checking import Check
 from cdiscflow.sdtm.context import BuildContext
+from cdiscflow.sdtm.provenance import Origins, Provenance
 from cdiscflow.sdtm.sources import Source
 from cdiscflow.spec import LoadedDomain, VariableSpec
 from cdiscflow.standards import codelist, codelist_names, find_codelist
@@ -84,4 +85,10 @@ def ct_miss(cl: Codelist, n: int, extensible: bool, kept: str | None = None) -> 
     return f"not a term of codelist {cl.submission_value} ({cl.code}) and not mapped"
 
 
-SOURCE = Source("ct", check, run, column=lambda var: var.ct.field)
+def describe(var: VariableSpec, origins: Origins) -> Provenance:
+    cl = find_codelist(var.ct.codelist)
+    coded = f"coded to CT codelist {cl.submission_value} ({cl.code})" if cl else "coded"
+    return Provenance("Collected", f"{origins(var.ct.field).text}, {coded}.")
+
+
+SOURCE = Source("ct", check, run, describe, column=lambda var: var.ct.field)

@@ -8,6 +8,7 @@ import pandas as pd
 from cdiscflow.sdtm import dates
 from cdiscflow.sdtm.checking import Check
 from cdiscflow.sdtm.context import BuildContext
+from cdiscflow.sdtm.provenance import Origins, Provenance
 from cdiscflow.sdtm.sources import Source
 from cdiscflow.spec import LoadedDomain, VariableSpec
 
@@ -52,4 +53,13 @@ def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, name: str,
     return iso
 
 
-SOURCE = Source("date", check, run, column=lambda var: var.date.date)
+def describe(var: VariableSpec, origins: Origins) -> Provenance:
+    d = var.date
+    parts = d.date + (f" and {d.time}" if d.time else "")
+    formats = d.format if isinstance(d.format, str) else " or ".join(d.format)
+    return Provenance("Collected", f"{origins(d.date).text}"
+                                   f"{' with ' + d.time if d.time else ''}, converted from "
+                                   f"{formats} to ISO 8601 ({parts}).")
+
+
+SOURCE = Source("date", check, run, describe, column=lambda var: var.date.date)

@@ -11,8 +11,10 @@ import pandas as pd
 
 from cdiscflow.expr import suggestion
 from cdiscflow.sdtm.checking import Check
-from cdiscflow.sdtm.context import BuildContext, spec_error
+from cdiscflow.sdtm.context import BuildContext
 from cdiscflow.sdtm.derivations import REGISTRY, qualified
+from cdiscflow.sdtm.domains import spec_error
+from cdiscflow.sdtm.provenance import Origins, Provenance
 from cdiscflow.sdtm.sources import Source, source_column
 from cdiscflow.spec import LoadedDomain, VariableSpec
 from cdiscflow.textops import factorize, lookup, per_distinct
@@ -179,4 +181,10 @@ def _records(ctx: BuildContext, refs: list[str]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-SOURCE = Source("derive", check, run, frame_out=True)
+def describe(var: VariableSpec, origins: Origins) -> Provenance:
+    # the derivation words its own rule with the mapping's parameters
+    return Provenance("Derived", REGISTRY[var.derive.function].method_text(
+        var.derive.model_extra or {}))
+
+
+SOURCE = Source("derive", check, run, describe, frame_out=True)

@@ -7,6 +7,7 @@ import pandas as pd
 from cdiscflow.expr import ANY, NUMBER
 from cdiscflow.sdtm.checking import Check
 from cdiscflow.sdtm.context import BuildContext
+from cdiscflow.sdtm.provenance import Origins, Provenance
 from cdiscflow.sdtm.sources import Source
 from cdiscflow.spec import LoadedDomain, VariableSpec, expression
 
@@ -32,4 +33,9 @@ def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, name: str,
     return values
 
 
-SOURCE = Source("expr", check, run)
+def describe(var: VariableSpec, origins: Origins) -> Provenance:
+    expr = expression(var.expr)
+    return Provenance("Derived", f"{expr.words()}.", expression=expr.text)
+
+
+SOURCE = Source("expr", check, run, describe)

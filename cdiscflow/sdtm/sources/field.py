@@ -6,6 +6,7 @@ import pandas as pd
 
 from cdiscflow.sdtm.checking import Check
 from cdiscflow.sdtm.context import BuildContext
+from cdiscflow.sdtm.provenance import Origins, Provenance
 from cdiscflow.sdtm.sources import Source
 from cdiscflow.spec import LoadedDomain, VariableSpec
 
@@ -19,4 +20,12 @@ def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, name: str,
     return frame[var.field]
 
 
-SOURCE = Source("field", check, run, column=lambda var: var.field)
+def describe(var: VariableSpec, origins: Origins) -> Provenance:
+    # a value copied from another SDTM domain (USUBJID from DM) was not collected here
+    came = origins(var.field)
+    if came.domain is not None:
+        return Provenance("Predecessor", came.text)
+    return Provenance("Collected", f"{came.text}.")
+
+
+SOURCE = Source("field", check, run, describe, column=lambda var: var.field)

@@ -6,6 +6,7 @@ import pandas as pd
 
 from cdiscflow.sdtm.checking import Check
 from cdiscflow.sdtm.context import BuildContext
+from cdiscflow.sdtm.provenance import Origins, Provenance
 from cdiscflow.sdtm.sources import Source
 from cdiscflow.spec import LoadedDomain, VariableSpec
 from cdiscflow.textops import match_rows, per_distinct, take_matched
@@ -49,4 +50,11 @@ def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, name: str,
     return values
 
 
-SOURCE = Source("lookup", check, run)
+def describe(var: VariableSpec, origins: Origins) -> Provenance:
+    lk = var.lookup
+    match = ", ".join(f"{k} = {v}" for k, v in lk.match.items())
+    return Provenance("Assigned", f"Looked up in the study's table {lk.table} ({lk.value} "
+                                  f"where {match}).")
+
+
+SOURCE = Source("lookup", check, run, describe)

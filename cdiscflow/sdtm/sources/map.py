@@ -7,6 +7,7 @@ import pandas as pd
 
 from cdiscflow.sdtm.checking import Check
 from cdiscflow.sdtm.context import BuildContext
+from cdiscflow.sdtm.provenance import Origins, Provenance
 from cdiscflow.sdtm.sources import Source, literal_text
 from cdiscflow.spec import LoadedDomain, VariableSpec
 from cdiscflow.textops import map_text
@@ -37,4 +38,9 @@ def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, name: str,
     return values
 
 
-SOURCE = Source("map", check, run, column=lambda var: var.map.field)
+def describe(var: VariableSpec, origins: Origins) -> Provenance:
+    return Provenance("Collected", f"{origins(var.map.field).text}, recoded by the mapping's "
+                                   f"value table.")
+
+
+SOURCE = Source("map", check, run, describe, column=lambda var: var.map.field)

@@ -8,8 +8,9 @@ import pandas as pd
 from cdiscflow.sdtm import textsource
 from cdiscflow.sdtm.checking import Check
 from cdiscflow.sdtm.context import BuildContext
+from cdiscflow.sdtm.provenance import Origins, Provenance
 from cdiscflow.sdtm.sources import Source
-from cdiscflow.spec import LoadedDomain, VariableSpec
+from cdiscflow.spec import LoadedDomain, TextSource, VariableSpec
 
 
 def check(c: Check) -> None:
@@ -43,4 +44,24 @@ def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, name: str,
     return values
 
 
-SOURCE = Source("text", check, run, column=lambda var: "+".join(var.text.columns()))
+def describe(var: VariableSpec, origins: Origins) -> Provenance:
+    return Provenance("Collected", f"{', '.join(origins(c).text for c in var.text.columns())}"
+                                   f", {_text_steps(var.text)}.")
+
+
+def _text_steps(spec: TextSource) -> str:
+    """What a text source does to the collected text, in words."""
+    steps = [f"as the template {spec.template}" if spec.template
+             else "the first non-blank of them" if spec.coalesce else "as collected"]
+    if spec.trim:
+        steps.append("blanks trimmed")
+    if spec.extract:
+        steps.append(f"the part matching {spec.extract}")
+    if spec.split is not None:
+        steps.append(f"part {spec.part} when split at '{spec.split}'")
+    if spec.case:
+        steps.append(f"in {spec.case} case")
+    return ", ".join(steps)
+
+
+SOURCE = Source("text", check, run, describe, column=lambda var: "+".join(var.text.columns()))

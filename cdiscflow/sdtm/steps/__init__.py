@@ -6,7 +6,7 @@ report names the raw records it removed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,8 +14,9 @@ import pandas as pd
 
 from cdiscflow.sdtm.checking import Check
 from cdiscflow.sdtm.context import BuildContext, Reconciliation
+from cdiscflow.sdtm.provenance import ColumnOrigin, Origins, form_text
 from cdiscflow.sdtm.registry import discover
-from cdiscflow.spec import LoadedDomain, Step
+from cdiscflow.spec import FormSpec, LoadedDomain, Step
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,9 @@ class StepKind:
     # where a removed raw record is counted: "filtered", "rejected", or None (nothing
     # collected: "empty")
     bucket: str | None
+    # where a working column this step makes comes from, for define.xml (None: not made here)
+    origin: Callable[[Any, str, Mapping[str, FormSpec], str], ColumnOrigin | None] = \
+        lambda spec, column, forms, source: None
 
 
 STEPS: dict[str, StepKind] = discover(__name__, __path__, "STEP")
@@ -46,3 +50,19 @@ def step_reason(step: Step) -> str:
     """What the reconciliation says of the raw records a step removed."""
     kind, spec = kind_of(step)
     return kind.reason(spec)
+
+
+def column_origins(forms: Mapping[str, FormSpec], ld: LoadedDomain) -> Origins:
+    """Where each working column of a domain comes from: the field of its source form, unless
+    a later step (a join, a stack) makes it."""
+    source = ld.spec.source
+
+    def origin(column: str) -> ColumnOrigin:
+        found = ColumnOrigin(f"{form_text(forms, source)}, field {column}")
+        for step in ld.spec.steps:
+            kind, spec = kind_of(step)
+            if (made := kind.origin(spec, column, forms, source)) is not None:
+                found = made
+        return found
+
+    return origin

@@ -3,6 +3,7 @@ with `required: true` a row that matches nothing is rejected and reported."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -13,9 +14,11 @@ import pyarrow.compute as pc
 from cdiscflow.errors import Defect
 from cdiscflow.raw import SOURCE_FILE, SOURCE_ROW, read_header
 from cdiscflow.sdtm.checking import Check
-from cdiscflow.sdtm.context import BuildContext, Reconciliation, spec_error
+from cdiscflow.sdtm.context import BuildContext, Reconciliation
+from cdiscflow.sdtm.domains import spec_error
+from cdiscflow.sdtm.provenance import ColumnOrigin, form_text
 from cdiscflow.sdtm.steps import StepKind
-from cdiscflow.spec import LoadedDomain
+from cdiscflow.spec import FormSpec, LoadedDomain
 from cdiscflow.textops import match_rows, take_matched
 
 
@@ -111,4 +114,14 @@ def reason(j: Any) -> str:
     return f"no match in {j.form or j.domain} on {', '.join(j.pairs)}"
 
 
-STEP = StepKind("join", columns, run, reason, "rejected")
+def origin(j: Any, column: str, forms: Mapping[str, FormSpec], source: str
+           ) -> ColumnOrigin | None:
+    """A joined column comes from the joined form's field, or is copied from the domain."""
+    if column not in j.columns:
+        return None
+    if j.form:
+        return ColumnOrigin(f"{form_text(forms, j.form)}, field {column}")
+    return ColumnOrigin(f"{j.domain}.{column}", domain=j.domain)
+
+
+STEP = StepKind("join", columns, run, reason, "rejected", origin)

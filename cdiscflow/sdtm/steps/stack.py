@@ -4,6 +4,7 @@ that was not collected (counted as not done)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -13,8 +14,9 @@ import pyarrow as pa
 from cdiscflow.expr import BOOL, Expression
 from cdiscflow.sdtm.checking import Check
 from cdiscflow.sdtm.context import STACK_FIELD, BuildContext, Reconciliation
+from cdiscflow.sdtm.provenance import ColumnOrigin, form_text
 from cdiscflow.sdtm.steps import StepKind
-from cdiscflow.spec import LoadedDomain
+from cdiscflow.spec import FormSpec, LoadedDomain
 from cdiscflow.textops import arrow, text_series
 
 
@@ -89,4 +91,23 @@ def _group_major(frame: pd.DataFrame, s: Any, groups: list[str], column: str) ->
     return pa.concat_arrays(parts) if parts else pa.array([], type=pa.large_string())
 
 
-STEP = StepKind("stack", columns, run, lambda s: "", None)
+def origin(s: Any, column: str, forms: Mapping[str, FormSpec], source: str
+           ) -> ColumnOrigin | None:
+    """A stacked column comes from one field per group (test) of the source form, or is a
+    constant the mapping assigns per group (a unit per test), collected nowhere; its key
+    column holds the group's name."""
+    if column == s.key:
+        return ColumnOrigin(f"{form_text(forms, source)}, the name of the group of fields each "
+                            f"record was stacked from ({', '.join(s.groups)})")
+    if not any(column in g for g in s.groups.values()):
+        return None
+    fields = [cols[column] for g in s.groups if column in (cols := s.raw_columns(g))]
+    if fields:
+        return ColumnOrigin(f"{form_text(forms, source)}, one record per test from fields "
+                            f"{', '.join(fields)}")
+    values = ", ".join(f"{g[column].constant} ({name})"
+                       for name, g in s.groups.items() if column in g)
+    return ColumnOrigin(f"assigned per test by the mapping: {values}")
+
+
+STEP = StepKind("stack", columns, run, lambda s: "", None, origin)
