@@ -18,7 +18,8 @@ from cdiscflow.xpt import read_xpt
 
 ROOT = Path(__file__).resolve().parent.parent
 NS = {"odm": ODM_NS, "def": DEF_NS, "xlink": "http://www.w3.org/1999/xlink"}
-# the study, and whether its ADaM is built here (the pilot's ADaM spec is another issue's)
+# the study, and whether its ADaM define.xml is checked here (the pilot: its SDTM only, the
+# examples' ADaM carry the Derived variables with methods)
 STUDIES = {"nct04014166": True, "ctr20221330": True, "nct02218437": True,
            "cdiscpilot01": False}
 
