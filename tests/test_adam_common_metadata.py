@@ -22,6 +22,9 @@ DATA = Path(__file__).resolve().parent.parent / "cdiscflow" / "standards" / "dat
     ("OCCDS", "ADURN", "AE", ("Analysis Duration (N)", "Num")),
     ("OCCDS", "ADURU", "AE", ("Analysis Duration Units", "Char")),
     ("OCCDS", "DOSEON", "AE", ("Treatment Dose at Record Start", "Num")),
+    # numbered customized queries and occurrence flags (the zz of OCCDS's names)
+    ("OCCDS", "CQ01NAM", "AE", ("Customized Query 01 Name", "Char")),
+    ("OCCDS", "AOCC02FL", "AE", ("1st Occurrence 02 Flag", "Char")),
     # the SDTMIG AE table comes before OCCDS for what it defines
     ("OCCDS", "AESEV", "AE", ("Severity/Intensity", "Char")),
     ("OCCDS", "AESEVN", "AE", ("Severity/Intensity (N)", "Num")),
@@ -49,9 +52,9 @@ def test_what_no_standard_defines_has_no_label(name: str) -> None:
 def test_the_occds_file_is_names_labels_and_types() -> None:
     with open(DATA / "adam-occds-1.1" / "Variables.csv", encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert len(rows) == 48
+    assert len(rows) == 50
     assert all(set(r) == {"Variable Name", "Variable Label", "Type"} for r in rows)
     assert all(len(r["Variable Label"]) <= 40 and r["Type"] in ("Char", "Num") for r in rows)
-    assert len({r["Variable Name"] for r in rows}) == 48
+    assert len({r["Variable Name"] for r in rows}) == 50
     assert occds_label("ATOXGRN") == ("Analysis Toxicity Grade (N)", "Num")
     assert "adam-occds-1.1/Variables.csv" in (DATA / "README.md").read_text(encoding="utf-8")

@@ -39,16 +39,27 @@ def _table(structure: str) -> tuple[tuple[re.Pattern[str], str, str, str, int, s
         name = r["Variable Name"]
         if name.startswith("*"):
             continue  # generic "*DT" rows describe suffixes, not variables
-        pattern, holders = "", []
-        pos = 0
-        for m in re.finditer("xx|zz|y|w", name):
-            pattern += re.escape(name[pos:m.start()]) + _PLACEHOLDERS[m.group(0)]
-            holders.append(m.group(0))
-            pos = m.end()
-        pattern += re.escape(name[pos:])
-        out.append((re.compile(f"^{pattern}$"), name, r["Variable Label"], r["Type"], i,
-                    r["Core"]))
+        out.append((_pattern(name), name, r["Variable Label"], r["Type"], i, r["Core"]))
     return tuple(out)
+
+
+def _pattern(generic: str) -> re.Pattern[str]:
+    """The names a generic name stands for: TRTxxP matches TRT01P (digits for placeholders)."""
+    pattern, pos = "", 0
+    for m in re.finditer("xx|zz|y|w", generic):
+        pattern += re.escape(generic[pos:m.start()]) + _PLACEHOLDERS[m.group(0)]
+        pos = m.end()
+    return re.compile(f"^{pattern}{re.escape(generic[pos:])}$")
+
+
+def _resolved(generic: str, label: str, match: re.Match[str]) -> str:
+    """The generic label with the name's digits for its placeholders ("Period xx" of TRT01P:
+    "Period 01")."""
+    digits = iter(match.groups())
+    for holder in re.findall("xx|zz|y|w", generic):
+        # the label spells the placeholder as a word of its own ("Period xx", "Group y")
+        label = re.sub(rf"\b{holder}\b", next(digits), label, count=1)
+    return label
 
 
 def adam_variable(structure: str, name: str) -> AdamVariable | None:
@@ -57,15 +68,8 @@ def adam_variable(structure: str, name: str) -> AdamVariable | None:
         return None
     for pattern, generic, label, typ, order, core in _table(structure):
         m = pattern.match(name)
-        if not m:
-            continue
-        digits = iter(m.groups())
-        resolved = label
-        for holder in re.findall("xx|zz|y|w", generic):
-            value = next(digits)
-            # the label spells the placeholder as a word of its own ("Period xx", "Group y")
-            resolved = re.sub(rf"\b{holder}\b", value, resolved, count=1)
-        return AdamVariable(name, resolved, typ, order, core)
+        if m:
+            return AdamVariable(name, _resolved(generic, label, m), typ, order, core)
     return None
 
 
@@ -81,15 +85,19 @@ def sdtm_label(domain: str, name: str) -> tuple[str, str] | None:
 
 
 @cache
-def _occds() -> dict[str, tuple[str, str]]:
-    """ADaM OCCDS v1.1 variables: name -> (label, type)."""
-    return {r["Variable Name"]: (r["Variable Label"], r["Type"])
-            for r in _read_csv("adam-occds-1.1", "Variables.csv")}
+def _occds() -> tuple[tuple[re.Pattern[str], str, str, str], ...]:
+    """ADaM OCCDS v1.1 variables: (pattern, name, label, type); numbered ones (CQzzNAM) match
+    with digits in the placeholder's place."""
+    return tuple((_pattern(r["Variable Name"]), r["Variable Name"], r["Variable Label"],
+                  r["Type"]) for r in _read_csv("adam-occds-1.1", "Variables.csv"))
 
 
 def occds_label(name: str) -> tuple[str, str] | None:
     """(label, type) of a variable the ADaM OCCDS v1.1 tables define, or None."""
-    return _occds().get(name)
+    for pattern, generic, label, typ in _occds():
+        if m := pattern.match(name):
+            return _resolved(generic, label, m), typ
+    return None
 
 
 def standard_label(structure: str, name: str, sdtm_domain: str | None) -> tuple[str, str] | None:
