@@ -305,7 +305,26 @@ def stable_order(columns: Sequence[pd.Series]) -> np.ndarray:
 
 def take(values: pd.Series | pd.DataFrame, codes: np.ndarray, index: pd.Index
          ) -> pd.Series | pd.DataFrame:
-    """Per-distinct results back onto the rows they stand for."""
+    """Per-distinct results back onto the rows they stand for.
+
+    Text and plain numpy columns are taken directly (Arrow's take of the int32 codes, numpy
+    indexing): pandas' ``iloc`` would copy the codes to int64 and bounds-check a million of
+    them on every one of the hundred or so spreads of a large domain's build."""
+    if isinstance(values, pd.DataFrame):
+        if values.columns.is_unique:
+            return pd.DataFrame({name: take(values[name], codes, index)
+                                 for name in values.columns}, index=index)
+        out = values.iloc[codes]
+        out.index = index
+        return out
+    data = _arrow_identity(values)
+    if data is not None:
+        taken = data.take(pa.array(codes))
+        return pd.Series(pd.arrays.ArrowStringArray(taken), index=index, name=values.name,
+                         copy=False)
+    if isinstance(values.dtype, np.dtype):
+        return pd.Series(values.to_numpy()[codes], index=index, name=values.name,
+                         copy=False)
     out = values.iloc[codes]
     out.index = index
     return out
