@@ -152,11 +152,39 @@ def _combined_codes(columns: Sequence[pd.Series]) -> np.ndarray:
         # Arrow and pandas both number values in order of first appearance, as the
         # factorisation of several columns below does: these codes are the answer already
         return _codes(columns[0])[0]
-    combined = np.zeros(len(columns[0]), dtype=np.int64)
-    for col in columns:
-        col_codes, col_size = _codes(col)
-        combined = combined * max(1, col_size) + col_codes
+    n = len(columns[0])
+    # a column with one value (often one all missing) tells no rows apart; with one column
+    # left, its codes are the answer
+    parts = [(codes, size) for codes, size in map(_codes, columns) if size > 1]
+    if not parts:
+        return np.zeros(n, dtype=np.int32)
+    if len(parts) == 1:
+        return parts[0][0]
+    combined = np.zeros(n, dtype=np.int64)
+    span = 1
+    for col_codes, col_size in parts:
+        combined = combined * col_size + col_codes
+        span *= col_size
+    if span <= 4 * n:
+        return _first_appearance(combined, span)
     codes, _ = pd.factorize(combined)  # hashing: no sort of a million keys
+    return codes
+
+
+def _first_appearance(keys: np.ndarray, span: int) -> np.ndarray:
+    """Integer keys in ``range(span)`` renumbered 0, 1, ... in order of first appearance, as
+    ``pd.factorize`` numbers them, through a table of ``span`` entries instead of a hash
+    table: the keys of a domain's columns combined are few (a subject's tests, a date's
+    epochs) and come mostly in subject order, which the table's writes follow."""
+    n = len(keys)
+    first = np.full(span, n, dtype=np.int64)
+    first[keys[::-1]] = np.arange(n - 1, -1, -1)  # the last write, each key's first row, wins
+    present = np.flatnonzero(first < n)
+    order = present[np.argsort(first[present], kind="stable")]
+    number = np.empty(span, dtype=np.int32)
+    number[order] = np.arange(len(order), dtype=np.int32)
+    codes = number[keys]
+    codes.flags.writeable = False
     return codes
 
 

@@ -191,3 +191,40 @@ def test_stable_order_is_sort_values_order():
         expected = frame.sort_values(keys, kind="stable").index
         assert list(frame.index[stable_order([frame[k] for k in keys])]) == list(expected)
     assert list(stable_order([frame["U"], frame["D"]])) == [1, 5, 3, 0, 4, 2]
+
+
+def test_several_columns_numbered_in_order_of_first_appearance():
+    # few combinations (the table path) and many (hashing) give pd.factorize's numbering;
+    # a column with one value (all missing) tells no rows apart
+    a = pd.Series(["s2", "s1", "s2", "s1", "s3", "s2"], dtype="string")
+    b = pd.Series(["T", "T", "U", "T", None, "T"], dtype="string")
+    blank = pd.Series([None] * 6, dtype="string")
+    codes, distinct = factorize(a, blank, b)
+    assert codes.tolist() == [0, 1, 2, 1, 3, 0]
+    assert vals(distinct[0]) == ["s2", "s1", "s2", "s3"]
+    assert vals(distinct[2]) == ["T", "T", "U", None]
+    assert factorize(a, blank)[0].tolist() == [0, 1, 0, 1, 2, 0]
+    assert factorize(blank, blank)[0].tolist() == [0] * 6
+    rng = np.random.default_rng(5)
+    for n_values in (3, 400):  # 9 combinations of 2,000 rows, then 160,000
+        x = pd.Series(rng.integers(0, n_values, 2000).astype(str), dtype="string")
+        y = pd.Series(rng.integers(0, n_values, 2000).astype(str), dtype="string")
+        expected, _ = pd.factorize(x.astype(object) + "|" + y.astype(object))
+        assert factorize(x, y)[0].tolist() == expected.tolist()
+
+
+def test_spread_keeps_names_types_and_the_index():
+    from cdiscflow.textops import take
+
+    codes = np.array([1, 0, 1, 2], dtype=np.int32)
+    text = pd.Series(["a", None, "c"], dtype="string", name="T")
+    out = take(text, codes, INDEX)
+    assert out.name == "T" and out.dtype == text.dtype and list(out.index) == list(INDEX)
+    assert vals(out) == [None, "a", None, "c"]
+    numbers = take(pd.Series([1.5, np.nan, 3.0], name="N"), codes, INDEX)
+    assert numbers.name == "N" and numbers.dtype == np.float64
+    assert numbers.fillna(-1).tolist() == [-1, 1.5, -1, 3.0]
+    frame = take(pd.DataFrame({"T": text, "F": [True, False, True]}), codes, INDEX)
+    assert list(frame.columns) == ["T", "F"] and list(frame.index) == list(INDEX)
+    assert frame["F"].tolist() == [False, True, False, True]
+    assert vals(frame["T"]) == [None, "a", None, "c"]
