@@ -127,8 +127,8 @@ def factorised(*columns: pd.Series) -> tuple[Codes, pd.DataFrame]:
         codes = known.codes if known is not None else _combined_codes(columns)
         known = Codes.of(codes, None if known is None else known.size, first=True)
         _FACTORISED.put(data, known)
-    distinct = pd.DataFrame({i: col.iloc[known.first].reset_index(drop=True)
-                             for i, col in enumerate(columns)})
+    rows = pd.RangeIndex(len(known.first))
+    distinct = pd.DataFrame({i: take(col, known.first, rows) for i, col in enumerate(columns)})
     return known, distinct
 
 
