@@ -53,12 +53,15 @@ def derive_seq(df: pd.DataFrame, *, new_var: str, order: list[str], by: list[str
                 col = nums
         columns.append(col)
     order_rows = stable_order(columns)
-    # numbered within each group in sorted order: integer group codes counted by pandas,
-    # without reordering the whole frame
+    # numbered within each group in sorted order, without reordering the whole frame: the
+    # order sorts by the group's keys first, so each group's rows are one run in it and a
+    # row's place is its distance from the start of its run
     groups = factorize(*(out[b] for b in by))[0][order_rows]
-    place = pd.Series(groups).groupby(groups, sort=False).cumcount().to_numpy()
-    seq = np.empty(len(groups), dtype=np.int64)
-    seq[order_rows] = place + 1
+    n = len(groups)
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    run_start = np.repeat(starts, np.diff(np.r_[starts, n]))
+    seq = np.empty(n, dtype=np.int64)
+    seq[order_rows] = np.arange(1, n + 1) - run_start
     out[new_var] = pd.array(seq, dtype="Int64")
     return out
 

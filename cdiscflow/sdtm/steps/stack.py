@@ -17,7 +17,7 @@ from cdiscflow.sdtm.context import STACK_FIELD, BuildContext, Reconciliation
 from cdiscflow.sdtm.provenance import ColumnOrigin, form_text
 from cdiscflow.sdtm.steps import StepKind
 from cdiscflow.spec import FormSpec, LoadedDomain
-from cdiscflow.textops import arrow, text_series
+from cdiscflow.textops import arrow, take, text_series
 
 
 def _used(s: Any) -> set[str]:
@@ -58,8 +58,8 @@ def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, s: Any,
     # the stacked values' positions, kept rows only: each column is taken once
     picked = pa.array(order[keep])
     rows = np.repeat(np.arange(n), k)[keep]
-    long = {c: frame[c].iloc[rows].reset_index(drop=True) for c in ident}
     index = pd.RangeIndex(len(rows))
+    long = {c: take(frame[c], rows, index) for c in ident}
     names = pa.array(groups, type=pa.large_string()).take(pa.array(np.tile(np.arange(k), n)[keep]))
     long[s.key] = text_series(names, index)
     long[STACK_FIELD] = long[s.key]
