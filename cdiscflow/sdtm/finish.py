@@ -30,9 +30,17 @@ def finish_domain(work: Work) -> DomainResult:
     seq = next((v for v in keep if v.endswith("SEQ")), None)
     default = [c for c in ("USUBJID", seq) if c and c in frame.columns]
     order = spec.sort or default
-    if order:
-        # sort_values(order, kind="stable")'s order, sorting integer ranks of the keys
-        frame = frame.take(stable_order([frame[c] for c in order]))
+    # only the columns written (data, lineage, SUPP--) are put in record order: the working
+    # frame also holds the raw form's columns and temporary variables
+    written = [*keep, "STUDYID", "USUBJID", seq, SOURCE_FILE, SOURCE_ROW, STACK_FIELD,
+               spec.supp_idvar, *(n for n, v in spec.variables.items() if v.supp)]
+    columns = [c for c in dict.fromkeys(written) if c and c in frame.columns]
+    rows = stable_order([frame[c] for c in order]) if order else None
+    frame = frame[columns]
+    if rows is not None and not np.array_equal(rows, np.arange(len(rows))):
+        # sort_values(order, kind="stable")'s order, sorting integer ranks of the keys;
+        # records built in that order already (most are) are not copied
+        frame = frame.take(rows)
     frame = frame.reset_index(drop=True)
     data = frame[keep]  # copy-on-write: a later change to the working frame is not seen here
     recon = work.recon
