@@ -353,6 +353,15 @@ def take(values: pd.Series | pd.DataFrame, codes: np.ndarray, index: pd.Index
     if isinstance(values.dtype, np.dtype):
         return pd.Series(values.to_numpy()[codes], index=index, name=values.name,
                          copy=False)
+    masked = values.array
+    if isinstance(masked, (pd.arrays.IntegerArray, pd.arrays.FloatingArray,
+                           pd.arrays.BooleanArray)):
+        # nullable numbers and flags: their values and missing mask taken apart (a few
+        # thousand distinct values made numpy, then indexed)
+        data = masked.to_numpy(dtype=values.dtype.numpy_dtype, na_value=False)
+        missing = masked.isna()
+        return pd.Series(type(masked)(data[codes], missing[codes]), index=index,
+                         name=values.name, copy=False)
     out = values.iloc[codes]
     out.index = index
     return out

@@ -228,3 +228,10 @@ def test_spread_keeps_names_types_and_the_index():
     assert list(frame.columns) == ["T", "F"] and list(frame.index) == list(INDEX)
     assert frame["F"].tolist() == [False, True, False, True]
     assert vals(frame["T"]) == [None, "a", None, "c"]
+    for nullable, given, expected in (
+            ("Float64", [1.5, None, 3.0], [None, 1.5, None, 3.0]),
+            ("Int64", [1, None, 3], [None, 1, None, 3]),
+            ("boolean", [True, None, False], [None, True, None, False])):
+        out = take(pd.Series(given, dtype=nullable, name="V"), codes, INDEX)
+        assert str(out.dtype) == nullable and out.name == "V"
+        assert list(out.index) == list(INDEX) and vals(out) == expected

@@ -189,10 +189,12 @@ def _epoch(dtc: pd.Series, ends: Sequence[pd.Series], epochs: list[str],
     return text_series(names.take(pa.array(choice, mask=choice < 0)), dtc.index)
 
 
-def _numbers_for(names: pd.Series, mapping: dict[str, Any]) -> pd.Series:
-    """The number each visit name maps to (missing where it maps to none), looked up once
-    per distinct name: a million records carry a few dozen visit names."""
-    return per_distinct(lambda n: to_number(map_text(n, mapping)), names)
+def _numbers_for(names: pd.Series, mapping: dict[str, Any], dtype: str) -> pd.Series:
+    """The number each visit name maps to (missing where it maps to none) as ``dtype``,
+    looked up and typed once per distinct name: a million records carry a few dozen visit
+    names, and pandas' checked cast of a million floats to Float64 or Int64 costs more than
+    the lookup."""
+    return per_distinct(lambda n: to_number(map_text(n, mapping)).astype(dtype), names)
 
 
 def _schedule(schedule: list[dict[str, Any]]) -> pd.DataFrame:
@@ -226,7 +228,7 @@ def derive_visit(df: pd.DataFrame, *, new_var: str, visit: str, dtc: str,
     sched = _schedule(schedule).set_index("name")
     out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     names = out[visit].astype("string")
-    vnum = _numbers_for(names, sched["VISITNUM"].to_dict()).astype("Float64")
+    vnum = _numbers_for(names, sched["VISITNUM"].to_dict(), "Float64")
     is_unsched = (names == unscheduled).fillna(False).astype(bool)
     unknown = names.notna() & ~is_unsched & vnum.isna()
     if report is not None and unknown.any():
@@ -259,6 +261,6 @@ def derive_visit(df: pd.DataFrame, *, new_var: str, visit: str, dtc: str,
         out[new_var] = label
     else:
         days = sched["VISITDY"].dropna() if "VISITDY" in sched else pd.Series(dtype=float)
-        visitdy = _numbers_for(names, {k: int(v) for k, v in days.items()})
-        out[new_var] = visitdy.astype("Int64").where(~is_unsched)
+        visitdy = _numbers_for(names, {k: int(v) for k, v in days.items()}, "Int64")
+        out[new_var] = visitdy.where(~is_unsched)
     return out
