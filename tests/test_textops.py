@@ -235,3 +235,21 @@ def test_spread_keeps_names_types_and_the_index():
         out = take(pd.Series(given, dtype=nullable, name="V"), codes, INDEX)
         assert str(out.dtype) == nullable and out.name == "V"
         assert list(out.index) == list(INDEX) and vals(out) == expected
+
+
+def test_stacked_identifiers_carry_their_codes_only_when_every_record_stays():
+    from cdiscflow import textops
+    from cdiscflow.sdtm.steps.stack import _repeated
+
+    subject = pd.Series(["S2", "S1", "S2", None], dtype="string", name="USUBJID")
+    rows = np.array([0, 0, 1, 2, 2, 3])  # each raw record repeated for its kept groups
+    index = pd.RangeIndex(6)
+    out = _repeated(subject, rows, index, whole=True)
+    assert out.name == "USUBJID" and vals(out) == ["S2", "S2", "S1", "S2", "S2", None]
+    assert textops._FACTORISED.get([out.array._pa_array]) is not None
+    codes, distinct = factorize(out)
+    assert codes.tolist() == [0, 0, 1, 0, 0, 2] and vals(distinct[0]) == ["S2", "S1", None]
+    # a record with no group left (row 1) could leave a code out of first-appearance order
+    partial = _repeated(subject, np.array([0, 2, 3]), pd.RangeIndex(3), whole=False)
+    assert vals(partial) == ["S2", "S2", None]
+    assert textops._FACTORISED.get([partial.array._pa_array]) is None

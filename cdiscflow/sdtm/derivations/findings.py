@@ -218,7 +218,9 @@ def derive_baseline_flag(df: pd.DataFrame, *, new_var: str, by: list[str], dtc: 
     eligible = dates.on_or_before(out[dtc], out[ref]).fillna(False).astype(bool)
     has_result = per_distinct(_present, out[result])
     rows = np.flatnonzero((eligible & has_result).to_numpy(dtype=bool))
-    flag = pd.Series(pd.NA, index=out.index, dtype="string")
+    # 0 on the flagged records, -1 elsewhere, made text once (setting values into a
+    # million-row Arrow text column rebuilds it)
+    chosen = np.full(len(out), -1, dtype=np.int64)
     if len(rows):
         # per group the candidate latest in time, the last in record order among equals
         # (a stable sort by group and date, then each group's last row), found as each
@@ -226,8 +228,9 @@ def derive_baseline_flag(df: pd.DataFrame, *, new_var: str, by: list[str], dtc: 
         groups = factorize(*(out[b] for b in by))[0][rows]
         latest = sort_ranks(out[dtc].astype("string"))[rows] * len(rows) + np.arange(len(rows))
         best = pd.Series(latest).groupby(groups, sort=False).max().to_numpy() % len(rows)
-        flag.iloc[rows[best]] = "Y"
-    out[new_var] = flag
+        chosen[rows[best]] = 0
+    yes = pa.array(["Y"], type=pa.large_string())
+    out[new_var] = text_series(yes.take(pa.array(chosen, mask=chosen < 0)), out.index)
     return out
 
 

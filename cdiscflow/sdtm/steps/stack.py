@@ -17,7 +17,7 @@ from cdiscflow.sdtm.context import STACK_FIELD, BuildContext, Reconciliation
 from cdiscflow.sdtm.provenance import ColumnOrigin, form_text
 from cdiscflow.sdtm.steps import StepKind
 from cdiscflow.spec import FormSpec, LoadedDomain
-from cdiscflow.textops import arrow, take, text_series
+from cdiscflow.textops import STRING, Codes, arrow, factorised, spread, take, text_series
 
 
 def _used(s: Any) -> set[str]:
@@ -59,7 +59,12 @@ def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, s: Any,
     picked = pa.array(order[keep])
     rows = np.repeat(np.arange(n), k)[keep]
     index = pd.RangeIndex(len(rows))
-    long = {c: take(frame[c], rows, index) for c in ident}
+    # with every raw record still present, a text column's codes on the long rows are its
+    # codes on the raw rows repeated (still in order of first appearance): passed on with
+    # it, so the derivations that number USUBJID, the visit or the date later do not hash a
+    # million values again
+    whole = bool(keep.reshape(n, k).any(axis=1).all()) if n * k else False
+    long = {c: _repeated(frame[c], rows, index, whole) for c in ident}
     names = pa.array(groups, type=pa.large_string()).take(pa.array(np.tile(np.arange(k), n)[keep]))
     long[s.key] = text_series(names, index)
     long[STACK_FIELD] = long[s.key]
@@ -73,6 +78,16 @@ def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, s: Any,
         out = out[kept].reset_index(drop=True)
     recon.cells_not_done += dropped
     return out
+
+
+def _repeated(col: pd.Series, rows: np.ndarray, index: pd.RangeIndex, whole: bool
+              ) -> pd.Series:
+    """``col`` at ``rows`` (each raw row repeated for its groups), with its codes when
+    ``whole`` (every raw row among ``rows``)."""
+    if not whole or col.dtype != STRING:
+        return take(col, rows, index)
+    known, distinct = factorised(col)
+    return spread(distinct[0].rename(col.name), Codes.of(known.codes[rows], known.size), index)
 
 
 def _group_major(frame: pd.DataFrame, s: Any, groups: list[str], column: str) -> pa.Array:
