@@ -19,7 +19,7 @@ from cdiscflow.sdtm.domains import spec_error
 from cdiscflow.sdtm.provenance import ColumnOrigin, form_text
 from cdiscflow.sdtm.steps import StepKind
 from cdiscflow.spec import FormSpec, LoadedDomain
-from cdiscflow.textops import match_rows, take_matched
+from cdiscflow.textops import factorised, match_rows, take_matched
 
 
 def columns(c: Check, j: Any, cols: list[str]) -> list[str]:
@@ -89,10 +89,13 @@ def _positions(frame: pd.DataFrame, right: pd.DataFrame, rows: np.ndarray,
     if not len(candidates):
         return np.full(len(frame), -1, dtype=np.int64)
     keys = right if len(candidates) == len(right) else right.iloc[candidates]
-    at = match_rows([frame[k] for k in pairs], [keys[v] for v in pairs.values()])
+    # matched once per distinct key combination of the frame (a million lab records hold
+    # a few dozen test and sex pairs; the keys' codes are mostly known already), then spread
+    known, distinct = factorised(*(frame[k] for k in pairs))
+    at = match_rows([distinct[i] for i in range(len(pairs))], [keys[v] for v in pairs.values()])
     found = at.is_valid().to_numpy(zero_copy_only=False)
     local = pc.fill_null(at, 0).to_numpy(zero_copy_only=False).astype(np.int64)
-    return np.where(found, candidates[local], -1)
+    return np.where(found, candidates[local], -1)[known.codes]
 
 
 def merge_at(frame: pd.DataFrame, right: pd.DataFrame, pairs: dict[str, str],
