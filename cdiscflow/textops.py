@@ -147,6 +147,18 @@ def spread(result: pd.Series | pd.DataFrame, known: Codes, index: pd.Index
     return out
 
 
+def spread_values(values: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """``values`` at ``codes`` (positions into them, in any order) on ``index``, their codes
+    remembered as ``spread``'s are: renumbered in order of first appearance through a table
+    of ``len(values)`` entries, so a later factorisation of a million rows hashes nothing."""
+    renumbered = _first_appearance(codes.astype(np.int64), len(values))
+    size = int(renumbered.max()) + 1 if len(renumbered) else 0
+    original = np.empty(size, dtype=np.int64)
+    original[renumbered] = codes  # each new code's position in ``values``
+    distinct = take(values, original, pd.RangeIndex(size))
+    return spread(distinct, Codes.of(renumbered, size), index)
+
+
 def _combined_codes(columns: Sequence[pd.Series]) -> np.ndarray:
     if len(columns) == 1:
         # Arrow and pandas both number values in order of first appearance, as the

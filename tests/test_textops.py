@@ -253,3 +253,16 @@ def test_stacked_identifiers_carry_their_codes_only_when_every_record_stays():
     partial = _repeated(subject, np.array([0, 2, 3]), pd.RangeIndex(3), whole=False)
     assert vals(partial) == ["S2", "S2", None]
     assert textops._FACTORISED.get([partial.array._pa_array]) is None
+
+
+def test_spread_values_numbers_in_order_of_first_appearance():
+    from cdiscflow import textops
+
+    names = pd.Series(["PLT", "WBC", "HGB"], dtype="string")
+    out = textops.spread_values(names, np.array([2, 0, 2, 1, 0]), INDEX.append(pd.Index([9])))
+    assert vals(out) == ["HGB", "PLT", "HGB", "WBC", "PLT"] and list(out.index) == [7, 3, 11, 5, 9]
+    assert textops._FACTORISED.get([out.array._pa_array]) is not None
+    codes, distinct = factorize(out)
+    assert codes.tolist() == [0, 1, 0, 2, 1] and vals(distinct[0]) == ["HGB", "PLT", "WBC"]
+    empty = textops.spread_values(names, np.array([], dtype=np.int64), pd.RangeIndex(0))
+    assert len(empty) == 0 and empty.dtype == names.dtype

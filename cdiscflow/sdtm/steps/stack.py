@@ -17,7 +17,16 @@ from cdiscflow.sdtm.context import STACK_FIELD, BuildContext, Reconciliation
 from cdiscflow.sdtm.provenance import ColumnOrigin, form_text
 from cdiscflow.sdtm.steps import StepKind
 from cdiscflow.spec import FormSpec, LoadedDomain
-from cdiscflow.textops import STRING, Codes, arrow, factorised, spread, take, text_series
+from cdiscflow.textops import (
+    STRING,
+    Codes,
+    arrow,
+    factorised,
+    spread,
+    spread_values,
+    take,
+    text_series,
+)
 
 
 def _used(s: Any) -> set[str]:
@@ -65,8 +74,9 @@ def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, s: Any,
     # million values again
     whole = bool(keep.reshape(n, k).any(axis=1).all()) if n * k else False
     long = {c: _repeated(frame[c], rows, index, whole) for c in ident}
-    names = pa.array(groups, type=pa.large_string()).take(pa.array(np.tile(np.arange(k), n)[keep]))
-    long[s.key] = text_series(names, index)
+    # the key's codes (the group of each row) are known: passed on, not hashed later
+    names = text_series(pa.array(groups, type=pa.large_string()), pd.RangeIndex(k))
+    long[s.key] = spread_values(names, np.tile(np.arange(k), n)[keep], index)
     long[STACK_FIELD] = long[s.key]
     for c in new_cols:
         long[c] = text_series(stacked[c].take(picked), index)
