@@ -25,3 +25,19 @@ def test_positions_per_record_with_repeated_and_missing_keys():
     at = _positions(frame, right, wild, {"TEST": "TEST"})
     assert at[:6].tolist() == [-1, -1, -1, 3, -1, -1]
     assert len(at) == 1800 and at.tolist() == at[:6].tolist() * 300
+
+
+def test_merged_columns_take_the_matched_rows_values_and_missing_elsewhere():
+    from cdiscflow import textops
+    from cdiscflow.sdtm.steps.join import merge_at
+
+    frame = pd.DataFrame({"TEST": ["B", "A", "C", "B"]}, index=[4, 3, 2, 1], dtype="string")
+    right = pd.DataFrame({"TEST": ["A", "B"], "LOW": ["1.5", None], "N": [7.0, 8.0]},
+                         index=[10, 20]).astype({"TEST": "string", "LOW": "string"})
+    merged = merge_at(frame, right, {"TEST": "TEST"}, np.array([1, 0, -1, 1]))
+    assert list(merged.index) == [4, 3, 2, 1] and list(merged.columns) == ["TEST", "LOW", "N"]
+    assert merged["LOW"].dtype == right["LOW"].dtype and merged["LOW"].name == "LOW"
+    assert [None if pd.isna(v) else v for v in merged["LOW"]] == [None, "1.5", None, None]
+    assert merged["N"].fillna(-1).tolist() == [8.0, 7.0, -1, 8.0]
+    # the text column's codes come with it
+    assert textops._FACTORISED.get([merged["LOW"].array._pa_array]) is not None

@@ -19,7 +19,7 @@ from cdiscflow.sdtm.domains import spec_error
 from cdiscflow.sdtm.provenance import ColumnOrigin, form_text
 from cdiscflow.sdtm.steps import StepKind
 from cdiscflow.spec import FormSpec, LoadedDomain
-from cdiscflow.textops import factorised, match_rows, take_matched
+from cdiscflow.textops import STRING, factorised, match_rows, spread_values, take_matched
 
 
 def columns(c: Check, j: Any, cols: list[str]) -> list[str]:
@@ -107,8 +107,17 @@ def merge_at(frame: pd.DataFrame, right: pd.DataFrame, pairs: dict[str, str],
     for k in pairs:
         merged[k] = frame[k].astype("string")
     where = pa.array(at, mask=at < 0)
+    # text taken as positions into the right-hand rows plus one missing row, so the taken
+    # column's codes come with it (spread_values): a million lab records take two range
+    # columns that later derivations number again
+    slot = np.where(at < 0, len(right), at)
     for c in right.columns:
-        if c not in pairs.values():
+        if c in pairs.values():
+            continue
+        if right[c].dtype == STRING:
+            values = pd.concat([right[c], pd.Series([None], dtype=STRING)], ignore_index=True)
+            merged[c] = spread_values(values, slot, frame.index).rename(c)
+        else:
             merged[c] = take_matched(right[c], where, frame.index)
     return merged
 
