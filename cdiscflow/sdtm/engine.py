@@ -116,15 +116,18 @@ class Engine(BuildContext):
         frame = self.form(ld.spec.source).copy()
         recon = Reconciliation(source_file=self.study.spec.raw.forms[ld.spec.source].file,
                                raw_records=len(frame))
+        # the raw records present, counted once per step (after it: the next step starts
+        # from the same frame)
+        present = frame[SOURCE_ROW].nunique() if ld.spec.steps else 0
         for step in ld.spec.steps:
             self.next_phase()
-            present = frame[SOURCE_ROW].nunique()
             kind, spec = kind_of(step)
             frame = kind.run(self, ld, frame, spec, recon)
             # a raw record is accounted for where its last row left: after a stack, a filter
             # removing some of a record's tests does not lose the record; rows are only ever
             # removed (a stack repeats a record, never adds one)
-            gone = present - frame[SOURCE_ROW].nunique()
+            after = frame[SOURCE_ROW].nunique()
+            gone, present = present - after, after
             if gone and kind.bucket is not None:
                 bucket = getattr(recon, kind.bucket)
                 reason = kind.reason(spec)
