@@ -8,7 +8,7 @@ of records (the benchmark's 1M-record LB).
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -306,21 +306,6 @@ class _Remembered:
 
 
 _FACTORISED = _Remembered()
-_COMPUTED: dict[str, _Remembered] = {}
-
-
-def remembered(kind: str, columns: Sequence[pd.Series], compute: Callable[[], Any]) -> Any:
-    """``compute()``, worked out once while the Arrow data of ``columns`` live (``kind``
-    names what is computed from them); computed every time where a column is not Arrow
-    text. The result must not be changed by the caller (pandas' copy-on-write sees to a
-    Series assigned into a frame)."""
-    store = _COMPUTED.setdefault(kind, _Remembered())
-    data = [_arrow_identity(col) for col in columns]
-    known = store.get(data)
-    if known is None:
-        known = compute()
-        store.put(data, known)
-    return known
 
 
 def sort_ranks(col: pd.Series) -> np.ndarray:

@@ -267,20 +267,3 @@ def test_spread_values_numbers_in_order_of_first_appearance():
     empty = textops.spread_values(names, np.array([], dtype=np.int64), pd.RangeIndex(0))
     assert len(empty) == 0 and empty.dtype == names.dtype
 
-
-def test_remembered_computes_once_while_the_columns_live():
-    from cdiscflow.textops import remembered
-
-    calls = []
-    subject = pd.Series(["S1", "S2"], dtype="string")
-
-    def compute():
-        calls.append(1)
-        return len(calls)
-
-    assert remembered("test", [subject], compute) == 1
-    assert remembered("test", [subject.copy(deep=False)], compute) == 1  # the same data
-    assert remembered("other", [subject], compute) == 2  # another kind of result
-    numbers = pd.Series([1.0, 2.0])  # not Arrow text: nothing to key on, computed each time
-    assert remembered("test", [numbers], compute) == 3
-    assert remembered("test", [numbers], compute) == 4

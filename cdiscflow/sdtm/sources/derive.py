@@ -17,7 +17,7 @@ from cdiscflow.sdtm.domains import spec_error
 from cdiscflow.sdtm.provenance import Origins, Provenance
 from cdiscflow.sdtm.sources import Source, source_column
 from cdiscflow.spec import LoadedDomain, VariableSpec
-from cdiscflow.textops import factorize, lookup, per_distinct, remembered
+from cdiscflow.textops import factorize, lookup, per_distinct
 
 
 def check(c: Check) -> None:
@@ -161,16 +161,8 @@ def _merge_subject_level(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFram
                          f"that takes records", name, ("variables", name))
     # one record per subject: a positional take, not a merge of a million rows, looked up
     # once per subject (the records' USUBJID codes are known from earlier derivations)
-    # the same subject-level value asked for by several derivations of a domain (DM's first
-    # dose date by EPOCH and the baseline flag) is spread onto its records once
-    values = remembered(
-        "subject level", [frame["USUBJID"], other["USUBJID"], other[var]],
-        lambda: per_distinct(lambda subject: lookup(subject, other["USUBJID"], other[var]),
-                             frame["USUBJID"]))
-    if not values.index.equals(frame.index):
-        # the same subjects in the same order on another index (a frame re-indexed):
-        # by position, never aligned
-        values = values.set_axis(frame.index)
+    values = per_distinct(lambda subject: lookup(subject, other["USUBJID"], other[var]),
+                          frame["USUBJID"])
     out = frame.copy(deep=False)
     out[f"{dom}.{var}"] = values
     return out
