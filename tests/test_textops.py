@@ -266,4 +266,3 @@ def test_spread_values_numbers_in_order_of_first_appearance():
     assert codes.tolist() == [0, 1, 0, 2, 1] and vals(distinct[0]) == ["HGB", "PLT", "WBC"]
     empty = textops.spread_values(names, np.array([], dtype=np.int64), pd.RangeIndex(0))
     assert len(empty) == 0 and empty.dtype == names.dtype
-
