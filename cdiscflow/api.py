@@ -135,5 +135,11 @@ def validate(datasets: dict[str, pd.DataFrame] | Sdtm | str | Path) -> Validatio
 
     if isinstance(datasets, str | Path):
         return validate_folder(datasets)
-    frames = datasets.datasets if isinstance(datasets, Sdtm) else datasets
-    return run_rules([Dataset(name, frame) for name, frame in frames.items()], source="api")
+    if isinstance(datasets, Sdtm):
+        from cdiscflow.sdtm.domains import sponsor_domains
+
+        # the study's sponsor-defined domains are checked against their declared class
+        sponsor = sponsor_domains(datasets.study)
+        return run_rules([Dataset(name, frame, sponsor=sponsor)
+                          for name, frame in datasets.datasets.items()], source="api")
+    return run_rules([Dataset(name, frame) for name, frame in datasets.items()], source="api")

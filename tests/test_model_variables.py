@@ -314,3 +314,13 @@ def test_check_package_finds_the_sponsor_domain_described(model_run):
     assert findings[("define.xml sound", "define.xml")]
     assert findings[("described in define.xml", "xb.xpt")]
     assert findings[("described in define.xml", "suppxb.xpt")]
+
+
+def test_the_python_api_validates_the_sponsor_domain_of_its_study(tmp_path):
+    from cdiscflow import api
+
+    sdtm = api.build_sdtm(model_study(tmp_path / "s"))
+    found = api.validate(sdtm).findings
+    xb_found = found[found["dataset"] == "XB"]
+    assert set(zip(xb_found["rule"], xb_found["variable"], strict=True)) == {
+        ("CF.EXP_VAR", "XBLOBXFL"), ("CF.EPOCH_VAR", "EPOCH")}
