@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -123,12 +122,12 @@ def factorised(*columns: pd.Series) -> tuple[Codes, pd.DataFrame]:
     """``factorize``, the codes as the remembered ``Codes`` (for ``spread``)."""
     data = [_arrow_identity(col) for col in columns]
     known = _FACTORISED.get(data)
-    if known is None or known.first is None:
-        codes = known.codes if known is not None else _combined_codes(columns)
-        known = Codes.of(codes, None if known is None else known.size, first=True)
+    if known is None:
+        known = _combined(columns)
         _FACTORISED.put(data, known)
-    rows = pd.RangeIndex(len(known.first))
-    distinct = pd.DataFrame({i: take(col, known.first, rows) for i, col in enumerate(columns)})
+    first = known.first_rows()
+    rows = pd.RangeIndex(len(first))
+    distinct = pd.DataFrame({i: take(col, first, rows) for i, col in enumerate(columns)})
     return known, distinct
 
 
@@ -142,8 +141,8 @@ def spread(result: pd.Series | pd.DataFrame, known: Codes, index: pd.Index
     if data is not None and isinstance(result, pd.Series):
         # distinct rows come in order of first appearance, so their results' codes (in
         # order of first appearance among them) are the rows' codes in that order too
-        result_codes, size = _codes(result)
-        _FACTORISED.put([data], _Through(known, result_codes, size))
+        result_codes = _codes(result)
+        _FACTORISED.put([data], Codes.through(known, result_codes.codes, result_codes.size))
     return out
 
 
@@ -159,19 +158,39 @@ def spread_values(values: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.S
     return spread(distinct, Codes.of(renumbered, size), index)
 
 
-def _combined_codes(columns: Sequence[pd.Series]) -> np.ndarray:
-    if len(columns) == 1:
+def _combined(columns: Sequence[pd.Series]) -> Codes:
+    """The codes of several aligned columns' combinations, in order of first appearance.
+
+    Columns whose codes map one numbering of the rows (``Codes.through``: a stacked domain's
+    values repeated from its raw records, or results spread from a subject's or a date's
+    distinct values) are combined on that numbering's few thousand codes, not on every row:
+    a million rows are then numbered by one lookup instead of a hash or table of a million
+    keys."""
+    parts = [_codes(col) for col in columns]
+    if len(parts) == 1:
         # Arrow and pandas both number values in order of first appearance, as the
         # factorisation of several columns below does: these codes are the answer already
-        return _codes(columns[0])[0]
-    n = len(columns[0])
+        return parts[0]
     # a column with one value (often one all missing) tells no rows apart; with one column
     # left, its codes are the answer
-    parts = [(codes, size) for codes, size in map(_codes, columns) if size > 1]
+    parts = [p for p in parts if p.size > 1]
     if not parts:
-        return np.zeros(n, dtype=np.int32)
+        return Codes.of(np.zeros(len(columns[0]), dtype=np.int32), 1 if len(columns[0]) else 0)
     if len(parts) == 1:
-        return parts[0][0]
+        return parts[0]
+    bases = {id(p.root): p.root for p in parts}
+    if len(bases) == 1:
+        root = next(iter(bases.values()))
+        # a root's codes appear in order (code j's first row grows with j), so numbering
+        # the combinations in order of the root's codes numbers them in order of rows
+        inner = _combine_codes([p.on_root() for p in parts], root.size)
+        return Codes.through(root, inner, int(inner.max()) + 1 if len(inner) else 0)
+    return Codes.of(_combine_codes([(p.codes, p.size) for p in parts], len(columns[0])))
+
+
+def _combine_codes(parts: Sequence[tuple[np.ndarray, int]], n: int) -> np.ndarray:
+    """Codes numbering the combinations of several columns' codes (each ``(codes, size)``,
+    ``n`` rows), in order of first appearance."""
     combined = np.zeros(n, dtype=np.int64)
     span = 1
     for col_codes, col_size in parts:
@@ -180,7 +199,7 @@ def _combined_codes(columns: Sequence[pd.Series]) -> np.ndarray:
     if span <= 4 * n:
         return _first_appearance(combined, span)
     codes, _ = pd.factorize(combined)  # hashing: no sort of a million keys
-    return codes
+    return codes.astype(np.int32)
 
 
 def _first_appearance(keys: np.ndarray, span: int) -> np.ndarray:
@@ -200,60 +219,98 @@ def _first_appearance(keys: np.ndarray, span: int) -> np.ndarray:
     return codes
 
 
-@dataclass(frozen=True)
+def _first_rows(codes: np.ndarray, size: int) -> np.ndarray:
+    """Each code's first position in ``codes``."""
+    rows = np.empty(size, dtype=np.int64)
+    rows[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # the last write, the first row
+    return rows
+
+
+def _read_only(codes: np.ndarray, size: int) -> np.ndarray:
+    if size < 2**31 and codes.dtype == np.int32 and not codes.flags.writeable:
+        return codes  # remembered codes already (read-only): shared, not copied
+    small = codes.astype(np.int32) if size < 2**31 else codes.copy()
+    small.flags.writeable = False
+    return small
+
+
 class Codes:
     """A column's (or several columns') codes, numbered from 0 in order of first appearance,
-    how many there are and, once asked for, each code's first row."""
+    and how many there are.
 
-    codes: np.ndarray  # read-only, as small an integer type as they fit
-    size: int
-    first: np.ndarray | None
+    A root's codes are an array over the rows. Codes made ``through`` a root (a stacked
+    record's values on each of its tests, a result spread from distinct values) are kept as
+    one code per root code instead, and made an array over the rows only when asked for:
+    columns that map the same root are combined on its codes, not on every row."""
+
+    __slots__ = ("_codes", "_first", "per_root", "root", "size")
+
+    def __init__(self, codes: np.ndarray | None, size: int, root: Codes | None = None,
+                 per_root: np.ndarray | None = None) -> None:
+        self._codes = codes
+        self.size = size
+        self._first: np.ndarray | None = None
+        self.root = self if root is None else root
+        self.per_root = per_root  # this column's code for each root code (None for a root)
 
     @classmethod
-    def of(cls, codes: np.ndarray, size: int | None = None, first: bool = False) -> Codes:
+    def of(cls, codes: np.ndarray, size: int | None = None) -> Codes:
+        """Codes over the rows (a root)."""
         if size is None:
             size = int(codes.max()) + 1 if len(codes) else 0
-        rows = None
-        if first:
-            rows = np.empty(size, dtype=np.int64)
-            rows[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # each code's first row
-        if size < 2**31 and codes.dtype == np.int32 and not codes.flags.writeable:
-            small = codes  # remembered codes already (read-only): shared, not copied
-        else:
-            small = codes.astype(np.int32) if size < 2**31 else codes.copy()
-            small.flags.writeable = False
-        return cls(small, size, rows)
+        return cls(_read_only(codes, size), size)
+
+    @classmethod
+    def through(cls, keys: Codes, per_key: np.ndarray, size: int) -> Codes:
+        """The codes ``per_key[keys.codes]``: ``per_key`` numbers ``keys``' codes in order of
+        first appearance among them (so the result is in order of first appearance too)."""
+        if keys.per_root is not None:
+            per_key = per_key[keys.per_root]
+        return cls(None, size, keys.root, _read_only(per_key, size))
+
+    @property
+    def codes(self) -> np.ndarray:
+        """The codes of the rows (read-only, as small an integer type as they fit)."""
+        if self._codes is None:
+            codes = self.per_root[self.root.codes]
+            codes.flags.writeable = False
+            self._codes = codes
+        return self._codes
+
+    def on_root(self) -> tuple[np.ndarray, int]:
+        """``(code per root code, how many)``; a root's own codes number themselves."""
+        if self.per_root is None:
+            return np.arange(self.size, dtype=np.int32), self.size
+        return self.per_root, self.size
+
+    def first_rows(self) -> np.ndarray:
+        """Each code's first row (worked out once)."""
+        if self._first is None:
+            if self.per_root is None:
+                self._first = _first_rows(self.codes, self.size)
+            else:
+                # the root's codes appear in order: a code's first row is the first row of
+                # the first root code that maps to it
+                self._first = self.root.first_rows()[_first_rows(self.per_root, self.size)]
+        return self._first
 
 
-@dataclass(frozen=True)
-class _Through:
-    """The codes of values spread from per-distinct results, worked out when first asked
-    for: each row's result code through its distinct key's code."""
-
-    keys: Codes
-    result_codes: np.ndarray  # per distinct key
-    size: int
-
-    def resolve(self) -> Codes:
-        return Codes.of(self.result_codes[self.keys.codes], self.size)
-
-
-def _codes(col: pd.Series) -> tuple[np.ndarray, int]:
-    """Integer codes of a column's values (missing has a code too) and how many there are.
-    Text columns' codes are the remembered read-only int32 ones (no copy: callers combine
-    them into new arrays, never write into them)."""
+def _codes(col: pd.Series) -> Codes:
+    """A column's codes (missing has a code too). Text columns' codes are remembered while
+    their data live (read-only: callers combine them into new arrays, never write into
+    them)."""
     if isinstance(col.dtype, (pd.StringDtype, pd.ArrowDtype)):
         identity = _arrow_identity(col)
         known = _FACTORISED.get([identity])
         if known is not None:
-            return known.codes, known.size
+            return known
         encoded = arrow(col).dictionary_encode(null_encoding="encode")
         remembered = Codes.of(encoded.indices.to_numpy(zero_copy_only=False),
                               len(encoded.dictionary))
         _FACTORISED.put([identity], remembered)
-        return remembered.codes, remembered.size
+        return remembered
     codes, uniques = pd.factorize(col, use_na_sentinel=False)
-    return codes.astype(np.int64), len(uniques)
+    return Codes.of(codes.astype(np.int64), len(uniques))
 
 
 def _arrow_identity(col: pd.Series) -> object | None:
@@ -285,10 +342,6 @@ class _Remembered:
         entry = self._entries.get(tuple(id(d) for d in data))
         if entry is None or any(ref() is not d for ref, d in zip(entry[0], data, strict=True)):
             return None
-        if isinstance(entry[1], _Through):
-            resolved = entry[1].resolve()
-            self.put(data, resolved)
-            return resolved
         return entry[1]
 
     def put(self, data: Sequence[object | None], value: Any) -> None:

@@ -244,13 +244,13 @@ def test_stacked_identifiers_carry_their_codes_only_when_every_record_stays():
     subject = pd.Series(["S2", "S1", "S2", None], dtype="string", name="USUBJID")
     rows = np.array([0, 0, 1, 2, 2, 3])  # each raw record repeated for its kept groups
     index = pd.RangeIndex(6)
-    out = _repeated(subject, rows, index, whole=True)
+    out = _repeated(subject, rows, index, textops.Codes.of(rows))
     assert out.name == "USUBJID" and vals(out) == ["S2", "S2", "S1", "S2", "S2", None]
     assert textops._FACTORISED.get([out.array._pa_array]) is not None
     codes, distinct = factorize(out)
     assert codes.tolist() == [0, 0, 1, 0, 0, 2] and vals(distinct[0]) == ["S2", "S1", None]
     # a record with no group left (row 1) could leave a code out of first-appearance order
-    partial = _repeated(subject, np.array([0, 2, 3]), pd.RangeIndex(3), whole=False)
+    partial = _repeated(subject, np.array([0, 2, 3]), pd.RangeIndex(3), None)
     assert vals(partial) == ["S2", "S2", None]
     assert textops._FACTORISED.get([partial.array._pa_array]) is None
 
@@ -266,3 +266,29 @@ def test_spread_values_numbers_in_order_of_first_appearance():
     assert codes.tolist() == [0, 1, 0, 2, 1] and vals(distinct[0]) == ["HGB", "PLT", "WBC"]
     empty = textops.spread_values(names, np.array([], dtype=np.int64), pd.RangeIndex(0))
     assert len(empty) == 0 and empty.dtype == names.dtype
+
+
+def test_columns_through_one_root_are_combined_on_its_codes():
+    # a stacked domain: 4 raw records, each repeated for its tests; the subject and the date
+    # map the records, so their combinations are numbered per record and then spread
+    from cdiscflow import textops
+
+    rows = np.array([0, 0, 0, 1, 1, 2, 2, 2, 3])
+    records = textops.Codes.of(rows)
+    subject = textops.Codes.through(records, np.array([0, 1, 0, 1]), 2)
+    date = textops.Codes.through(records, np.array([0, 0, 1, 1]), 2)
+    combined = textops._combine_codes([(subject.codes, 2), (date.codes, 2)], len(rows))
+    frame = pd.DataFrame({"U": pd.array(list("AAABBAAAB"), dtype="string"),
+                          "D": pd.array(list("xxxxxyyyy"), dtype="string")})
+    for col, known in (("U", subject), ("D", date)):
+        textops._FACTORISED.put([frame[col].array._pa_array], known)
+    codes, distinct = factorize(frame["U"], frame["D"])
+    assert codes.tolist() == combined.tolist() == [0, 0, 0, 1, 1, 2, 2, 2, 3]
+    known = textops._FACTORISED.get([frame["U"].array._pa_array, frame["D"].array._pa_array])
+    assert known.root is records and known.per_root.tolist() == [0, 1, 2, 3]
+    assert [vals(distinct[i]) for i in (0, 1)] == [["A", "B", "A", "B"], ["x", "x", "y", "y"]]
+    # a result spread from those distinct rows maps the records too
+    out = textops.spread(pd.Series(["p", "q", "p", "p"], dtype="string"), known, frame.index)
+    again = textops._FACTORISED.get([out.array._pa_array])
+    assert again.root is records and again.codes.tolist() == [0, 0, 0, 1, 1, 0, 0, 0, 0]
+    assert factorize(out, frame["U"])[0].tolist() == [0, 0, 0, 1, 1, 0, 0, 0, 2]

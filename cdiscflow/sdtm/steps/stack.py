@@ -73,7 +73,10 @@ def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, s: Any,
     # it, so the derivations that number USUBJID, the visit or the date later do not hash a
     # million values again
     whole = bool(keep.reshape(n, k).any(axis=1).all()) if n * k else False
-    long = {c: _repeated(frame[c], rows, index, whole) for c in ident}
+    # the long rows numbered by their raw record: every repeated column's codes map it, so
+    # columns combined later (USUBJID and the date) are combined per raw record
+    records = Codes.of(rows, n) if whole else None
+    long = {c: _repeated(frame[c], rows, index, records) for c in ident}
     # the key's codes (the group of each row) are known: passed on, not hashed later
     names = text_series(pa.array(groups, type=pa.large_string()), pd.RangeIndex(k))
     long[s.key] = spread_values(names, np.tile(np.arange(k), n)[keep], index)
@@ -90,14 +93,15 @@ def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, s: Any,
     return out
 
 
-def _repeated(col: pd.Series, rows: np.ndarray, index: pd.RangeIndex, whole: bool
-              ) -> pd.Series:
-    """``col`` at ``rows`` (each raw row repeated for its groups), with its codes when
-    ``whole`` (every raw row among ``rows``)."""
-    if not whole or col.dtype != STRING:
+def _repeated(col: pd.Series, rows: np.ndarray, index: pd.RangeIndex,
+              records: Codes | None) -> pd.Series:
+    """``col`` at ``rows`` (each raw row repeated for its groups), with its codes through
+    ``records`` (the long rows' raw records, given when every raw row is among ``rows``)."""
+    if records is None or col.dtype != STRING:
         return take(col, rows, index)
     known, distinct = factorised(col)
-    return spread(distinct[0].rename(col.name), Codes.of(known.codes[rows], known.size), index)
+    return spread(distinct[0].rename(col.name),
+                  Codes.through(records, known.codes, known.size), index)
 
 
 def _group_major(frame: pd.DataFrame, s: Any, groups: list[str], column: str) -> pa.Array:
