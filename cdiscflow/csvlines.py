@@ -43,14 +43,20 @@ def record_lines(text: str, n_records: int) -> np.ndarray:
     return numbered_records(text, n_records)[0]
 
 
-def numbered_records(text: str, n_records: int) -> tuple[np.ndarray, bool]:
+def numbered_records(text: str, n_records: int, data: bytes | None = None
+                     ) -> tuple[np.ndarray, bool]:
     """:func:`record_lines`, and whether every record is one line (no value holds a line
-    break)."""
-    if "\r" not in text and "\n\n" not in text:
-        # line feeds only and no empty line (the usual file): counted, not split into a
-        # list of every line; the header line is never empty (checked when read)
-        body, empty = None, False
-        filled = text.count("\n") - (1 if text.endswith("\n") else 0)
+    break). ``data``: the text as UTF-8, when the caller has it (no second encoding)."""
+    if "\r" not in text:
+        # line feeds only (the usual file): the line ends found once on the bytes (a line
+        # feed byte is never part of a longer UTF-8 character), not split into a list of
+        # every line; the header line is never empty (checked when read)
+        ends = np.flatnonzero(np.frombuffer(_utf8(text, data), dtype=np.uint8) == 0x0A)
+        empty = bool(len(ends) > 1 and (np.diff(ends) == 1).any())
+        body = None
+        filled = len(ends) - (1 if text.endswith("\n") else 0)
+        if empty:
+            filled -= int((np.diff(ends) == 1).sum())
     else:
         lines = _LINE_BREAK.split(text)
         body = lines[1:-1] if lines[-1] == "" else lines[1:]
@@ -64,24 +70,27 @@ def numbered_records(text: str, n_records: int) -> tuple[np.ndarray, bool]:
         return _quoted_record_lines(text, n_records), False
     if not empty:
         return np.arange(2, n_records + 2, dtype=np.int64), True  # one line per record
-    numbers = [i for i, line in enumerate(body or (), start=2) if line != ""]
+    if body is None:
+        body = _LINE_BREAK.split(text)[1:]
+    numbers = [i for i, line in enumerate(body, start=2) if line != ""]
     return np.asarray(numbers[:n_records], dtype=np.int64), True
 
 
-# line breaks as spaces: what is left below a space (or DEL) is a control character
-_BREAKS_AS_SPACES = bytes.maketrans(b"\r\n", b"  ")
+def _utf8(text: str, data: bytes | None) -> bytes:
+    return data if data is not None else text.encode("utf-8", "surrogatepass")
 
 
-def free_of_controls(text: str, one_line_each: bool) -> bool:
+def free_of_controls(text: str, one_line_each: bool, data: bytes | None = None) -> bool:
     """True when no value of the file can hold a control character: every record is one line
     (so no value holds a line break) and the text holds no other C0 control or DEL, checked
-    on the bytes at memory speed; only ASCII text is judged (C1 controls and U+2028 are not
-    ASCII), anything else is left to :func:`control_character_defects`."""
+    on the bytes at memory speed (every byte below a space is a line break, and no byte is
+    DEL); only ASCII text is judged (C1 controls and U+2028 are not ASCII), anything else is
+    left to :func:`control_character_defects`. ``data``: the text as UTF-8, if at hand."""
     if not one_line_each or not text.isascii():
         return False
-    data = text.encode("ascii").translate(_BREAKS_AS_SPACES)
-    return not data or (int(np.frombuffer(data, dtype=np.uint8).min()) >= 0x20
-                        and b"\x7f" not in data)
+    raw = _utf8(text, data)
+    below_space = int(np.count_nonzero(np.frombuffer(raw, dtype=np.uint8) < 0x20))
+    return below_space == raw.count(b"\n") + raw.count(b"\r") and b"\x7f" not in raw
 
 
 def _quoted_record_lines(text: str, n_records: int) -> np.ndarray:

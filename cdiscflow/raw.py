@@ -142,9 +142,10 @@ def _read_csv(path: Path, encoding: str) -> pd.DataFrame:
     """
     header = _csv_header(path, encoding)
     text = _read_text(path, encoding)
+    data = text.encode("utf-8")
     try:
         table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            io.BytesIO(data),
             # a quoted value may hold a line break: read such a file with that in mind
             parse_options=pacsv.ParseOptions(newlines_in_values='"' in text),
             convert_options=pacsv.ConvertOptions(
@@ -159,25 +160,46 @@ def _read_csv(path: Path, encoding: str) -> pd.DataFrame:
             raise _ragged_lines(path, text, len(header)) from None
         raise long_field_error(path, text, header) or RawDataError(
             f"{path}: cannot be read as CSV: {exc}") from None
-    # values trimmed, and blank made missing, in Arrow before pandas sees them (as
-    # ``str.strip`` would: the same kernel)
-    columns = []
-    for col in table.columns:
-        trimmed = pc.utf8_trim_whitespace(col)
-        columns.append(pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, trimmed.type),
-                                  trimmed))
+    # physical lines: a quoted line break inside a value does not shift the later records
+    rows, one_line_each = numbered_records(text, len(table), data)
+    clean = free_of_controls(text, one_line_each, data)
+    columns = list(table.columns)
+    if not clean or _spaces_at_value_edges(data):
+        # values trimmed, and blank made missing, in Arrow before pandas sees them (as
+        # ``str.strip`` would: the same kernel); a file with no space beside a comma, quote
+        # or line break and no other white space has nothing to trim, and the parser has
+        # made its blanks missing already
+        columns = []
+        for col in table.columns:
+            trimmed = pc.utf8_trim_whitespace(col)
+            columns.append(pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, trimmed.type),
+                                      trimmed))
     table = pa.table(columns, names=[c.strip() for c in table.column_names])
     frame = table.to_pandas(types_mapper=lambda t: pd.StringDtype("pyarrow")
                             if t == pa.string() else None)
     frame[SOURCE_FILE] = path.name
-    # physical lines: a quoted line break inside a value does not shift the later records
-    rows, one_line_each = numbered_records(text, len(frame))
     frame[SOURCE_ROW] = rows
-    defects = ([] if free_of_controls(text, one_line_each)
-               else control_character_defects(frame, header, path.name, rows))
+    defects = ([] if clean else control_character_defects(frame, header, path.name, rows))
     unterminated = missing_final_newline(path.name, text)
     frame.attrs[DEFECTS_ATTR] = defects + ([unterminated] if unterminated else [])
     return frame
+
+
+_VALUE_EDGES = np.frombuffer(b',"\r\n', dtype=np.uint8)
+
+
+def _spaces_at_value_edges(data: bytes) -> bool:
+    """Whether a space of the (ASCII, control-free) file stands beside a comma, a quote or a
+    line break, or at either end: where a value could begin or end with one. Spaces inside a
+    value ("Day 1") are not."""
+    raw = np.frombuffer(data, dtype=np.uint8)
+    at = np.flatnonzero(raw == 0x20)
+    if not len(at):
+        return False
+    if at[0] == 0 or at[-1] == len(raw) - 1:
+        return True
+    return bool(np.isin(raw[at - 1], _VALUE_EDGES).any()
+                or np.isin(raw[at + 1], _VALUE_EDGES).any())
 
 
 def raw_defects(frame: pd.DataFrame) -> list[tuple[int, Defect]]:

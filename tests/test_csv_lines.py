@@ -155,3 +155,20 @@ def test_control_characters_found_in_a_fully_quoted_file(tmp_path):
     assert frame[SOURCE_ROW].tolist() == [2, 3, 4]
     assert [(line, d.column, d.value) for line, d in raw_defects(frame)] == [
         (2, "AETERM", "head\tache"), (4, "AETERM", "co\x7fugh")]
+
+
+def test_values_trimmed_only_where_a_space_can_stand_at_their_edge(tmp_path):
+    from cdiscflow.raw import _spaces_at_value_edges, read_form
+
+    assert not _spaces_at_value_edges(b'A,B\n"Day 1",x y\n')
+    for text in (b'A,B\n"Day 1", x\n', b'A,B\n"Day 1 ",x\n', b'A,B\nx ,y\n', b'A,B\nx,y \n',
+                 b' A,B\nx,y\n', b'A,B\nx,y ', b'A,B\n" x",y\n'):
+        assert _spaces_at_value_edges(text), text
+    path = tmp_path / "f.csv"
+    path.write_bytes(b'A,B,C\n"Day 1",  ,x\n" y ",,"z"\n')
+    frame = read_form(path)
+    assert [list(frame[c].astype(object).where(frame[c].notna(), None)) for c in "ABC"] == [
+        ["Day 1", "y"], [None, None], ["x", "z"]]
+    path.write_bytes(b'A,B\n"Day 1",""\nx,y z\n')
+    frame = read_form(path)
+    assert list(frame["A"]) == ["Day 1", "x"] and frame["B"].isna().tolist() == [True, False]
