@@ -323,8 +323,129 @@ def _arrow_identity(col: pd.Series) -> object | None:
     remembered and every factorisation is computed, as before."""
     if col.dtype != STRING:
         return None
+    if isinstance(col.array, CodedText) and col.array._coded is not None:
+        return col.array._coded  # shared by its views; asking for its Arrow data makes them
     data = getattr(col.array, "_pa_array", None)
     return data if isinstance(data, pa.ChunkedArray) else None
+
+
+# a text result spread onto at least this many rows is kept as codes (CodedText)
+_CODED_FROM_ROWS = 50_000
+
+
+class _Coded:
+    """The values ``distinct[at]`` of a coded text column, shared by its views and copies
+    (which pandas makes freely): made text at most once, for all of them."""
+
+    __slots__ = ("__weakref__", "at", "distinct", "text")
+
+    def __init__(self, distinct: pa.Array, at: np.ndarray) -> None:
+        self.distinct: pa.Array | None = distinct
+        self.at: np.ndarray | None = at
+        self.text: pa.ChunkedArray | None = None
+
+    def values(self) -> pa.ChunkedArray:
+        if self.text is None:
+            self.text = pa.chunked_array([self.distinct.take(pa.array(self.at))])
+            self.distinct = self.at = None
+        return self.text
+
+
+class CodedText(pd.arrays.ArrowStringArray):
+    """A text column held as codes into its distinct values until its values are needed.
+
+    A large domain's text columns are mostly read through their codes (a derivation works
+    on the distinct values and spreads its result back): a stacked record's date or visit
+    repeated on each test, or a joined range, may never need its million values at all, and
+    a column that does makes them once, when first asked (pandas reads ``_pa_array``). It
+    is an ordinary pandas text array in every other respect; ``settled`` gives the plain
+    array a finished dataset holds, and pickling (a worker's result) gives the plain one."""
+
+    _coded: _Coded | None = None
+    _plain: pa.ChunkedArray | None = None
+
+    @classmethod
+    def of(cls, distinct: pa.Array, at: np.ndarray) -> CodedText:
+        """The values ``distinct[at]`` (``distinct``: large_string, ``at``: integer codes)."""
+        return cls._sharing(_Coded(distinct, at), None)
+
+    @classmethod
+    def _sharing(cls, coded: _Coded | None, plain: pa.ChunkedArray | None,
+                 readonly: bool = False) -> CodedText:
+        obj = cls.__new__(cls)
+        obj._coded, obj._plain = coded, plain
+        obj._dtype = STRING
+        obj._readonly = readonly
+        obj._cache = {}
+        return obj
+
+    @property
+    def _pa_array(self) -> pa.ChunkedArray:  # pandas' own name for the array's data
+        return self._plain if self._coded is None else self._coded.values()
+
+    @_pa_array.setter
+    def _pa_array(self, value: pa.ChunkedArray) -> None:
+        self._coded, self._plain = None, value
+
+    def pending(self) -> _Coded | None:
+        """The codes and distinct values, while the text is not made."""
+        return self._coded if self._coded is not None and self._coded.text is None else None
+
+    def __len__(self) -> int:
+        coded = self.pending()
+        return len(self._pa_array) if coded is None else len(coded.at)
+
+    def __reduce__(self) -> tuple:
+        return (pd.arrays.ArrowStringArray, (self._pa_array,))
+
+    def view(self, dtype: Any = None) -> Any:
+        if dtype is not None:
+            return super().view(dtype)
+        return self._sharing(self._coded, self._plain, getattr(self, "_readonly", False))
+
+    def copy(self) -> CodedText:
+        return self._sharing(self._coded, self._plain)  # immutable data: shared
+
+    def isna(self) -> np.ndarray:
+        coded = self.pending()
+        if coded is None:
+            return super().isna()
+        return coded.distinct.is_null().to_numpy(zero_copy_only=False)[coded.at]
+
+    def take(self, indices: Any, allow_fill: bool = False, fill_value: Any = None
+             ) -> pd.arrays.ArrowStringArray:
+        coded = self.pending()
+        if coded is not None and not allow_fill:
+            return CodedText.of(coded.distinct, coded.at.take(np.asarray(indices)))
+        return super().take(indices, allow_fill=allow_fill, fill_value=fill_value)
+
+    def taken(self, positions: np.ndarray) -> pa.Array:
+        """The values at ``positions``, made only for those rows."""
+        coded = self.pending()
+        if coded is not None:
+            return coded.distinct.take(pa.array(coded.at[positions]))
+        return self._pa_array.take(pa.array(positions)).combine_chunks()
+
+
+def _plain_arrow(array: pd.api.extensions.ExtensionArray) -> pa.Array:
+    """A pandas text array's values as one large_string Arrow array."""
+    data = getattr(array, "_pa_array", None)
+    if not isinstance(data, pa.ChunkedArray):
+        data = pa.array(array)
+    data = data.combine_chunks() if isinstance(data, pa.ChunkedArray) else data
+    return data if data.type == pa.large_string() else data.cast(pa.large_string())
+
+
+def settled(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its coded text columns made plain pandas text (a finished dataset)."""
+    coded = [c for c in frame.columns if isinstance(frame[c].array, CodedText)]
+    if not coded:
+        return frame
+    out = frame.copy(deep=False)
+    for c in coded:
+        out[c] = pd.Series(pd.arrays.ArrowStringArray(frame[c].array._pa_array),
+                           index=frame.index, name=c, copy=False)
+    return out
 
 
 class _Remembered:
@@ -410,9 +531,18 @@ def take(values: pd.Series | pd.DataFrame, codes: np.ndarray, index: pd.Index
         out = values.iloc[codes]
         out.index = index
         return out
-    data = _arrow_identity(values)
-    if data is not None:
-        taken = data.take(pa.array(codes))
+    if values.dtype == STRING:
+        array = values.array
+        if len(codes) >= _CODED_FROM_ROWS:
+            # onto many rows: kept as codes into the values until they are needed
+            pending = array.pending() if isinstance(array, CodedText) else None
+            if pending is not None:
+                coded = CodedText.of(pending.distinct, pending.at[codes])
+            else:
+                coded = CodedText.of(_plain_arrow(array), codes)
+            return pd.Series(coded, index=index, name=values.name, copy=False)
+        taken = (array.taken(codes) if isinstance(array, CodedText)
+                 else _plain_arrow(array).take(pa.array(codes)))
         return pd.Series(pd.arrays.ArrowStringArray(taken), index=index, name=values.name,
                          copy=False)
     if isinstance(values.dtype, np.dtype):

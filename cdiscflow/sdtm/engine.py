@@ -9,6 +9,7 @@ share, and the defects they find, live in the build context (``context``).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -32,6 +33,7 @@ from cdiscflow.sdtm.plan import Segment, plan_segments, segments_needed
 from cdiscflow.sdtm.sources import SOURCES
 from cdiscflow.sdtm.steps import kind_of, step_reason
 from cdiscflow.spec import Condition, LoadedDomain, LoadedStudy, VariableSpec, condition_expression
+from cdiscflow.textops import settled
 
 __all__ = ["STACK_FIELD", "DomainResult", "Engine", "Progress", "Reconciliation",
            "describe_condition", "duplicate_keys", "split_result", "step_reason"]
@@ -83,7 +85,7 @@ class Engine(BuildContext):
         results = {}
         for dom, work in self._work.items():
             notify(dom, "finishing")
-            results[dom] = finish_domain(work)
+            results[dom] = _settled(finish_domain(work))
         self.defects = DefectLog(ordered_defects(self.keyed))
         return results
 
@@ -157,6 +159,13 @@ class Engine(BuildContext):
         out[name] = self.typed(ld, frame, name, var, values)
         self.check_required(ld, out, name, var)
         return out
+
+
+def _settled(result: DomainResult) -> DomainResult:
+    """A finished domain's frames with plain text columns: a large domain's text is kept as
+    codes while it is built (``textops.CodedText``), and made text once, here."""
+    return replace(result, data=settled(result.data), lineage=settled(result.lineage),
+                   supp=None if result.supp is None else settled(result.supp))
 
 
 def _on_rows(values: pd.Series, kept: pd.Index, index: pd.Index) -> pd.Series:
