@@ -66,6 +66,10 @@ def pattern_groups(pattern: str) -> list[str]:
 
 def map_text(series: pd.Series, mapping: Mapping[str, Any]) -> pd.Series:
     """Each value looked up in ``mapping`` (missing where absent), as text."""
+    return per_distinct(lambda s: _map_text(s, mapping), series)
+
+
+def _map_text(series: pd.Series, mapping: Mapping[str, Any]) -> pd.Series:
     data = arrow(series)
     keys = pa.array([str(k) for k in mapping], type=pa.large_string())
     values = pa.array([None if v is None else str(v) for v in mapping.values()],
@@ -415,9 +419,28 @@ class CodedText(pd.arrays.ArrowStringArray):
     def take(self, indices: Any, allow_fill: bool = False, fill_value: Any = None
              ) -> pd.arrays.ArrowStringArray:
         coded = self.pending()
-        if coded is not None and not allow_fill:
-            return CodedText.of(coded.distinct, coded.at.take(np.asarray(indices)))
-        return super().take(indices, allow_fill=allow_fill, fill_value=fill_value)
+        if coded is None or (allow_fill and not pd.isna(fill_value)):
+            return super().take(indices, allow_fill=allow_fill, fill_value=fill_value)
+        indices = np.asarray(indices, dtype=np.int64)
+        if not allow_fill or not len(indices) or indices.min() >= 0:
+            # pandas' row selections (iloc, a frame's take) ask for a fill they do not use
+            return CodedText.of(coded.distinct, coded.at.take(indices))
+        if indices.min() < -1:
+            raise ValueError("invalid value in 'indices': -1 is the only negative allowed")
+        # -1: a missing value, one more distinct value after the others
+        at = np.where(indices < 0, len(coded.distinct), coded.at.take(np.maximum(indices, 0)))
+        return CodedText.of(pa.concat_arrays([coded.distinct, pa.nulls(1, pa.large_string())]),
+                            at)
+
+    def _cmp_method(self, other: Any, op: Any) -> Any:
+        coded = self.pending()
+        if coded is None or not isinstance(other, str):
+            return super()._cmp_method(other, op)
+        # against one text value: compared once per distinct value, the answers spread
+        per_value = pd.arrays.ArrowStringArray(pa.chunked_array([coded.distinct]))
+        answers = per_value._cmp_method(other, op)
+        return pd.arrays.ArrowExtensionArray(
+            pa.chunked_array([answers._pa_array.combine_chunks().take(pa.array(coded.at))]))
 
     def taken(self, positions: np.ndarray) -> pa.Array:
         """The values at ``positions``, made only for those rows."""

@@ -292,3 +292,36 @@ def test_columns_through_one_root_are_combined_on_its_codes():
     again = textops._FACTORISED.get([out.array._pa_array])
     assert again.root is records and again.codes.tolist() == [0, 0, 0, 1, 1, 0, 0, 0, 0]
     assert factorize(out, frame["U"])[0].tolist() == [0, 0, 0, 1, 1, 0, 0, 0, 2]
+
+
+def test_coded_text_is_made_only_when_its_values_are_needed():
+    import pickle
+
+    import pyarrow as pa
+
+    from cdiscflow.textops import CodedText, settled
+
+    distinct = pa.array(["HGB", None, "PLT"], type=pa.large_string())
+    at = np.array([2, 0, 1, 0, 2, 2])
+    plain = pd.Series(["PLT", "HGB", None, "HGB", "PLT", "PLT"], dtype="string")
+    coded = pd.Series(CodedText.of(distinct, at), copy=False)
+    # answered from the codes: missing values, comparisons with one value, a reordering
+    assert coded.isna().tolist() == plain.isna().tolist()
+    assert (coded == "PLT").tolist() == (plain == "PLT").tolist()
+    assert (coded != "PLT").tolist() == [False, True, pd.NA, True, False, False]
+    assert coded.array.pending() is not None
+    taken = coded.iloc[[5, 1, 2]]
+    assert isinstance(taken.array, CodedText) and taken.array.pending() is not None
+    # the text is made once, for the column and its copies, when values are asked for
+    copy = coded.copy()
+    assert coded.tolist() == plain.tolist() and coded.array.pending() is None
+    assert copy.array.pending() is None and copy.equals(plain)
+    assert taken.tolist() == ["PLT", "HGB", pd.NA]
+    # rows that are not there (a reindex) are missing
+    again = pd.Series(CodedText.of(distinct, at), copy=False).reindex([4, 9, 1])
+    assert again.array.pending() is not None and again.tolist() == ["PLT", pd.NA, "HGB"]
+    # a finished frame and a pickled column hold plain text
+    done = settled(pd.DataFrame({"TEST": pd.Series(CodedText.of(distinct, at), copy=False)}))
+    assert type(done["TEST"].array) is pd.arrays.ArrowStringArray
+    back = pickle.loads(pickle.dumps(pd.Series(CodedText.of(distinct, at), copy=False)))
+    assert type(back.array) is pd.arrays.ArrowStringArray and back.equals(plain)

@@ -91,8 +91,12 @@ def derive_standard_numeric_result(df: pd.DataFrame, *, new_var: str, result: st
         parts, value = _converted(*columns, conversions)
         lost = parts["num"].notna() & value.isna()
         value = value.where(parts["op"].isna())
+        # "Infinity", "NaN" or 1e309 as a result: no dataset can hold it (named below)
+        spelled = columns[0].astype("string").str.strip().str.fullmatch(_NOT_FINITE,
+                                                                        case=False)
         # rounded to the digits STRESC shows, so the two always agree
-        return pd.DataFrame({"lost": lost, "value": to_number(format_numbers(value))},
+        return pd.DataFrame({"lost": lost, "value": to_number(format_numbers(value)),
+                             "spelled": spelled.fillna(False).astype(bool)},
                             index=value.index)
 
     # every input is per record: worked out once per distinct (result, unit, test, to unit)
@@ -106,8 +110,7 @@ def derive_standard_numeric_result(df: pd.DataFrame, *, new_var: str, result: st
     # "Infinity", "NaN" or 1e309 as a result: no dataset can hold it, so it is named here with
     # its raw line rather than by a dataset row in validation
     numbers = value.to_numpy(dtype="float64", na_value=np.nan)
-    spelled = out[result].astype("string").str.strip().str.fullmatch(_NOT_FINITE, case=False)
-    not_finite = pd.Series(np.isinf(numbers), index=out.index) | spelled.fillna(False)
+    not_finite = pd.Series(np.isinf(numbers), index=out.index) | found["spelled"].astype(bool)
     if not_finite.any():
         if report is not None:
             report(out.index[not_finite.to_numpy()], "result is not a finite number", result)

@@ -19,7 +19,7 @@ from cdiscflow.sdtm.domains import spec_error
 from cdiscflow.sdtm.provenance import ColumnOrigin, form_text
 from cdiscflow.sdtm.steps import StepKind
 from cdiscflow.spec import FormSpec, LoadedDomain
-from cdiscflow.textops import STRING, factorised, match_rows, spread_values, take_matched
+from cdiscflow.textops import STRING, Codes, factorised, match_rows, spread, take, take_matched
 
 
 def columns(c: Check, j: Any, cols: list[str]) -> list[str]:
@@ -59,18 +59,24 @@ def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, j: Any,
     if right[~wild].duplicated(list(pairs.values())).any():
         raise spec_error(ld, f"join to {right_name} on {', '.join(pairs.values())} matches "
                          f"more than one record per key; join on a unique key", path=("steps",))
-    at = _positions(frame, right, ~wild, pairs)
+    # matched once per distinct key combination of the records (a million lab records hold
+    # a few dozen test and sex pairs), and the matches spread through the records' codes
+    keys, distinct = factorised(*(frame[k] for k in pairs))
+    key_columns = [distinct[i] for i in range(len(pairs))]
+    at = _key_positions(key_columns, right, ~wild, list(pairs.values()))
     if wild.any():
-        exact_keys = {k: v for k, v in pairs.items() if v not in wild_cols}
-        if right[wild].duplicated(list(exact_keys.values())).any():
+        exact = [i for i, v in enumerate(pairs.values()) if v not in wild_cols]
+        exact_keys = [list(pairs.values())[i] for i in exact]
+        if right[wild].duplicated(exact_keys).any():
             raise spec_error(ld, f"join to {right_name}: two rows with a blank "
                              f"{', '.join(wild_cols)} share the same "
-                             f"{', '.join(exact_keys.values())}", path=("steps",))
-        # a row no exact key matches takes the row whose blank columns match anything
-        at = np.where(at >= 0, at, _positions(frame, right, wild, exact_keys))
-    merged = merge_at(frame, right, pairs, at)
-    unmatched = at < 0
-    if j.required and unmatched.any():
+                             f"{', '.join(exact_keys)}", path=("steps",))
+        # a key no exact row matches takes the row whose blank columns match anything
+        at = np.where(at >= 0, at, _key_positions([key_columns[i] for i in exact], right,
+                                                  wild, exact_keys))
+    merged = merge_at(frame, right, pairs, keys, at)
+    if j.required and (at < 0).any():
+        unmatched = (at < 0)[keys.codes]
         why = f"no match in {right_name} on {', '.join(pairs)}"
         for _, row in merged[unmatched].drop_duplicates(SOURCE_ROW).iterrows():
             ctx.record_defect(Defect(
@@ -81,44 +87,45 @@ def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, j: Any,
     return merged
 
 
-def _positions(frame: pd.DataFrame, right: pd.DataFrame, rows: np.ndarray,
-               pairs: dict[str, str]) -> np.ndarray:
-    """For each row of ``frame``, the position in ``right`` of the row among ``rows`` (a mask)
-    whose keys are equal as text; -1 where none is."""
+def _key_positions(keys: list[pd.Series], right: pd.DataFrame, rows: np.ndarray,
+                   right_keys: list[str]) -> np.ndarray:
+    """For each distinct key combination (``keys``: aligned columns, one row per
+    combination), the position in ``right`` of the row among ``rows`` (a mask) whose keys
+    are equal as text; -1 where none is."""
     candidates = np.flatnonzero(rows)
     if not len(candidates):
-        return np.full(len(frame), -1, dtype=np.int64)
-    keys = right if len(candidates) == len(right) else right.iloc[candidates]
-    # matched once per distinct key combination of the frame (a million lab records hold
-    # a few dozen test and sex pairs; the keys' codes are mostly known already), then spread
-    known, distinct = factorised(*(frame[k] for k in pairs))
-    at = match_rows([distinct[i] for i in range(len(pairs))], [keys[v] for v in pairs.values()])
+        return np.full(len(keys[0]), -1, dtype=np.int64)
+    table = right if len(candidates) == len(right) else right.iloc[candidates]
+    at = match_rows(keys, [table[v] for v in right_keys])
     found = at.is_valid().to_numpy(zero_copy_only=False)
     local = pc.fill_null(at, 0).to_numpy(zero_copy_only=False).astype(np.int64)
-    return np.where(found, candidates[local], -1)[known.codes]
+    return np.where(found, candidates[local], -1)
 
 
-def merge_at(frame: pd.DataFrame, right: pd.DataFrame, pairs: dict[str, str],
+def merge_at(frame: pd.DataFrame, right: pd.DataFrame, pairs: dict[str, str], keys: Codes,
              at: np.ndarray) -> pd.DataFrame:
-    """The frame (its rows and order) with ``right``'s non-key columns taken at the positions
-    ``at`` (-1: no match, missing); keys compared as text are text. One positional take per
-    column, not a merge of a million rows."""
+    """The frame (its rows and order) with ``right``'s non-key columns taken, for each
+    record, at the position ``at`` gives its key combination (``keys``: the records' codes
+    of their key combinations; -1: no match, missing); keys compared as text are text.
+
+    A text column is taken per key combination and spread through the records' codes, so
+    its codes come with it: a million lab records take two range columns that later
+    derivations number again."""
     merged = frame.copy(deep=False)
     for k in pairs:
         merged[k] = frame[k].astype("string")
-    where = pa.array(at, mask=at < 0)
-    # text taken as positions into the right-hand rows plus one missing row, so the taken
-    # column's codes come with it (spread_values): a million lab records take two range
-    # columns that later derivations number again
-    slot = np.where(at < 0, len(right), at)
+    slot = np.where(at < 0, len(right), at)  # one missing row after the table's rows
+    per_key = pd.RangeIndex(len(at))
+    rows = None
     for c in right.columns:
         if c in pairs.values():
             continue
         if right[c].dtype == STRING:
             values = pd.concat([right[c], pd.Series([None], dtype=STRING)], ignore_index=True)
-            merged[c] = spread_values(values, slot, frame.index).rename(c)
+            merged[c] = spread(take(values, slot, per_key), keys, frame.index).rename(c)
         else:
-            merged[c] = take_matched(right[c], where, frame.index)
+            rows = at[keys.codes] if rows is None else rows
+            merged[c] = take_matched(right[c], pa.array(rows, mask=rows < 0), frame.index)
     return merged
 
 
