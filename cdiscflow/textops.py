@@ -124,25 +124,35 @@ def factorize(*columns: pd.Series) -> tuple[np.ndarray, pd.DataFrame]:
 
 def factorised(*columns: pd.Series) -> tuple[Codes, pd.DataFrame]:
     """``factorize``, the codes as the remembered ``Codes`` (for ``spread``)."""
-    data = [_arrow_identity(col) for col in columns]
-    known = _FACTORISED.get(data)
-    if known is None:
-        known = _combined(columns)
-        _FACTORISED.put(data, known)
+    known = row_codes(*columns)
     first = known.first_rows()
     rows = pd.RangeIndex(len(first))
     distinct = pd.DataFrame({i: take(col, first, rows) for i, col in enumerate(columns)})
     return known, distinct
 
 
-def spread(result: pd.Series | pd.DataFrame, known: Codes, index: pd.Index
-           ) -> pd.Series | pd.DataFrame:
+def row_codes(*columns: pd.Series) -> Codes:
+    """The codes of the rows' value combinations of aligned columns (missing kept as a
+    value), remembered while the columns live, without their distinct rows."""
+    data = [_arrow_identity(col) for col in columns]
+    known = _FACTORISED.get(data)
+    if known is None:
+        known = _combined(columns)
+        _FACTORISED.put(data, known)
+    return known
+
+
+def spread(result: pd.Series | pd.DataFrame, known: Codes, index: pd.Index,
+           distinct: bool = False) -> pd.Series | pd.DataFrame:
     """Per-distinct results back onto the rows they stand for (``take``). A text result's
     codes on the rows follow from the rows' codes, and are remembered for when a later step
-    factorises it: numbered through the few distinct results, not hashed again."""
+    factorises it: numbered through the few distinct results, not hashed again.
+    ``distinct``: the results are the distinct values themselves (their codes are known)."""
     out = take(result, known.codes, index)
     data = _arrow_identity(out) if isinstance(out, pd.Series) else None
-    if data is not None and isinstance(result, pd.Series):
+    if data is not None and distinct:
+        _FACTORISED.put([data], known)
+    elif data is not None and isinstance(result, pd.Series):
         # distinct rows come in order of first appearance, so their results' codes (in
         # order of first appearance among them) are the rows' codes in that order too
         result_codes = _codes(result)

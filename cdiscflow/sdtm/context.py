@@ -21,7 +21,7 @@ from cdiscflow.sdtm.defect_order import KeyedDefect
 from cdiscflow.sdtm.domains import domain_variables
 from cdiscflow.spec import LoadedDomain, LoadedStudy, VariableSpec
 from cdiscflow.studypaths import raw_file, raw_folder
-from cdiscflow.textops import coerce_numbers, format_numbers
+from cdiscflow.textops import coerce_numbers, format_numbers, row_codes
 
 STACK_FIELD = "__field"
 INTERNAL = (SOURCE_FILE, SOURCE_ROW, STACK_FIELD)
@@ -255,6 +255,10 @@ def duplicate_keys(name: str, frame: pd.DataFrame, keys: list[str]) -> list[tupl
     if missing:
         raise RawDataError(f"{frame[SOURCE_FILE].iat[0] if len(frame) else name}: key "
                            f"column(s) {', '.join(missing)} missing")
+    if row_codes(*(frame[k] for k in keys)).size == len(frame):
+        # as many key combinations as records (the usual case): no duplicate, and the key
+        # columns' codes are remembered for the derivations that number them again
+        return []
     dup = frame[frame.duplicated(keys, keep=False)]
     return [(int(row[SOURCE_ROW]),
              Defect("error", "-", row[SOURCE_FILE], int(row[SOURCE_ROW]), "+".join(keys),

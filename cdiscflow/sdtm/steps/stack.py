@@ -101,7 +101,7 @@ def _repeated(col: pd.Series, rows: np.ndarray, index: pd.RangeIndex,
         return take(col, rows, index)
     known, distinct = factorised(col)
     return spread(distinct[0].rename(col.name),
-                  Codes.through(records, known.codes, known.size), index)
+                  Codes.through(records, known.codes, known.size), index, distinct=True)
 
 
 def _group_major(frame: pd.DataFrame, s: Any, groups: list[str], column: str) -> pa.Array:
