@@ -318,9 +318,18 @@ def _codes(col: pd.Series) -> Codes:
         known = _FACTORISED.get([identity])
         if known is not None:
             return known
-        encoded = arrow(col).dictionary_encode(null_encoding="encode")
-        remembered = Codes.of(encoded.indices.to_numpy(zero_copy_only=False),
-                              len(encoded.dictionary))
+        pending = col.array.pending() if isinstance(col.array, CodedText) else None
+        if pending is not None:
+            # numbered through its values: their codes at the rows, renumbered in order of
+            # first appearance (a table of the values; no hash of every row, no text made)
+            encoded = pending.distinct.dictionary_encode(null_encoding="encode")
+            per_value = encoded.indices.to_numpy(zero_copy_only=False)
+            remembered = Codes.of(_first_appearance(per_value[pending.at],
+                                                    len(encoded.dictionary)))
+        else:
+            encoded = arrow(col).dictionary_encode(null_encoding="encode")
+            remembered = Codes.of(encoded.indices.to_numpy(zero_copy_only=False),
+                                  len(encoded.dictionary))
         _FACTORISED.put([identity], remembered)
         return remembered
     codes, uniques = pd.factorize(col, use_na_sentinel=False)

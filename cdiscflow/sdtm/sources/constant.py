@@ -12,7 +12,7 @@ from cdiscflow.sdtm.context import BuildContext
 from cdiscflow.sdtm.provenance import Origins, Provenance
 from cdiscflow.sdtm.sources import Source
 from cdiscflow.spec import NULL, LoadedDomain, VariableSpec
-from cdiscflow.textops import text_series
+from cdiscflow.textops import Codes, spread, text_series
 
 
 def check(c: Check) -> None:
@@ -30,10 +30,11 @@ def check(c: Check) -> None:
 def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, name: str,
         var: VariableSpec) -> pd.Series:
     if isinstance(var.constant, str):
-        # text made as Arrow text at once, not a million Python strings converted after
-        one = pa.array([var.constant], type=pa.large_string())
-        return text_series(one.take(pa.array(np.zeros(len(frame), dtype=np.int64))),
-                           frame.index)
+        # the one value at every row, its codes known (a million-row domain keeps it as
+        # codes until it is written: textops.take)
+        one = text_series(pa.array([var.constant], type=pa.large_string()), pd.RangeIndex(1))
+        every = Codes.of(np.zeros(len(frame), dtype=np.int32), min(len(frame), 1))
+        return spread(one, every, frame.index, distinct=True)
     return pd.Series(pd.NA if var.constant is NULL else var.constant, index=frame.index)
 
 

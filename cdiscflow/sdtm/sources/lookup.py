@@ -34,15 +34,19 @@ def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, name: str,
     left.columns = list(spec.match.keys())
     right = rows[[*spec.match.keys(), spec.value]].drop_duplicates(list(spec.match.keys()))
 
-    def matched(*keys: pd.Series) -> pd.Series:
+    def matched(*keys: pd.Series) -> pd.DataFrame:
         at = match_rows(list(keys), [right[c] for c in spec.match])
-        return take_matched(right[spec.value], at, keys[0].index)
+        value = take_matched(right[spec.value], at, keys[0].index)
+        # a key with every part given that no row matches (or matches a blank value)
+        miss = value.isna() & pd.concat(keys, axis=1).notna().all(axis=1)
+        return pd.DataFrame({"value": value, "miss": miss.astype(bool)})
 
     # looked up once per distinct key (a million lab records carry eight tests)
-    values = per_distinct(matched, *(left[c] for c in spec.match))
+    found = per_distinct(matched, *(left[c] for c in spec.match))
+    values = found["value"].rename(None)
     if spec.missing == "blank":
         return values
-    miss = values.isna() & left.notna().all(axis=1)
+    miss = found["miss"]
     for idx in miss[miss].index:
         key = "/".join(str(left.at[idx, c]) for c in spec.match)
         ctx.defect(ld, frame, idx, name, key, f"no row of table {spec.table} matches",
