@@ -15,7 +15,6 @@ from pathlib import Path
 import pandas as pd
 
 from cdiscflow.errors import DefectLog
-from cdiscflow.raw import SOURCE_ROW
 from cdiscflow.sdtm.check import check_study
 from cdiscflow.sdtm.context import (
     STACK_FIELD,
@@ -25,6 +24,7 @@ from cdiscflow.sdtm.context import (
     Reconciliation,
     duplicate_keys,
     progress_count,
+    raw_records_present,
 )
 from cdiscflow.sdtm.defect_order import KeyedDefect, ordered_defects
 from cdiscflow.sdtm.derivations.findings import split_result
@@ -120,7 +120,7 @@ class Engine(BuildContext):
                                raw_records=len(frame))
         # the raw records present, counted once per step (after it: the next step starts
         # from the same frame)
-        present = frame[SOURCE_ROW].nunique() if ld.spec.steps else 0
+        present = raw_records_present(frame) if ld.spec.steps else 0
         for step in ld.spec.steps:
             self.next_phase()
             kind, spec = kind_of(step)
@@ -128,7 +128,7 @@ class Engine(BuildContext):
             # a raw record is accounted for where its last row left: after a stack, a filter
             # removing some of a record's tests does not lose the record; rows are only ever
             # removed (a stack repeats a record, never adds one)
-            after = frame[SOURCE_ROW].nunique()
+            after = raw_records_present(frame)
             gone, present = present - after, after
             if gone and kind.bucket is not None:
                 bucket = getattr(recon, kind.bucket)

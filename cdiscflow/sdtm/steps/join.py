@@ -19,7 +19,16 @@ from cdiscflow.sdtm.domains import spec_error
 from cdiscflow.sdtm.provenance import ColumnOrigin, form_text
 from cdiscflow.sdtm.steps import StepKind
 from cdiscflow.spec import FormSpec, LoadedDomain
-from cdiscflow.textops import STRING, Codes, factorised, match_rows, spread, take, take_matched
+from cdiscflow.textops import (
+    STRING,
+    Codes,
+    factorised,
+    match_rows,
+    row_codes,
+    spread,
+    take,
+    take_matched,
+)
 
 
 def columns(c: Check, j: Any, cols: list[str]) -> list[str]:
@@ -56,7 +65,8 @@ def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, j: Any,
     wild_cols = list(j.blank_matches_any)
     wild = (right[wild_cols].isna().any(axis=1).to_numpy(dtype=bool) if wild_cols
             else np.zeros(len(right), dtype=bool))
-    if right[~wild].duplicated(list(pairs.values())).any():
+    exact_rows = right[~wild] if wild.any() else right
+    if row_codes(*(exact_rows[v] for v in pairs.values())).size < len(exact_rows):
         raise spec_error(ld, f"join to {right_name} on {', '.join(pairs.values())} matches "
                          f"more than one record per key; join on a unique key", path=("steps",))
     # matched once per distinct key combination of the records (a million lab records hold
