@@ -149,15 +149,27 @@ def spread(result: pd.Series | pd.DataFrame, known: Codes, index: pd.Index,
     factorises it: numbered through the few distinct results, not hashed again.
     ``distinct``: the results are the distinct values themselves (their codes are known)."""
     out = take(result, known.codes, index)
-    data = _arrow_identity(out) if isinstance(out, pd.Series) else None
-    if data is not None and distinct:
-        _FACTORISED.put([data], known)
-    elif data is not None and isinstance(result, pd.Series):
-        # distinct rows come in order of first appearance, so their results' codes (in
-        # order of first appearance among them) are the rows' codes in that order too
-        result_codes = _codes(result)
-        _FACTORISED.put([data], Codes.through(known, result_codes.codes, result_codes.size))
+    if isinstance(out, pd.DataFrame):
+        # each text column of a result frame, as a result column of its own
+        if out.columns.is_unique:
+            for name in out.columns:
+                _remember_spread(out[name], result[name], known, False)
+        return out
+    _remember_spread(out, result, known, distinct)
     return out
+
+
+def _remember_spread(out: pd.Series, result: pd.Series, known: Codes, distinct: bool) -> None:
+    data = _arrow_identity(out)
+    if data is None:
+        return
+    if distinct:
+        _FACTORISED.put([data], known)
+        return
+    # distinct rows come in order of first appearance, so their results' codes (in order
+    # of first appearance among them) are the rows' codes in that order too
+    result_codes = _codes(result)
+    _FACTORISED.put([data], Codes.through(known, result_codes.codes, result_codes.size))
 
 
 def spread_values(values: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:

@@ -146,6 +146,12 @@ def test_spread_results_carry_their_codes():
     assert textops._FACTORISED.get([out.array._pa_array]).size == 2
     fresh = pd.Series(list(out), dtype="string")
     assert list(factorize(fresh)[0]) == list(codes)
+    # a result frame's text columns carry theirs too (a lookup's value beside its flag)
+    both = per_distinct(lambda k: pd.DataFrame({
+        "value": k.map({"a": "X", "b": "Y", "c": "X"}).astype("string"), "found": k != "c"}),
+        keys)
+    assert textops._FACTORISED.get([both["value"].array._pa_array]).size == 2
+    assert list(factorize(both["value"])[0][:6]) == [0, 1, 0, 1, 1, 0]
 
 
 def test_records_and_subject_merge_per_distinct_pair():
