@@ -327,6 +327,46 @@ def compare(a: Moments, b: Moments, op: Callable[[pd.Series, pd.Series], pd.Seri
     return result
 
 
+@dataclass(frozen=True)
+class Instants:
+    """ISO 8601 values read once for comparing, as numpy arrays: days since 1970 of the
+    complete date (``day``), seconds since 1970 where there is a time too (``stamp``), and
+    the first and last day of the period a partial date stands for (``first``, ``last``);
+    NaN where the value has no such precision. :class:`Moments` as numbers: no pandas
+    objects for a few thousand records."""
+
+    day: np.ndarray
+    stamp: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+
+    @classmethod
+    def of(cls, dtc: pd.Series) -> Instants:
+        parsed = iso8601.parse(dtc)
+        return cls(parsed.days(), parsed.seconds(), *parsed.period())
+
+
+def compare_instants(a: Instants, b: Instants, op: Callable[[np.ndarray, np.ndarray],
+                                                            np.ndarray]
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """``op`` (``operator.le``, ``operator.lt``) on each pair as two masks, where it holds and
+    where it fails (neither: unknown). Complete dates compare as :func:`compare` does (as
+    datetimes when both have a time, else as dates); a partial ``a`` as
+    :func:`compare_period` does against a complete ``b`` (holds when it does for the
+    whole period, fails when for none of it)."""
+    with np.errstate(invalid="ignore"):
+        by_time = ~np.isnan(a.stamp) & ~np.isnan(b.stamp)
+        dated = ~np.isnan(a.day) & ~np.isnan(b.day)
+        result = np.where(by_time, op(a.stamp, b.stamp), op(a.day, b.day))
+        period = np.isnan(a.day) & ~np.isnan(a.first) & ~np.isnan(b.day)
+        every = period & op(a.last, b.day)
+        none = period & ~op(a.first, b.day)
+    # a time implies a complete date: ``by_time`` is within ``dated``
+    holds = (dated & result) | (every & ~none)
+    fails = (dated & ~result) | none
+    return holds, fails
+
+
 def days_between(later: pd.Series, earlier: pd.Series) -> pd.Series:
     """Whole days from ``earlier`` to ``later`` (complete dates only), as nullable integers."""
     days = iso8601.parse(later).days() - iso8601.parse(earlier).days()
