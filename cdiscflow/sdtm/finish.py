@@ -129,8 +129,20 @@ def supplemental(ld: LoadedDomain, frame: pd.DataFrame) -> pd.DataFrame | None:
 
 
 def _numbers_text(values: pd.Series) -> pd.Series:
-    """Numbers as SUPP-- text (``_num_text``), worked out once per distinct value."""
-    return per_distinct(lambda v: v.map(_num_text, na_action="ignore"), values)
+    """Numbers as SUPP-- text (``_num_text``): whole numbers below 1e15 as integers, others
+    with ``format_number``, each distinct non-whole number formatted once."""
+    if not pd.api.types.is_numeric_dtype(values):
+        # text read as numbers (an IDVAR held as text): value by value, as it always was
+        return per_distinct(lambda v: v.map(_num_text, na_action="ignore"), values)
+    missing = values.isna().to_numpy(dtype=bool)
+    numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    # numbered per distinct value (a missing one has no number), each made text once
+    codes, distinct = pd.factorize(numbers[~missing], use_na_sentinel=False)
+    texts = pa.array([_num_text(v) for v in distinct], type=pa.large_string())
+    at = np.full(len(numbers), -1, dtype=np.int64)
+    at[~missing] = codes
+    return text_series(texts.take(pa.array(at, mask=missing)), values.index).rename(
+        values.name)
 
 
 def _num_text(v: Any) -> str:
