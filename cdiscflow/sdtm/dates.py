@@ -14,15 +14,18 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cdiscflow import iso8601
 from cdiscflow.iso8601 import as_datetime64
 from cdiscflow.textops import (
-    extract,
+    arrow,
     factorised,
+    pattern_groups,
     per_distinct,
     spread,
-    to_number,
+    text_series,
 )
 
 _MONTHS = {m: i for i, m in enumerate(
@@ -92,10 +95,6 @@ def two_digit_year(fmt: str | list[str]) -> bool:
     return any("YY" in _TOKEN_RE.findall(f) for f in formats)
 
 
-def _is_unknown(part: pd.Series) -> pd.Series:
-    return part.isna() | part.str.upper().isin(["UNK", "UN", "UK", "NK"])
-
-
 def parse_dates(values: pd.Series, fmt: str | list[str], times: pd.Series | None = None,
                 year_cutoff: int | None = None) -> tuple[pd.Series, list[DateProblem]]:
     """Collected dates (and optional times) as ISO 8601 text, with the problems found.
@@ -124,131 +123,189 @@ def parse_dates(values: pd.Series, fmt: str | list[str], times: pd.Series | None
 
 def _parse_distinct(values: pd.Series, formats: list[str], times: pd.Series | None,
                     year_cutoff: int | None = None) -> tuple[pd.Series, list[DateProblem]]:
-    text = values.astype("string").str.strip()
-    present = text.notna() & (text != "")
-    iso = pd.Series(pd.NA, index=text.index, dtype="string")
+    # distinct values, read with Arrow's kernels and numpy masks: pandas' per-call overhead
+    # on some fifty small Series cost more than the reading itself
+    index = values.index
+    text = pc.utf8_trim_whitespace(arrow(values))
+    left = _mask(pc.not_equal(text, ""))
+    iso = pa.nulls(len(text), pa.large_string())
     problems: list[DateProblem] = []
-    left = present
     for fmt in formats:
-        matched, got, found = _parse_format(text.where(left), fmt, year_cutoff)
-        iso = iso.where(~matched, got)
+        matched, got, found = _parse_format(pc.if_else(left, text, None), fmt, index,
+                                            year_cutoff)
+        iso = pc.if_else(matched, got, iso)
         problems.extend(found)
         left = left & ~matched
     wanted = (f"the format {formats[0]}" if len(formats) == 1
               else "one of the formats " + ", ".join(formats))
-    for idx in left[left].index:
-        problems.append(DateProblem(idx, str(text[idx]), f"expected a date in {wanted}"))
+    for i in np.flatnonzero(left):
+        problems.append(DateProblem(index[i], str(text[i].as_py()),
+                                    f"expected a date in {wanted}"))
     if times is not None:
-        iso, time_problems = _add_times(iso, times)
+        iso, time_problems = _add_times(iso, times, index)
         problems.extend(time_problems)
-    return iso.astype("string"), problems
+    return text_series(iso, index), problems
 
 
-def _parse_format(text: pd.Series, fmt: str, year_cutoff: int | None = None
-                  ) -> tuple[pd.Series, pd.Series, list[DateProblem]]:
+def _mask(flags: pa.Array) -> np.ndarray:
+    """An Arrow boolean array as a numpy mask (missing: False)."""
+    return pc.fill_null(flags, False).to_numpy(zero_copy_only=False)
+
+
+def _groups(text: pa.Array, pattern: str) -> dict[str, pa.Array]:
+    """``textops.extract`` on Arrow text: each named group, missing where the value does not
+    match (or is missing) and where the group took no part in the match."""
+    found = pc.extract_regex(text, pattern=pattern)
+    matched = found.is_valid()
+    out = {}
+    for name in pattern_groups(pattern):
+        part = pc.struct_field(found, name)
+        out[name] = pc.if_else(pc.and_(matched, pc.not_equal(part, "")), part, None)
+    return out
+
+
+def _join(*parts: pa.Array, sep: str = "") -> pa.Array:
+    """Texts joined row by row (missing where any part is, as pandas' ``+``)."""
+    return pc.binary_join_element_wise(*parts, pa.scalar(sep, pa.large_string()))
+
+
+def _numbers(part: pa.Array) -> np.ndarray:
+    """Digits as float64 (NaN where missing)."""
+    return pc.cast(part, pa.float64()).to_numpy(zero_copy_only=False)
+
+
+def _known(part: pa.Array) -> pa.Array:
+    """A part written as unknown (UNK, UN, UK, NK) made missing."""
+    unknown = pc.is_in(pc.utf8_upper(part), value_set=pa.array(["UNK", "UN", "UK", "NK"]))
+    return pc.if_else(_mask(unknown), None, part)
+
+
+def _parse_format(text: pa.Array, fmt: str, index: pd.Index, year_cutoff: int | None = None
+                  ) -> tuple[np.ndarray, pa.Array, list[DateProblem]]:
     """The values ``fmt`` matches, their ISO 8601 text (missing where a matched value is not
     a date: a bad month name, not a calendar date) and those problems."""
-    parts = extract(text, _compile(fmt).pattern)
+    parts = _groups(text, _compile(fmt).pattern)
     problems: list[DateProblem] = []
-    none = pd.Series(pd.NA, index=text.index, dtype="string")
+    none = pa.nulls(len(text), pa.large_string())
     year = parts["year"] if "year" in parts else _four_digits(parts["yy"], year_cutoff)
-    matched = year.notna()
+    matched = year.is_valid().to_numpy(zero_copy_only=False)
+    bad_mon = np.zeros(len(text), dtype=bool)
     if "mon" in parts:
-        mon = parts["mon"].str.upper()
-        month = mon.map(_MONTHS.get, na_action="ignore").astype("Int64").astype("string")
-        bad_mon = matched & ~_is_unknown(mon) & month.isna()
-        month = month.where(~_is_unknown(mon))
+        mon = _known(parts["mon"])
+        names = pa.array(list(_MONTHS), type=pa.large_string())
+        number = pc.index_in(pc.utf8_upper(mon), value_set=names)
+        month = pc.cast(pc.add(number, 1), pa.large_string())
+        bad_mon = matched & mon.is_valid().to_numpy(zero_copy_only=False) & \
+            month.is_null().to_numpy(zero_copy_only=False)
     elif "month" in parts:
-        raw_month = parts["month"]
-        month = raw_month.where(~_is_unknown(raw_month))
-        bad_mon = pd.Series(False, index=text.index)
+        month = _known(parts["month"])
     else:
-        month, bad_mon = none, pd.Series(False, index=text.index)
-    day = parts["day"].where(~_is_unknown(parts["day"])) if "day" in parts else none
+        month = none
+    day = _known(parts["day"]) if "day" in parts else none
 
-    month2 = month.str.zfill(2)
-    day2 = day.str.zfill(2)
-    iso = year.copy()
-    has_m = month2.notna()
-    has_d = has_m & day2.notna()
-    iso = iso.where(~has_m, year + "-" + month2)
-    iso = iso.where(~has_d, year + "-" + month2 + "-" + day2)
+    month2 = pc.utf8_lpad(month, width=2, padding="0")
+    day2 = pc.utf8_lpad(day, width=2, padding="0")
+    has_m = month2.is_valid().to_numpy(zero_copy_only=False)
+    has_day = day2.is_valid().to_numpy(zero_copy_only=False)
+    has_d = has_m & has_day
+    iso = pc.if_else(has_m, _join(year, month2, sep="-"), year)
+    iso = pc.if_else(has_d, _join(year, month2, day2, sep="-"), iso)
     # a known day with an unknown month: SDTMIG writes the missing month as a hyphen
-    iso = iso.where(~(~has_m & day2.notna()), year + "---" + day2)
+    iso = pc.if_else(~has_m & has_day, _join(year, day2, sep="---"), iso)
 
-    # calendar check on complete dates (catches 2021-02-30, month 13, day 00)
-    full = iso.where(has_d)
-    parsed = pd.to_datetime(full, format="%Y-%m-%d", errors="coerce")
-    bad_cal = has_d & parsed.isna()
-    bad_month_num = has_m & ~has_d & ~month2.isin([f"{i:02d}" for i in range(1, 13)])
+    # calendar check on complete dates (catches 2021-02-30, month 13, day 00), as pandas'
+    # to_datetime(format="%Y-%m-%d") had it: four digits of year, a month and its days
+    four = _mask(pc.match_substring_regex(year, r"^[0-9]{4}$"))
+    with np.errstate(invalid="ignore"):
+        y = np.where(four, _numbers(pc.if_else(four, year, None)), np.nan)
+        m, d = _numbers(month2), _numbers(day2)
+        length = iso8601.month_start(y, m + 1) - iso8601.month_start(y, m)
+        real = four & (m >= 1) & (m <= 12) & (d >= 1) & (d <= length)
+    bad_cal = has_d & ~real
+    bad_month_num = has_m & ~has_d & ~_mask(pc.is_in(month2, value_set=pa.array(
+        [f"{i:02d}" for i in range(1, 13)])))
     # year 0000 has no day in the calendar Python and SAS count from (year 1 onwards), and
     # days counted to it would be 737,000 before the study
-    bad_year = matched & (year == "0000").fillna(False)
+    bad_year = matched & _mask(pc.equal(year, "0000"))
     bad = matched & (bad_mon | bad_cal | bad_month_num | bad_year)
-    for idx in bad[bad].index:
-        why = ("year 0000 is not a date (years start at 0001)" if bad_year[idx]
-               else "month not recognised (expected JAN..DEC or UNK)" if bad_mon[idx]
+    for i in np.flatnonzero(bad):
+        why = ("year 0000 is not a date (years start at 0001)" if bad_year[i]
+               else "month not recognised (expected JAN..DEC or UNK)" if bad_mon[i]
                else "not a calendar date")
-        problems.append(DateProblem(idx, str(text[idx]), why))
-    iso = iso.where(~bad & matched)
+        problems.append(DateProblem(index[i], str(text[i].as_py()), why))
+    iso = pc.if_else(~bad & matched, iso, None)
     if "hour" in parts:
-        iso = _with_time(iso, text, parts, problems)
-    return matched.fillna(False), iso, problems
+        iso = _with_time(iso, text, parts, index, problems)
+    return matched, iso, problems
 
 
-def _four_digits(yy: pd.Series, cutoff: int | None) -> pd.Series:
+def _four_digits(yy: pa.Array, cutoff: int | None) -> pa.Array:
     """Two-digit years in the hundred years from ``cutoff`` (SAS YEARCUTOFF)."""
     assert cutoff is not None, "a YY format needs year_cutoff (checked on load)"
-    n = to_number(yy)
+    n = _numbers(yy)
     base = cutoff // 100 * 100
     year = base + n
-    year = year.where(year >= cutoff, year + 100)
-    return year.astype("Int64").astype("string").where(yy.notna())
+    year = np.where(year >= cutoff, year, year + 100)
+    whole = np.where(np.isnan(year), 0, year).astype(np.int64)
+    return pc.cast(pa.array(whole, mask=np.isnan(year)), pa.large_string())
 
 
-def _with_time(iso: pd.Series, text: pd.Series, parts: pd.DataFrame,
-               problems: list[DateProblem]) -> pd.Series:
+def _with_time(iso: pa.Array, text: pa.Array, parts: dict[str, pa.Array], index: pd.Index,
+               problems: list[DateProblem]) -> pa.Array:
     """A time read in the date's own field added to the complete dates; on a partial date
     it has no ISO 8601 place and is dropped with a warning, as a separate time field is."""
-    h, m = to_number(parts["hour"]), to_number(parts["minute"])
-    s = to_number(parts["second"]) if "second" in parts else pd.Series(np.nan, index=h.index)
-    has = parts["hour"].notna()
-    valid = (h <= 23) & (m <= 59) & (s.isna() | (s <= 59))
-    bad = has & iso.notna() & ~valid.fillna(False)
-    for idx in bad[bad].index:
-        problems.append(DateProblem(idx, str(text[idx]), "not a time of day (HH:MI or HH:MI:SS)"))
-    hhmm = parts["hour"].str.zfill(2) + ":" + parts["minute"]
-    if "second" in parts:
-        hhmm = hhmm.where(parts["second"].isna(), hhmm + ":" + parts["second"])
-    complete = (iso.str.len() == 10).fillna(False)
-    dropped = has & iso.notna() & ~complete & valid.fillna(False)
-    for idx in dropped[dropped].index:
-        problems.append(DateProblem(idx, str(text[idx]), "time ignored: the date is partial",
-                                    "warning"))
-    use = has & complete & valid.fillna(False)
-    return iso.where(~use, iso + "T" + hhmm).where(~bad)
+    second = parts.get("second")
+    has = parts["hour"].is_valid().to_numpy(zero_copy_only=False)
+    valid = _valid_time(parts["hour"], parts["minute"], second)
+    dated = iso.is_valid().to_numpy(zero_copy_only=False)
+    bad = has & dated & ~valid
+    for i in np.flatnonzero(bad):
+        problems.append(DateProblem(index[i], str(text[i].as_py()),
+                                    "not a time of day (HH:MI or HH:MI:SS)"))
+    hhmm = _hhmm(parts["hour"], parts["minute"], second)
+    complete = _mask(pc.equal(pc.utf8_length(iso), 10))
+    dropped = has & dated & ~complete & valid
+    for i in np.flatnonzero(dropped):
+        problems.append(DateProblem(index[i], str(text[i].as_py()),
+                                    "time ignored: the date is partial", "warning"))
+    use = has & complete & valid
+    return pc.if_else(bad, None, pc.if_else(use, _join(iso, hhmm, sep="T"), iso))
 
 
-def _add_times(iso: pd.Series, times: pd.Series) -> tuple[pd.Series, list[DateProblem]]:
+def _valid_time(hour: pa.Array, minute: pa.Array, second: pa.Array | None) -> np.ndarray:
+    h, m = _numbers(hour), _numbers(minute)
+    s = _numbers(second) if second is not None else np.full(len(h), np.nan)
+    with np.errstate(invalid="ignore"):
+        return (h <= 23) & (m <= 59) & (np.isnan(s) | (s <= 59))
+
+
+def _hhmm(hour: pa.Array, minute: pa.Array, second: pa.Array | None) -> pa.Array:
+    hhmm = _join(pc.utf8_lpad(hour, width=2, padding="0"), minute, sep=":")
+    if second is None:
+        return hhmm
+    return pc.if_else(second.is_valid(), _join(hhmm, second, sep=":"), hhmm)
+
+
+def _add_times(iso: pa.Array, times: pd.Series, index: pd.Index
+               ) -> tuple[pa.Array, list[DateProblem]]:
     problems: list[DateProblem] = []
-    t = times.astype("string").str.strip()
-    t = t.where(t != "")
-    parts = extract(t, _TIME_RE.pattern)
-    h, m, s = (to_number(parts[k]) for k in ("h", "m", "s"))
-    valid = (h <= 23) & (m <= 59) & (s.isna() | (s <= 59))
-    bad = t.notna() & ~valid.fillna(False)
-    for idx in bad[bad].index:
-        problems.append(DateProblem(idx, str(t[idx]), "expected a time HH:MM or HH:MM:SS"))
-    hhmm = parts["h"].str.zfill(2) + ":" + parts["m"]
-    hhmm = hhmm.where(parts["s"].isna(), hhmm + ":" + parts["s"])
-    complete_date = iso.str.len() == 10
+    t = pc.utf8_trim_whitespace(arrow(times))
+    t = pc.if_else(pc.not_equal(t, ""), t, None)
+    parts = _groups(t, _TIME_RE.pattern)
+    valid = _valid_time(parts["h"], parts["m"], parts["s"])
+    timed = t.is_valid().to_numpy(zero_copy_only=False)
+    for i in np.flatnonzero(timed & ~valid):
+        problems.append(DateProblem(index[i], str(t[i].as_py()),
+                                    "expected a time HH:MM or HH:MM:SS"))
+    hhmm = _hhmm(parts["h"], parts["m"], parts["s"])
+    complete_date = _mask(pc.equal(pc.utf8_length(iso), 10))
     # a time on a partial date has no ISO 8601 form: the date keeps its precision, time dropped
-    dropped = t.notna() & valid.fillna(False) & iso.notna() & ~complete_date.fillna(False)
-    for idx in dropped[dropped].index:
-        problems.append(
-            DateProblem(idx, str(t[idx]), "time ignored: the date is partial", "warning"))
-    use = t.notna() & valid.fillna(False) & complete_date.fillna(False)
-    return iso.where(~use, iso + "T" + hhmm), problems
+    dropped = timed & valid & iso.is_valid().to_numpy(zero_copy_only=False) & ~complete_date
+    for i in np.flatnonzero(dropped):
+        problems.append(DateProblem(index[i], str(t[i].as_py()),
+                                    "time ignored: the date is partial", "warning"))
+    use = timed & valid & complete_date
+    return pc.if_else(use, _join(iso, hhmm, sep="T"), iso), problems
 
 
 def date_part(dtc: pd.Series) -> pd.Series:
@@ -325,6 +382,46 @@ def compare(a: Moments, b: Moments, op: Callable[[pd.Series, pd.Series], pd.Seri
     result[dated] = op(a.day, b.day)[dated]
     result[by_time] = op(a.stamp, b.stamp)[by_time]
     return result
+
+
+@dataclass(frozen=True)
+class Instants:
+    """ISO 8601 values read once for comparing, as numpy arrays: days since 1970 of the
+    complete date (``day``), seconds since 1970 where there is a time too (``stamp``), and
+    the first and last day of the period a partial date stands for (``first``, ``last``);
+    NaN where the value has no such precision. :class:`Moments` as numbers: no pandas
+    objects for a few thousand records."""
+
+    day: np.ndarray
+    stamp: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+
+    @classmethod
+    def of(cls, dtc: pd.Series) -> Instants:
+        parsed = iso8601.parse(dtc)
+        return cls(parsed.days(), parsed.seconds(), *parsed.period())
+
+
+def compare_instants(a: Instants, b: Instants, op: Callable[[np.ndarray, np.ndarray],
+                                                            np.ndarray]
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """``op`` (``operator.le``, ``operator.lt``) on each pair as two masks, where it holds and
+    where it fails (neither: unknown). Complete dates compare as :func:`compare` does (as
+    datetimes when both have a time, else as dates); a partial ``a`` as
+    :func:`compare_period` does against a complete ``b`` (holds when it does for the
+    whole period, fails when for none of it)."""
+    with np.errstate(invalid="ignore"):
+        by_time = ~np.isnan(a.stamp) & ~np.isnan(b.stamp)
+        dated = ~np.isnan(a.day) & ~np.isnan(b.day)
+        result = np.where(by_time, op(a.stamp, b.stamp), op(a.day, b.day))
+        period = np.isnan(a.day) & ~np.isnan(a.first) & ~np.isnan(b.day)
+        every = period & op(a.last, b.day)
+        none = period & ~op(a.first, b.day)
+    # a time implies a complete date: ``by_time`` is within ``dated``
+    holds = (dated & result) | (every & ~none)
+    fails = (dated & ~result) | none
+    return holds, fails
 
 
 def days_between(later: pd.Series, earlier: pd.Series) -> pd.Series:

@@ -7,13 +7,22 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cdiscflow.raw import SOURCE_FILE, SOURCE_ROW
 from cdiscflow.sdtm.context import STACK_FIELD, DomainResult, Work
 from cdiscflow.sdtm.derivations.findings import format_number
 from cdiscflow.sdtm.domains import domain_variables
 from cdiscflow.spec import LoadedDomain
-from cdiscflow.textops import per_distinct, stable_order
+from cdiscflow.textops import (
+    arrow,
+    coerce_numbers,
+    per_distinct,
+    sort_ranks,
+    stable_order,
+    text_series,
+)
 
 
 def finish_domain(work: Work) -> DomainResult:
@@ -59,44 +68,81 @@ def finish_domain(work: Work) -> DomainResult:
 
 
 def supplemental(ld: LoadedDomain, frame: pd.DataFrame) -> pd.DataFrame | None:
-    """The SUPP-- records of the domain's `supp:` variables (one per non-blank value)."""
+    """The SUPP-- records of the domain's `supp:` variables (one per non-blank value), in
+    the order of USUBJID, the IDVARVAL as a number (missing last), then the variables' order
+    in the mapping; ties keep the records' order in the domain."""
     spec = ld.spec
     supp_vars = [(n, v) for n, v in spec.variables.items() if v.supp]
     if not supp_vars:
         return None
-    parts = []
-    # the same IDVARVAL for every supplemental variable: its text worked out once
+    # the same IDVARVAL for every supplemental variable: its text (and the number it sorts
+    # by) worked out once per record of the domain, not per SUPP-- record
     idvarval = (_numbers_text(frame[spec.supp_idvar]).astype("string") if spec.supp_idvar
                 else None)
-    for n, v in supp_vars:
+    rows, texts = [], []
+    for n, _ in supp_vars:
         values = frame[n]
         text = (_numbers_text(values) if pd.api.types.is_numeric_dtype(values)
                 else values).astype("string")
-        # only the records with a value are built (and no column copied)
-        rows = np.flatnonzero((text.notna() & (text.str.strip() != "")).to_numpy(dtype=bool))
-        part = pd.DataFrame({
-            "STUDYID": frame["STUDYID"].iloc[rows],
-            "RDOMAIN": spec.domain,
-            "USUBJID": frame["USUBJID"].iloc[rows],
-            "IDVAR": spec.supp_idvar or "",
-            "IDVARVAL": idvarval.iloc[rows] if idvarval is not None else "",
-            "QNAM": n,
-            "QLABEL": v.supp.qlabel,
-            "QVAL": text.iloc[rows],
-            "QORIG": v.supp.qorig,
-            "QEVAL": v.supp.qeval or "",
-        }, copy=False)
-        parts.append(part)
-    supp = pd.concat(parts, ignore_index=True)
-    supp["__order"] = supp["QNAM"].map({n: i for i, (n, _) in enumerate(supp_vars)})
-    supp["__id"] = pd.to_numeric(supp["IDVARVAL"], errors="coerce")
-    supp = supp.sort_values(["USUBJID", "__id", "__order"], kind="stable")
-    return supp.drop(columns=["__order", "__id"]).astype("string").reset_index(drop=True)
+        data = arrow(text)
+        # only the records with a value are kept (blank: missing, or only spaces)
+        keep = pc.fill_null(pc.not_equal(pc.utf8_trim_whitespace(data), ""), False)
+        at = np.flatnonzero(keep.to_numpy(zero_copy_only=False))
+        rows.append(at)
+        texts.append(data.take(pa.array(at)))
+    variable = np.repeat(np.arange(len(supp_vars)), [len(r) for r in rows])
+    row = np.concatenate(rows)
+    # sorted as by (USUBJID, IDVARVAL as a number, variable), stable: one integer key of
+    # the keys' ranks, the ranks worked out on the domain's records
+    subject_rank = sort_ranks(frame["USUBJID"])[row]
+    id_rank = (sort_ranks(coerce_numbers(idvarval))[row] if idvarval is not None
+               else np.zeros(len(row), dtype=np.int64))  # "" is no number: all tie
+    key = subject_rank
+    for rank, size in ((id_rank, len(frame) + 1), (variable, len(supp_vars))):
+        key = key * size + rank
+    order = np.argsort(key, kind="stable")
+    row, variable = row[order], variable[order]
+    qval = pa.concat_arrays(texts).take(pa.array(order))
+
+    def per_variable(values: list[str | None]) -> pa.Array:
+        return pa.array(values, type=pa.large_string()).take(pa.array(variable))
+
+    def constant(value: str) -> pa.Array:
+        return pa.repeat(pa.scalar(value, pa.large_string()), len(row))
+
+    columns = {
+        "STUDYID": arrow(frame["STUDYID"]).take(pa.array(row)),
+        "RDOMAIN": constant(spec.domain),
+        "USUBJID": arrow(frame["USUBJID"]).take(pa.array(row)),
+        "IDVAR": constant(spec.supp_idvar or ""),
+        "IDVARVAL": (arrow(idvarval).take(pa.array(row)) if idvarval is not None
+                     else constant("")),
+        "QNAM": per_variable([n for n, _ in supp_vars]),
+        "QLABEL": per_variable([v.supp.qlabel for _, v in supp_vars]),
+        "QVAL": qval,
+        "QORIG": per_variable([v.supp.qorig for _, v in supp_vars]),
+        "QEVAL": per_variable([v.supp.qeval or "" for _, v in supp_vars]),
+    }
+    index = pd.RangeIndex(len(row))
+    return pd.DataFrame({name: text_series(data, index) for name, data in columns.items()},
+                        index=index)
 
 
 def _numbers_text(values: pd.Series) -> pd.Series:
-    """Numbers as SUPP-- text (``_num_text``), worked out once per distinct value."""
-    return per_distinct(lambda v: v.map(_num_text, na_action="ignore"), values)
+    """Numbers as SUPP-- text (``_num_text``): whole numbers below 1e15 as integers, others
+    with ``format_number``, each distinct non-whole number formatted once."""
+    if not pd.api.types.is_numeric_dtype(values):
+        # text read as numbers (an IDVAR held as text): value by value, as it always was
+        return per_distinct(lambda v: v.map(_num_text, na_action="ignore"), values)
+    missing = values.isna().to_numpy(dtype=bool)
+    numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    # numbered per distinct value (a missing one has no number), each made text once
+    codes, distinct = pd.factorize(numbers[~missing], use_na_sentinel=False)
+    texts = pa.array([_num_text(v) for v in distinct], type=pa.large_string())
+    at = np.full(len(numbers), -1, dtype=np.int64)
+    at[~missing] = codes
+    return text_series(texts.take(pa.array(at, mask=missing)), values.index).rename(
+        values.name)
 
 
 def _num_text(v: Any) -> str:

@@ -9,12 +9,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from cdiscflow.sdtm import dates
 from cdiscflow.sdtm.derivations.registry import Param, Report, derivation
 from cdiscflow.textops import (
-    STRING,
-    factorize,
+    arrow,
     format_numbers,
     is_in,
     lookup,
@@ -42,18 +42,26 @@ def derive_extreme_date(df: pd.DataFrame, *, new_var: str, sources: pd.DataFrame
     """
     if mode not in ("first", "last"):
         raise ValueError(f"mode must be first or last, not {mode!r}")
-    subject, value = sources["USUBJID"], sources["VALUE"].astype("string")
+    subject, value = arrow(sources["USUBJID"]), arrow(sources["VALUE"])
     # only complete dates anchor a subject
-    keep = (subject.notna() & value.notna() & (value.str.len() >= 10)).to_numpy(dtype=bool)
+    keep = pc.and_kleene(pc.and_kleene(subject.is_valid(), value.is_valid()),
+                         pc.greater_equal(pc.utf8_length(value), 10))
+    subject, value = subject.filter(keep), value.filter(keep)
     # ISO 8601 text sorts in time order, so numbering the distinct dates in sorted order
-    # makes the first date the smallest number and the last the largest: one integer
-    # min/max per subject instead of sorting every record
-    rank, in_order = pd.factorize(value[keep], sort=True)
-    subjects, distinct = factorize(subject[keep])
-    per_subject = pd.Series(rank).groupby(subjects)
-    pick = per_subject.min() if mode == "first" else per_subject.max()
-    keys = distinct[0].iloc[pick.index.to_numpy()]
-    chosen = pd.Series(in_order, dtype=STRING).iloc[pick.to_numpy()]
+    # (code point order, as a sort of the text) makes the first date the smallest number and
+    # the last the largest: one integer min/max per subject instead of sorting every record
+    dates_ = value.dictionary_encode()
+    in_order = dates_.dictionary.take(pc.array_sort_indices(dates_.dictionary))
+    rank = np.empty(len(in_order), dtype=np.int64)
+    rank[pc.array_sort_indices(dates_.dictionary).to_numpy()] = np.arange(len(in_order))
+    subjects = subject.dictionary_encode()
+    per_subject = subjects.indices.to_numpy(zero_copy_only=False)
+    pick = np.full(len(subjects.dictionary), len(in_order) if mode == "first" else -1)
+    (np.minimum if mode == "first" else np.maximum).at(
+        pick, per_subject, rank[dates_.indices.to_numpy(zero_copy_only=False)])
+    index = pd.RangeIndex(len(pick))
+    keys = text_series(subjects.dictionary, index)
+    chosen = text_series(in_order.take(pa.array(pick)), index)
     out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     out[new_var] = lookup(out["USUBJID"], keys, chosen)
     return out
@@ -167,23 +175,17 @@ def _epoch(dtc: pd.Series, ends: Sequence[pd.Series], epochs: list[str],
     # each record's epoch as a number into the names (-1: none), made text once at the end
     # rather than by masked assignments into a text column
     choice = np.full(len(dtc), -1, dtype=np.int64)
-    moments = dates.Moments.of(dtc)  # read once, compared with every end
-    partial = moments.day.isna()
+    record = dates.Instants.of(dtc)  # read once, compared with every end
     # a partial date whose period the end can be compared with is decided too (the package
     # issue); a missing or unplaceable one is not
-    undecided = (moments.day.notna() | dates.period_bounds(dtc)[0].notna()).to_numpy(
-        dtype=bool).copy()  # changed below
+    undecided = ~np.isnan(record.day) | ~np.isnan(record.first)
     for number, (end, inclusive) in enumerate(zip(ends, ends_inclusive, strict=False)):
         op = operator.le if inclusive else operator.lt
-        end_moments = dates.Moments.of(end)
-        test = dates.compare(moments, end_moments, op)
-        if partial.any():
-            # a month or year wholly before (or wholly after) the end decides like a full date
-            test = test.where(~partial, dates.compare_period(dtc, end_moments, op))
-        hit = undecided & test.fillna(False).to_numpy(dtype=bool)
-        choice[hit] = number
+        # a month or year wholly before (or wholly after) the end decides like a full date
+        passes, fails = dates.compare_instants(record, dates.Instants.of(end), op)
+        choice[undecided & passes] = number
         # a record that cannot be compared with this end is placed in no epoch
-        undecided &= test.eq(False).fillna(False).to_numpy(dtype=bool)
+        undecided &= fails
     choice[undecided] = len(epochs) - 1
     names = pa.array([str(e) for e in epochs], type=pa.large_string())
     return text_series(names.take(pa.array(choice, mask=choice < 0)), dtc.index)

@@ -1,0 +1,65 @@
+"""Comparing ISO 8601 dates as numbers (``dates.compare_instants``, used by EPOCH) and the
+first/last complete date per subject (``extreme_date``): exact results for the edge cases
+(a time on one side only, partial dates, invalid dates, ties, missing subjects)."""
+
+from __future__ import annotations
+
+import operator
+
+import pandas as pd
+
+from cdiscflow.sdtm import dates
+from cdiscflow.sdtm.derivations.timing import derive_epoch, derive_extreme_date
+
+
+def _answer(holds: bool, fails: bool) -> bool | None:
+    assert not (holds and fails)
+    return True if holds else False if fails else None
+
+
+def test_compare_instants_at_the_precision_both_share() -> None:
+    dtc = pd.Series(["2021-01-10T08:00", "2021-01-10T09:00", "2021-01-10", "2021-01-10T09:00",
+                     "2020-12", "2021-01", "2021", "2022", "2021-02-30", None, "2021---10",
+                     "2021-01-09"], dtype="string")
+    ref = pd.Series(["2021-01-10T09:00", "2021-01-10T09:00", "2021-01-10T09:00", "2021-01-10",
+                     "2021-01-10", "2021-01-10", "2021-01-10", "2021-01-10", "2021-01-10",
+                     "2021-01-10", "2021-01-10", "2021-01"], dtype="string")
+    a, b = dates.Instants.of(dtc), dates.Instants.of(ref)
+    for op, expected in (
+        (operator.le, [True, True, True, True, True, None, None, False, None, None, None,
+                       None]),
+        (operator.lt, [True, False, False, False, True, None, None, False, None, None, None,
+                       None]),
+    ):
+        holds, fails = dates.compare_instants(a, b, op)
+        assert [_answer(h, f) for h, f in zip(holds, fails, strict=True)] == expected
+        # complete dates agree with ``compare`` (pandas datetimes)
+        full = dates.compare(dates.Moments.of(dtc), dates.Moments.of(ref), op)
+        for i in range(4):
+            assert bool(full[i]) == expected[i]
+
+
+def test_epoch_of_partial_dates_and_ends_missing() -> None:
+    df = pd.DataFrame({
+        "DTC": ["2020-12", "2021-01", "2021-02", "2021", "2021-01-10", "2021-01-10"],
+        "S": ["2021-01-10"] * 5 + [None], "E": ["2021-01-31"] * 6,
+    })
+    out = derive_epoch(df, new_var="EPOCH", dtc="DTC", epochs=["A", "B", "C"], ends=["S", "E"],
+                       ends_inclusive=[False, True])
+    assert out["EPOCH"].astype(object).where(out["EPOCH"].notna(), None).tolist() == [
+        "A", None, "C", None, "B", None]
+
+
+def test_extreme_date_ties_and_missing_subjects() -> None:
+    dm = pd.DataFrame({"USUBJID": pd.Series(["A", "B", "C", None], dtype="string")})
+    src = pd.DataFrame({
+        "USUBJID": pd.Series(["B", "A", "A", None, "A", "B", "C"], dtype="string"),
+        "VALUE": pd.Series(["2021-01-01", "2021-01-05", "2021-01-05T10:00", "2020-01-01",
+                            "2021-01-04", "2021-01-01", "2021-01"], dtype="string"),
+    })
+    first = derive_extreme_date(dm, new_var="X", sources=src, mode="first")["X"]
+    last = derive_extreme_date(dm, new_var="X", sources=src, mode="last")["X"]
+    assert first.astype(object).where(first.notna(), None).tolist() == [
+        "2021-01-04", "2021-01-01", None, None]
+    assert last.astype(object).where(last.notna(), None).tolist() == [
+        "2021-01-05T10:00", "2021-01-01", None, None]
