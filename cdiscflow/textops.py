@@ -172,6 +172,14 @@ def _remember_spread(out: pd.Series, result: pd.Series, known: Codes, distinct: 
     _FACTORISED.put([data], Codes.through(known, result_codes.codes, result_codes.size))
 
 
+def constant_text(value: str, index: pd.Index) -> pd.Series:
+    """``value`` on every row of ``index``, its codes known (on a large domain kept as
+    codes until the text is needed: ``take``)."""
+    one = text_series(pa.array([value], type=pa.large_string()), pd.RangeIndex(1))
+    every = Codes.of(np.zeros(len(index), dtype=np.int32), min(len(index), 1))
+    return spread(one, every, index, distinct=True)
+
+
 def spread_values(values: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
     """``values`` at ``codes`` (positions into them, in any order) on ``index``, their codes
     remembered as ``spread``'s are: renumbered in order of first appearance through a table
@@ -552,6 +560,27 @@ def sort_ranks(col: pd.Series) -> np.ndarray:
     return np.where(codes < 0, len(uniques), codes).astype(np.int64)
 
 
+def _order_keys(col: pd.Series) -> np.ndarray:
+    """Non-negative integers that order as the column's values do, missing last: whole
+    numbers in a short range (a --SEQ, a line number) are their own keys, shifted to start
+    at 0 (no hash of a million numbers); anything else its ``sort_ranks``."""
+    if pd.api.types.is_integer_dtype(col.dtype):
+        array = col.array
+        if isinstance(array, pd.arrays.IntegerArray):
+            values, missing = array._data, array._mask
+        else:
+            values, missing = col.to_numpy(), None
+        present = values if missing is None else values[~missing]
+        if len(present):
+            low, high = int(present.min()), int(present.max())
+            if high - low <= 4 * len(values) + 2**16:
+                keys = values.astype(np.int64) - low
+                if missing is not None and missing.any():
+                    keys[missing] = high - low + 1
+                return keys
+    return sort_ranks(col)
+
+
 def stable_order(columns: Sequence[pd.Series]) -> np.ndarray:
     """The row positions that sort by ``columns`` in turn, ascending, missing last, ties in
     row order: ``frame.sort_values(keys, kind="stable")``'s order. Computed on the keys'
@@ -560,7 +589,7 @@ def stable_order(columns: Sequence[pd.Series]) -> np.ndarray:
     n = len(columns[0]) if columns else 0
     if n == 0:
         return np.arange(0)
-    ranks = [sort_ranks(col) for col in columns]
+    ranks = [_order_keys(col) for col in columns]
     key, span = np.zeros(n, dtype=np.int64), 1
     for rank in ranks:
         size = int(rank.max()) + 1

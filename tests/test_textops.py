@@ -197,6 +197,14 @@ def test_stable_order_is_sort_values_order():
         expected = frame.sort_values(keys, kind="stable").index
         assert list(frame.index[stable_order([frame[k] for k in keys])]) == list(expected)
     assert list(stable_order([frame["U"], frame["D"]])) == [1, 5, 3, 0, 4, 2]
+    # whole numbers (a --SEQ, a line number) ordered by their own values: negative, missing
+    # last, far apart, plain numpy or nullable
+    frame["S"] = pd.array([3, None, -2, 3, 7, 1], dtype="Int64")
+    frame["L"] = np.array([10**12, 5, 5, -(10**12), 0, 5], dtype=np.int64)
+    for keys in (["S"], ["U", "S"], ["S", "L"], ["L", "U"], ["L"]):
+        expected = frame.sort_values(keys, kind="stable").index
+        assert list(frame.index[stable_order([frame[k] for k in keys])]) == list(expected)
+    assert list(stable_order([frame["S"]])) == [2, 5, 0, 3, 4, 1]
 
 
 def test_several_columns_numbered_in_order_of_first_appearance():

@@ -11,13 +11,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cdiscflow.raw import SOURCE_FILE, SOURCE_ROW
-from cdiscflow.sdtm.context import STACK_FIELD, DomainResult, Work
+from cdiscflow.sdtm.context import STACK_FIELD, DomainResult, Work, raw_records_present
 from cdiscflow.sdtm.derivations.findings import format_number
 from cdiscflow.sdtm.domains import domain_variables
 from cdiscflow.spec import LoadedDomain
 from cdiscflow.textops import (
     arrow,
     coerce_numbers,
+    constant_text,
     per_distinct,
     sort_ranks,
     stable_order,
@@ -54,9 +55,10 @@ def finish_domain(work: Work) -> DomainResult:
     data = frame[keep]  # copy-on-write: a later change to the working frame is not seen here
     recon = work.recon
     recon.records_out = len(frame)
-    recon.raw_records_landed = int(frame[SOURCE_ROW].nunique())
+    recon.raw_records_landed = raw_records_present(frame)
     lineage = pd.DataFrame({
-        "DOMAIN": spec.domain,
+        # the domain's name on every record, as a constant text column (one value, coded)
+        "DOMAIN": constant_text(spec.domain, frame.index),
         **({"USUBJID": frame["USUBJID"]} if "USUBJID" in frame.columns else {}),
         **({seq: frame[seq].astype("Int64")} if seq else {}),
         "SOURCE_FILE": frame[SOURCE_FILE],

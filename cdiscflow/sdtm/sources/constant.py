@@ -3,16 +3,14 @@ empty on purpose)."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from cdiscflow.sdtm.checking import Check
 from cdiscflow.sdtm.context import BuildContext
 from cdiscflow.sdtm.provenance import Origins, Provenance
 from cdiscflow.sdtm.sources import Source
 from cdiscflow.spec import NULL, LoadedDomain, VariableSpec
-from cdiscflow.textops import Codes, spread, text_series
+from cdiscflow.textops import constant_text
 
 
 def check(c: Check) -> None:
@@ -30,11 +28,7 @@ def check(c: Check) -> None:
 def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, name: str,
         var: VariableSpec) -> pd.Series:
     if isinstance(var.constant, str):
-        # the one value at every row, its codes known (a million-row domain keeps it as
-        # codes until it is written: textops.take)
-        one = text_series(pa.array([var.constant], type=pa.large_string()), pd.RangeIndex(1))
-        every = Codes.of(np.zeros(len(frame), dtype=np.int32), min(len(frame), 1))
-        return spread(one, every, frame.index, distinct=True)
+        return constant_text(var.constant, frame.index)
     return pd.Series(pd.NA if var.constant is NULL else var.constant, index=frame.index)
 
 
