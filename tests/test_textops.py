@@ -339,3 +339,21 @@ def test_coded_text_is_made_only_when_its_values_are_needed():
     assert type(done["TEST"].array) is pd.arrays.ArrowStringArray
     back = pickle.loads(pickle.dumps(pd.Series(CodedText.of(distinct, at), copy=False)))
     assert type(back.array) is pd.arrays.ArrowStringArray and back.equals(plain)
+
+
+def test_nullable_numbers_numbered_as_pandas_numbers_them():
+    from cdiscflow.textops import _number_codes
+
+    cases = [
+        pd.array([3.0, None, 1.0, 3.0, None, 2.0], dtype="Float64"),
+        pd.array([None, 3.0, -0.0, 0.0, 3.0], dtype="Float64"),  # -0.0 equals 0.0
+        pd.array([5, None, 2, 5, None], dtype="Int64"),
+        pd.array([None, 2**63 - 1, -(2**63), 7], dtype="Int64"),  # no integer to spare
+        pd.array([None, None], dtype="Int64"),
+        np.array([2.5, np.nan, 2.5]),
+    ]
+    for values in cases:
+        codes, size = _number_codes(pd.Series(values))
+        expected, uniques = pd.factorize(pd.Series(values), use_na_sentinel=False)
+        assert list(codes) == list(expected) and size == len(uniques)
+    assert list(_number_codes(pd.Series(cases[0]))[0]) == [0, 1, 2, 0, 1, 3]

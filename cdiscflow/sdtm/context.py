@@ -21,7 +21,7 @@ from cdiscflow.sdtm.defect_order import KeyedDefect
 from cdiscflow.sdtm.domains import domain_variables
 from cdiscflow.spec import LoadedDomain, LoadedStudy, VariableSpec
 from cdiscflow.studypaths import raw_file, raw_folder
-from cdiscflow.textops import coerce_numbers, format_numbers, row_codes
+from cdiscflow.textops import coerce_numbers, format_numbers, per_distinct, row_codes
 
 STACK_FIELD = "__field"
 INTERNAL = (SOURCE_FILE, SOURCE_ROW, STACK_FIELD)
@@ -176,14 +176,16 @@ class BuildContext:
         if pd.api.types.is_numeric_dtype(values):
             return values.astype("Float64")
         text = values.astype("string")
-        nums = coerce_numbers(text)
-        # "Infinity", "inf", "NaN" and 1e309 parse as numbers no dataset can hold
-        bad = text.notna() & ~np.isfinite(nums.to_numpy(dtype="float64", na_value=np.nan))
-        for idx in bad[bad].index:
+        # read once per distinct text (a million lab records hold a few thousand results)
+        read = per_distinct(_numbers_read, text)
+        nums, bad = read["number"], read["bad"].to_numpy(dtype=bool)
+        for idx in text.index[bad]:
             self.defect(ld, frame, idx, name, text[idx], "expected a number" if pd.isna(
                 nums[idx]) else "expected a finite number (no dataset holds infinity or "
                 "NaN)", column=None)
-        return nums.where(~bad).astype("Float64")  # reported, and not carried on
+        if bad.any():
+            nums = nums.where(~bad)  # reported, and not carried on
+        return nums.astype("Float64")
 
     def check_required(self, ld: LoadedDomain, frame: pd.DataFrame, name: str,
                        var: VariableSpec) -> None:
@@ -225,6 +227,14 @@ class BuildContext:
     def record_defect(self, defect: Defect) -> None:
         """A defect of a whole raw record (a join that finds no match), in run order."""
         self.keyed.append(KeyedDefect(self._phase, (int(defect.row or 0), 0), defect))
+
+
+def _numbers_read(text: pd.Series) -> pd.DataFrame:
+    """Text as numbers, and where a value is not one a dataset can hold: not a number, or
+    "Infinity", "inf", "NaN", 1e309 (which parse as numbers)."""
+    nums = coerce_numbers(text)
+    bad = text.notna().to_numpy(dtype=bool) & ~np.isfinite(nums.to_numpy(dtype="float64"))
+    return pd.DataFrame({"number": nums, "bad": bad}, index=text.index)
 
 
 def _prefixed(variable: str, message: Callable[[int], str], n: int) -> str:
