@@ -18,7 +18,6 @@ from cdiscflow.spec import LoadedDomain
 from cdiscflow.textops import (
     arrow,
     coerce_numbers,
-    constant_text,
     per_distinct,
     sort_ranks,
     stable_order,
@@ -57,8 +56,7 @@ def finish_domain(work: Work) -> DomainResult:
     recon.records_out = len(frame)
     recon.raw_records_landed = raw_records_present(frame)
     lineage = pd.DataFrame({
-        # the domain's name on every record, as a constant text column (one value, coded)
-        "DOMAIN": constant_text(spec.domain, frame.index),
+        "DOMAIN": spec.domain,
         **({"USUBJID": frame["USUBJID"]} if "USUBJID" in frame.columns else {}),
         **({seq: frame[seq].astype("Int64")} if seq else {}),
         "SOURCE_FILE": frame[SOURCE_FILE],
