@@ -588,22 +588,31 @@ def sort_ranks(col: pd.Series) -> np.ndarray:
 def _order_keys(col: pd.Series) -> np.ndarray:
     """Non-negative integers that order as the column's values do, missing last: whole
     numbers in a short range (a --SEQ, a line number) are their own keys, shifted to start
-    at 0 (no hash of a million numbers); anything else its ``sort_ranks``."""
-    if pd.api.types.is_integer_dtype(col.dtype):
-        array = col.array
-        if isinstance(array, pd.arrays.IntegerArray):
-            values, missing = array._data, array._mask
-        else:
-            values, missing = col.to_numpy(), None
-        present = values if missing is None else values[~missing]
-        if len(present):
-            low, high = int(present.min()), int(present.max())
-            if high - low <= 4 * len(values) + 2**16:
-                keys = values.astype(np.int64) - low
-                if missing is not None and missing.any():
-                    keys[missing] = high - low + 1
-                return keys
-    return sort_ranks(col)
+    at 0 (no hash of a million numbers), also when held as decimals (a Num variable such as
+    --SEQ is Float64); anything else its ``sort_ranks``."""
+    array = col.array
+    if isinstance(array, (pd.arrays.IntegerArray, pd.arrays.FloatingArray)):
+        values, missing = array._data, array._mask
+    elif col.dtype.kind in "iuf":
+        values, missing = col.to_numpy(), None
+    else:
+        return sort_ranks(col)
+    present = values if missing is None else values[~missing]
+    if not len(present):
+        return sort_ranks(col)
+    low, high = present.min(), present.max()
+    if values.dtype.kind == "f" and not (np.isfinite(low) and np.isfinite(high)
+                                         and (present == np.floor(present)).all()):
+        return sort_ranks(col)  # NaN, infinity or a fraction: ranked
+    low, high = int(low), int(high)
+    if high - low > 4 * len(values) + 2**16:
+        return sort_ranks(col)
+    keys = np.empty(len(values), dtype=np.int64)
+    if missing is None:
+        np.subtract(values, low, out=keys, casting="unsafe")
+    else:
+        np.subtract(np.where(missing, high + 1, values), low, out=keys, casting="unsafe")
+    return keys
 
 
 def stable_order(columns: Sequence[pd.Series]) -> np.ndarray:

@@ -201,10 +201,13 @@ def test_stable_order_is_sort_values_order():
     # last, far apart, plain numpy or nullable
     frame["S"] = pd.array([3, None, -2, 3, 7, 1], dtype="Int64")
     frame["L"] = np.array([10**12, 5, 5, -(10**12), 0, 5], dtype=np.int64)
-    for keys in (["S"], ["U", "S"], ["S", "L"], ["L", "U"], ["L"]):
+    frame["F"] = pd.array([2.0, None, -1.0, 2.0, 12.0, 0.0], dtype="Float64")  # a Num --SEQ
+    frame["X"] = np.array([0.5, np.nan, -1.0, 2.0, np.inf, 0.0])  # fractions: ranked
+    for keys in (["S"], ["U", "S"], ["S", "L"], ["L", "U"], ["L"], ["F"], ["F", "S"], ["X"]):
         expected = frame.sort_values(keys, kind="stable").index
         assert list(frame.index[stable_order([frame[k] for k in keys])]) == list(expected)
     assert list(stable_order([frame["S"]])) == [2, 5, 0, 3, 4, 1]
+    assert list(stable_order([frame["F"]])) == [2, 5, 0, 3, 4, 1]
 
 
 def test_several_columns_numbered_in_order_of_first_appearance():
