@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cdiscflow import iso8601
 from cdiscflow.sdtm import dates
 from cdiscflow.sdtm.derivations.registry import Param, Report, derivation
 from cdiscflow.textops import (
@@ -108,12 +109,13 @@ def derive_study_day(df: pd.DataFrame, *, new_var: str, dtc: str, ref: str) -> p
 def derive_age(df: pd.DataFrame, *, new_var: str, birth: str, ref: str) -> pd.DataFrame:
     """AGE in completed years at the reference date (missing if either date is partial)."""
     out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
-    b, r = dates.date_part(out[birth]), dates.date_part(out[ref])
-    years = r.dt.year - b.dt.year
-    before_birthday = (r.dt.month < b.dt.month) | (
-        (r.dt.month == b.dt.month) & (r.dt.day < b.dt.day))
-    age = years - before_birthday.astype("Int64")
-    out[new_var] = pd.Series(age, index=out.index).astype("Int64").where(b.notna() & r.notna())
+    # the parts of complete, real dates, as numbers (no datetime Series for a few numbers)
+    b, r = iso8601.parse(out[birth]), iso8601.parse(out[ref])
+    known = ~np.isnan(b.days()) & ~np.isnan(r.days())
+    (by, bm, bd), (ry, rm, rd) = ([np.where(known, p.part(k), 0).astype(np.int64)
+                                   for k in ("year", "month", "day")] for p in (b, r))
+    before_birthday = (rm < bm) | ((rm == bm) & (rd < bd))
+    out[new_var] = pd.arrays.IntegerArray(ry - by - before_birthday, ~known)
     return out
 
 
