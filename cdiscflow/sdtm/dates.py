@@ -328,60 +328,41 @@ def period_bounds(dtc: pd.Series) -> tuple[pd.Series, pd.Series]:
             pd.Series(as_datetime64(last, "D"), index=dtc.index))
 
 
-def compare_period(dtc: pd.Series, ref: Moments, op: Callable[[pd.Series, pd.Series],
-                                                           pd.Series]) -> pd.Series:
-    """``op`` (``operator.le`` or ``operator.lt``) of a partial date's whole period against a
-    complete reference date: True when every day of the period satisfies it, False when none
-    does, NA when the period straddles the reference (or a date is not partial)."""
-    first, last = period_bounds(dtc)
-    result = pd.Series(pd.NA, index=dtc.index, dtype="boolean")
-    known = first.notna() & ref.day.notna()
-    every = known & op(last, ref.day).fillna(False).astype(bool)
-    none = known & ~op(first, ref.day).fillna(True).astype(bool)
-    result[every] = True
-    result[none] = False
-    return result
-
-
 def on_or_before(dtc: pd.Series, ref: pd.Series) -> pd.Series:
     """Whether each value is on or before its reference, at the precision both share.
 
     Both with a time: compared as datetimes; otherwise compared as dates (a value on the
     reference date counts as on or before it). Unknown (NA) when either date is partial or missing.
     """
-    return per_distinct(lambda d, r: compare(Moments.of(d), Moments.of(r), operator.le),
-                        dtc.astype("string"), ref.astype("string"))
+    return per_distinct(lambda d, r: _compared(d, r, operator.le), dtc.astype("string"),
+                        ref.astype("string"))
 
 
 def before(dtc: pd.Series, ref: pd.Series) -> pd.Series:
     """Strictly before, at the precision both share (same date without times: not before)."""
-    return per_distinct(lambda d, r: compare(Moments.of(d), Moments.of(r), operator.lt),
-                        dtc.astype("string"), ref.astype("string"))
+    return per_distinct(lambda d, r: _compared(d, r, operator.lt), dtc.astype("string"),
+                        ref.astype("string"))
 
 
-@dataclass(frozen=True)
-class Moments:
-    """ISO 8601 values read once for comparing: the complete date and, where there is a
-    time, the date and time (NaT where the value has no such precision)."""
-
-    day: pd.Series
-    stamp: pd.Series
-
-    @classmethod
-    def of(cls, dtc: pd.Series) -> Moments:
-        return cls(date_part(dtc), datetime_part(dtc))
+def _compared(dtc: pd.Series, ref: pd.Series, op: Callable[[np.ndarray, np.ndarray],
+                                                            np.ndarray]) -> pd.Series:
+    a, b = iso8601.parse(dtc), iso8601.parse(ref)
+    answer, known = _at_shared_precision(a.days(), a.seconds(), b.days(), b.seconds(), op)
+    return pd.Series(pd.arrays.BooleanArray(answer, ~known), index=dtc.index)
 
 
-def compare(a: Moments, b: Moments, op: Callable[[pd.Series, pd.Series], pd.Series]
-            ) -> pd.Series:
-    """``op`` (``operator.le``, ``operator.lt``) on each pair at the precision both share:
-    as datetimes when both have a time, else as dates; NA when either date is partial."""
-    by_time = a.stamp.notna() & b.stamp.notna()
-    result = pd.Series(pd.NA, index=a.day.index, dtype="boolean")
-    dated = a.day.notna() & b.day.notna()
-    result[dated] = op(a.day, b.day)[dated]
-    result[by_time] = op(a.stamp, b.stamp)[by_time]
-    return result
+def _at_shared_precision(a_day: np.ndarray, a_stamp: np.ndarray, b_day: np.ndarray,
+                         b_stamp: np.ndarray, op: Callable[[np.ndarray, np.ndarray],
+                                                           np.ndarray]
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """``op`` on day or second counts (NaN: no such precision) as datetimes where both have a
+    time, else as dates: its answer (False where unknown) and where it is known (both dates
+    complete; a time implies a complete date)."""
+    with np.errstate(invalid="ignore"):
+        by_time = ~np.isnan(a_stamp) & ~np.isnan(b_stamp)
+        known = ~np.isnan(a_day) & ~np.isnan(b_day)
+        answer = np.where(by_time, op(a_stamp, b_stamp), op(a_day, b_day)) & known
+    return answer, known
 
 
 @dataclass(frozen=True)
@@ -389,8 +370,7 @@ class Instants:
     """ISO 8601 values read once for comparing, as numpy arrays: days since 1970 of the
     complete date (``day``), seconds since 1970 where there is a time too (``stamp``), and
     the first and last day of the period a partial date stands for (``first``, ``last``);
-    NaN where the value has no such precision. :class:`Moments` as numbers: no pandas
-    objects for a few thousand records."""
+    NaN where the value has no such precision."""
 
     day: np.ndarray
     stamp: np.ndarray
@@ -407,21 +387,16 @@ def compare_instants(a: Instants, b: Instants, op: Callable[[np.ndarray, np.ndar
                                                             np.ndarray]
                      ) -> tuple[np.ndarray, np.ndarray]:
     """``op`` (``operator.le``, ``operator.lt``) on each pair as two masks, where it holds and
-    where it fails (neither: unknown). Complete dates compare as :func:`compare` does (as
-    datetimes when both have a time, else as dates); a partial ``a`` as
-    :func:`compare_period` does against a complete ``b`` (holds when it does for the
-    whole period, fails when for none of it)."""
+    where it fails (neither: unknown). Complete dates compare at the precision both share
+    (as :func:`on_or_before`); a partial ``a`` by its period against a complete ``b``: holds
+    when ``op`` holds for every day of the period, fails when for none (unknown when the
+    period straddles ``b``)."""
+    answer, known = _at_shared_precision(a.day, a.stamp, b.day, b.stamp, op)
     with np.errstate(invalid="ignore"):
-        by_time = ~np.isnan(a.stamp) & ~np.isnan(b.stamp)
-        dated = ~np.isnan(a.day) & ~np.isnan(b.day)
-        result = np.where(by_time, op(a.stamp, b.stamp), op(a.day, b.day))
         period = np.isnan(a.day) & ~np.isnan(a.first) & ~np.isnan(b.day)
         every = period & op(a.last, b.day)
         none = period & ~op(a.first, b.day)
-    # a time implies a complete date: ``by_time`` is within ``dated``
-    holds = (dated & result) | (every & ~none)
-    fails = (dated & ~result) | none
-    return holds, fails
+    return answer | (every & ~none), (known & ~answer) | none
 
 
 def days_between(later: pd.Series, earlier: pd.Series) -> pd.Series:

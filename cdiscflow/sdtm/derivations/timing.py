@@ -11,13 +11,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cdiscflow import iso8601
 from cdiscflow.sdtm import dates
 from cdiscflow.sdtm.derivations.registry import Param, Report, derivation
 from cdiscflow.textops import (
     arrow,
     format_numbers,
     is_in,
-    lookup,
     map_text,
     per_distinct,
     text_series,
@@ -42,29 +42,37 @@ def derive_extreme_date(df: pd.DataFrame, *, new_var: str, sources: pd.DataFrame
     """
     if mode not in ("first", "last"):
         raise ValueError(f"mode must be first or last, not {mode!r}")
-    subject, value = arrow(sources["USUBJID"]), arrow(sources["VALUE"])
-    # only complete dates anchor a subject
-    keep = pc.and_kleene(pc.and_kleene(subject.is_valid(), value.is_valid()),
-                         pc.greater_equal(pc.utf8_length(value), 10))
-    subject, value = subject.filter(keep), value.filter(keep)
     # ISO 8601 text sorts in time order, so numbering the distinct dates in sorted order
     # (code point order, as a sort of the text) makes the first date the smallest number and
     # the last the largest: one integer min/max per subject instead of sorting every record
-    dates_ = value.dictionary_encode()
-    in_order = dates_.dictionary.take(pc.array_sort_indices(dates_.dictionary))
-    rank = np.empty(len(in_order), dtype=np.int64)
-    rank[pc.array_sort_indices(dates_.dictionary).to_numpy()] = np.arange(len(in_order))
-    subjects = subject.dictionary_encode()
-    per_subject = subjects.indices.to_numpy(zero_copy_only=False)
-    pick = np.full(len(subjects.dictionary), len(in_order) if mode == "first" else -1)
-    (np.minimum if mode == "first" else np.maximum).at(
-        pick, per_subject, rank[dates_.indices.to_numpy(zero_copy_only=False)])
-    index = pd.RangeIndex(len(pick))
-    keys = text_series(subjects.dictionary, index)
-    chosen = text_series(in_order.take(pa.array(pick)), index)
+    dates_ = arrow(sources["VALUE"]).dictionary_encode()
+    order = pc.array_sort_indices(dates_.dictionary)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order.to_numpy()] = np.arange(len(order))
+    # only complete dates anchor a subject (decided per distinct date)
+    complete = _codes_where(dates_, pc.greater_equal(pc.utf8_length(dates_.dictionary), 10))
+    subjects = arrow(sources["USUBJID"]).dictionary_encode()
+    subject = _codes_where(subjects, pa.repeat(True, len(subjects.dictionary)))
+    keep = (subject >= 0) & (complete >= 0)
+    pick = np.full(len(subjects.dictionary), len(order) if mode == "first" else -1)
+    (np.minimum if mode == "first" else np.maximum).at(pick, subject[keep],
+                                                       rank[complete[keep]])
+    anchored = np.flatnonzero(pick != (len(order) if mode == "first" else -1))
+    keys = subjects.dictionary.take(pa.array(anchored))
+    chosen = dates_.dictionary.take(order).take(pa.array(pick[anchored]))
     out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
-    out[new_var] = lookup(out["USUBJID"], keys, chosen)
+    # each record's subject looked up among the anchored ones (missing where it has none)
+    at = pc.index_in(arrow(out["USUBJID"]), value_set=keys)
+    out[new_var] = text_series(chosen.take(at), out.index)
     return out
+
+
+def _codes_where(encoded: pa.DictionaryArray, wanted: pa.Array) -> np.ndarray:
+    """Each row's code into a dictionary array's values, -1 where the value is missing or
+    not ``wanted`` (a flag per distinct value)."""
+    codes = pc.fill_null(encoded.indices, -1).to_numpy().astype(np.int64)
+    allowed = np.append(pc.fill_null(wanted, False).to_numpy(zero_copy_only=False), False)
+    return np.where(allowed[codes], codes, -1)  # code -1 reads the appended False
 
 
 def _study_day_reference(params: dict[str, Any]) -> str | None:
@@ -108,12 +116,13 @@ def derive_study_day(df: pd.DataFrame, *, new_var: str, dtc: str, ref: str) -> p
 def derive_age(df: pd.DataFrame, *, new_var: str, birth: str, ref: str) -> pd.DataFrame:
     """AGE in completed years at the reference date (missing if either date is partial)."""
     out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
-    b, r = dates.date_part(out[birth]), dates.date_part(out[ref])
-    years = r.dt.year - b.dt.year
-    before_birthday = (r.dt.month < b.dt.month) | (
-        (r.dt.month == b.dt.month) & (r.dt.day < b.dt.day))
-    age = years - before_birthday.astype("Int64")
-    out[new_var] = pd.Series(age, index=out.index).astype("Int64").where(b.notna() & r.notna())
+    # the parts of complete, real dates, as numbers (no datetime Series for a few numbers)
+    b, r = iso8601.parse(out[birth]), iso8601.parse(out[ref])
+    known = ~np.isnan(b.days()) & ~np.isnan(r.days())
+    (by, bm, bd), (ry, rm, rd) = ([np.where(known, p.part(k), 0).astype(np.int64)
+                                   for k in ("year", "month", "day")] for p in (b, r))
+    before_birthday = (rm < bm) | ((rm == bm) & (rd < bd))
+    out[new_var] = pd.arrays.IntegerArray(ry - by - before_birthday, ~known)
     return out
 
 

@@ -17,7 +17,7 @@ from cdiscflow.sdtm.domains import spec_error
 from cdiscflow.sdtm.provenance import Origins, Provenance
 from cdiscflow.sdtm.sources import Source, source_column
 from cdiscflow.spec import LoadedDomain, VariableSpec
-from cdiscflow.textops import factorize, lookup, per_distinct
+from cdiscflow.textops import factorised, factorize, lookup, per_distinct
 
 
 def check(c: Check) -> None:
@@ -156,7 +156,9 @@ def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, name: str,
 def _merge_subject_level(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, name: str,
                          dom: str, var: str) -> pd.DataFrame:
     other = ctx.domain_frame(dom)
-    if other["USUBJID"].duplicated().any():
+    # several records of a subject: fewer distinct USUBJIDs (a missing one counts once, as in
+    # ``duplicated``) than records; the column's codes are usually known already
+    if factorised(other["USUBJID"])[0].size < len(other):
         raise spec_error(ld, f"{dom}.{var} has several records per subject; use a derivation "
                          f"that takes records", name, ("variables", name))
     # one record per subject: a positional take, not a merge of a million rows, looked up
