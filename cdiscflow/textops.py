@@ -662,6 +662,12 @@ def take(values: pd.Series | pd.DataFrame, codes: np.ndarray, index: pd.Index
                  else _plain_arrow(array).take(pa.array(codes)))
         return pd.Series(pd.arrays.ArrowStringArray(taken), index=index, name=values.name,
                          copy=False)
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        # pandas' default text ("str": NaN for missing, as a raw form's file name column
+        # is): Arrow's take too, keeping that type
+        taken = _plain_arrow(values.array).take(pa.array(codes))
+        return pd.Series(pd.array(taken, dtype=values.dtype), index=index, name=values.name,
+                         copy=False)
     if isinstance(values.dtype, np.dtype):
         return pd.Series(values.to_numpy()[codes], index=index, name=values.name,
                          copy=False)

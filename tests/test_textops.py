@@ -252,6 +252,12 @@ def test_spread_keeps_names_types_and_the_index():
         out = take(pd.Series(given, dtype=nullable, name="V"), codes, INDEX)
         assert str(out.dtype) == nullable and out.name == "V"
         assert list(out.index) == list(INDEX) and vals(out) == expected
+    # pandas' default text type (NaN for missing: a raw form's file name column) is kept
+    default = pd.Series(["a.csv", None, "c.csv"], dtype="str", name="F")
+    out = take(default, codes, INDEX)
+    assert out.dtype == default.dtype and out.name == "F"
+    assert out.isna().tolist() == [True, False, True, False]
+    assert out.dropna().tolist() == ["a.csv", "c.csv"]
 
 
 def test_stacked_identifiers_carry_their_codes_only_when_every_record_stays():

@@ -115,7 +115,8 @@ class Engine(BuildContext):
     def _start(self, ld: LoadedDomain) -> tuple[pd.DataFrame, Reconciliation]:
         """The source form's rows through the domain's steps, every removed raw record
         counted where the step says (filtered, rejected, or empty)."""
-        frame = self.form(ld.spec.source).copy()
+        # a shallow copy: pandas copies on write, so the steps never change the form read
+        frame = self.form(ld.spec.source).copy(deep=False)
         recon = Reconciliation(source_file=self.study.spec.raw.forms[ld.spec.source].file,
                                raw_records=len(frame))
         # the raw records present, counted once per step (after it: the next step starts
