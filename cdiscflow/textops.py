@@ -148,7 +148,7 @@ def spread(result: pd.Series | pd.DataFrame, known: Codes, index: pd.Index,
     codes on the rows follow from the rows' codes, and are remembered for when a later step
     factorises it: numbered through the few distinct results, not hashed again.
     ``distinct``: the results are the distinct values themselves (their codes are known)."""
-    out = take(result, known.codes, index)
+    out = take(result, known, index)
     if isinstance(out, pd.DataFrame):
         # each text column of a result frame, as a result column of its own
         if out.columns.is_unique:
@@ -311,6 +311,10 @@ class Codes:
             self._codes = codes
         return self._codes
 
+    def rows(self) -> int:
+        """How many rows the codes are of."""
+        return len(self._codes) if self._codes is not None else len(self.root.codes)
+
     def on_root(self) -> tuple[np.ndarray, int]:
         """``(code per root code, how many)``; a root's own codes number themselves."""
         if self.per_root is None:
@@ -405,17 +409,31 @@ class _Coded:
     """The values ``distinct[at]`` of a coded text column, shared by its views and copies
     (which pandas makes freely): made text at most once, for all of them."""
 
-    __slots__ = ("__weakref__", "at", "distinct", "text")
+    __slots__ = ("__weakref__", "_at", "codes", "distinct", "text")
 
-    def __init__(self, distinct: pa.Array, at: np.ndarray) -> None:
+    def __init__(self, distinct: pa.Array, at: np.ndarray | None,
+                 codes: Codes | None = None) -> None:
+        """``at``: positions into ``distinct``; or ``codes`` whose codes they are, made an
+        array over the rows only when asked for (a column numbered through its root may
+        never need them)."""
         self.distinct: pa.Array | None = distinct
-        self.at: np.ndarray | None = at
+        self._at = at
+        self.codes = codes
         self.text: pa.ChunkedArray | None = None
+
+    @property
+    def at(self) -> np.ndarray | None:
+        if self._at is None and self.codes is not None:
+            self._at = self.codes.codes
+        return self._at
+
+    def rows(self) -> int:
+        return len(self._at) if self._at is not None else self.codes.rows()
 
     def values(self) -> pa.ChunkedArray:
         if self.text is None:
             self.text = pa.chunked_array([self.distinct.take(pa.array(self.at))])
-            self.distinct = self.at = None
+            self.distinct = self._at = self.codes = None
         return self.text
 
 
@@ -436,6 +454,11 @@ class CodedText(pd.arrays.ArrowStringArray):
     def of(cls, distinct: pa.Array, at: np.ndarray) -> CodedText:
         """The values ``distinct[at]`` (``distinct``: large_string, ``at``: integer codes)."""
         return cls._sharing(_Coded(distinct, at), None)
+
+    @classmethod
+    def through(cls, distinct: pa.Array, codes: Codes) -> CodedText:
+        """The values ``distinct[codes.codes]``, the codes made only when needed."""
+        return cls._sharing(_Coded(distinct, None, codes), None)
 
     @classmethod
     def _sharing(cls, coded: _Coded | None, plain: pa.ChunkedArray | None,
@@ -461,7 +484,7 @@ class CodedText(pd.arrays.ArrowStringArray):
 
     def __len__(self) -> int:
         coded = self.pending()
-        return len(self._pa_array) if coded is None else len(coded.at)
+        return len(self._pa_array) if coded is None else coded.rows()
 
     def __reduce__(self) -> tuple:
         return (pd.arrays.ArrowStringArray, (self._pa_array,))
@@ -478,7 +501,11 @@ class CodedText(pd.arrays.ArrowStringArray):
         coded = self.pending()
         if coded is None:
             return super().isna()
-        return coded.distinct.is_null().to_numpy(zero_copy_only=False)[coded.at]
+        missing = coded.distinct.is_null().to_numpy(zero_copy_only=False)
+        if coded._at is None and coded.codes.per_root is not None:
+            # through the root's codes: no array of codes made for this column
+            return missing[coded.codes.per_root][coded.codes.root.codes]
+        return missing[coded.at]
 
     def take(self, indices: Any, allow_fill: bool = False, fill_value: Any = None
              ) -> pd.arrays.ArrowStringArray:
@@ -634,20 +661,27 @@ def stable_order(columns: Sequence[pd.Series]) -> np.ndarray:
     return np.argsort(key, kind="stable")
 
 
-def take(values: pd.Series | pd.DataFrame, codes: np.ndarray, index: pd.Index
+def take(values: pd.Series | pd.DataFrame, codes: np.ndarray | Codes, index: pd.Index
          ) -> pd.Series | pd.DataFrame:
     """Per-distinct results back onto the rows they stand for.
 
     Text and plain numpy columns are taken directly (Arrow's take of the int32 codes, numpy
     indexing): pandas' ``iloc`` would copy the codes to int64 and bounds-check a million of
-    them on every one of the hundred or so spreads of a large domain's build."""
+    them on every one of the hundred or so spreads of a large domain's build. ``codes``
+    given as ``Codes``: a large text result keeps them as they are (see ``_Coded``)."""
     if isinstance(values, pd.DataFrame):
         if values.columns.is_unique:
             return pd.DataFrame({name: take(values[name], codes, index)
                                  for name in values.columns}, index=index)
-        out = values.iloc[codes]
+        out = values.iloc[codes.codes if isinstance(codes, Codes) else codes]
         out.index = index
         return out
+    if isinstance(codes, Codes):
+        if (values.dtype == STRING and codes.rows() >= _CODED_FROM_ROWS
+                and not isinstance(values.array, CodedText)):
+            coded = CodedText.through(_plain_arrow(values.array), codes)
+            return pd.Series(coded, index=index, name=values.name, copy=False)
+        codes = codes.codes
     if values.dtype == STRING:
         array = values.array
         if len(codes) >= _CODED_FROM_ROWS:

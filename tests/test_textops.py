@@ -348,6 +348,17 @@ def test_coded_text_is_made_only_when_its_values_are_needed():
     assert type(done["TEST"].array) is pd.arrays.ArrowStringArray
     back = pickle.loads(pickle.dumps(pd.Series(CodedText.of(distinct, at), copy=False)))
     assert type(back.array) is pd.arrays.ArrowStringArray and back.equals(plain)
+    # given as codes through a root (three records, two rows each), the rows' codes are
+    # made only when the text is
+    from cdiscflow.textops import Codes
+
+    records = Codes.of(np.array([0, 0, 1, 1, 2, 2], dtype=np.int32))
+    values = pa.array(["PLT", None], type=pa.large_string())
+    lazy = pd.Series(CodedText.through(values, Codes.through(records, np.array([0, 1, 0]), 2)),
+                     copy=False)
+    assert len(lazy) == 6 and lazy.isna().tolist() == [False, False, True, True, False, False]
+    assert lazy.array.pending()._at is None
+    assert lazy.tolist() == ["PLT", "PLT", pd.NA, pd.NA, "PLT", "PLT"]
 
 
 def test_nullable_numbers_numbered_as_pandas_numbers_them():
