@@ -70,3 +70,17 @@ def test_supp_with_no_values_is_empty() -> None:
     supp = supplemental(_loaded("AESEQ"), frame)
     assert len(supp) == 0 and (supp.dtypes == "string").all()
     assert len(supp.columns) == 10
+
+
+def test_supp_numbers_as_text() -> None:
+    from cdiscflow.sdtm.finish import _numbers_text
+
+    values = pd.Series([1.0, -0.0, 2.5, 1e15 - 1, 1e15, 1e16, 0.1 + 0.2, float("inf"), None,
+                        2.5, 123456789012.25], dtype="Float64")
+    got = _numbers_text(values)
+    assert got.dtype == "string"
+    assert [None if pd.isna(v) else v for v in got] == [
+        "1", "0", "2.5", "999999999999999", "1e+15", "1e+16", "0.3", "inf", None, "2.5",
+        "1.23456789e+11"]
+    ints = _numbers_text(pd.Series([3, None, 10], dtype="Int64"))
+    assert [None if pd.isna(v) else v for v in ints] == ["3", None, "10"]

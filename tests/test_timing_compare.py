@@ -77,3 +77,17 @@ def test_age_on_leap_days_and_unreal_dates() -> None:
     age = derive_age(df, new_var="AGE", birth="B", ref="R")["AGE"]
     assert str(age.dtype) == "Int64"
     assert [None if pd.isna(v) else int(v) for v in age] == [20, 21, 24, None, 40, 39]
+
+
+def test_study_day_has_no_day_zero_and_skips_partial_dates() -> None:
+    from cdiscflow.sdtm.derivations.timing import derive_study_day
+
+    df = pd.DataFrame({
+        "DTC": ["2021-01-10", "2021-01-09T23:59", "2021-01-11", "2020-01-10", "2021-01",
+                "2021-02-30", None, "2021-01-10"],
+        "REF": ["2021-01-10T08:00"] * 7 + ["2021"],
+    })
+    dy = derive_study_day(df, new_var="DY", dtc="DTC", ref="REF")["DY"]
+    assert str(dy.dtype) == "Int64"
+    assert [None if pd.isna(v) else int(v) for v in dy] == [1, -1, 2, -366, None, None, None,
+                                                             None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -100,9 +101,11 @@ def derive_study_day(df: pd.DataFrame, *, new_var: str, dtc: str, ref: str) -> p
     Missing when either date is partial: a study day is never computed from an invented day.
     """
     out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
-    delta = dates.days_between(out[dtc], out[ref])
-    delta = pd.Series(delta, index=out.index, dtype="Int64")
-    out[new_var] = delta.where(delta < 0, delta + 1)
+    # whole days as float day counts (NaN where either date is partial), made Int64 once
+    delta = iso8601.parse(out[dtc]).days() - iso8601.parse(out[ref]).days()
+    known = ~np.isnan(delta)
+    day = np.where(delta < 0, delta, delta + 1)
+    out[new_var] = pd.arrays.IntegerArray(np.where(known, day, 0).astype(np.int64), ~known)
     return out
 
 
@@ -209,7 +212,23 @@ def _numbers_for(names: pd.Series, mapping: dict[str, Any], dtype: str) -> pd.Se
 
 
 def _schedule(schedule: list[dict[str, Any]]) -> pd.DataFrame:
-    return pd.DataFrame(schedule).astype({"name": "string"})
+    """The visit schedule by name, made once per distinct schedule: every visit variable of
+    every domain reads the study's one table (read only; callers never change it)."""
+    try:
+        key = tuple(tuple((k, type(v), v) for k, v in row.items()) for row in schedule)
+        hash(key)
+    except TypeError:  # a value that cannot be a key (a list): made each time
+        return _schedule_frame(schedule)
+    return _remembered_schedule(key)
+
+
+@functools.lru_cache(maxsize=16)
+def _remembered_schedule(key: tuple) -> pd.DataFrame:
+    return _schedule_frame([{k: v for k, _, v in row} for row in key])
+
+
+def _schedule_frame(schedule: list[dict[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame(schedule).astype({"name": "string"}).set_index("name")
 
 
 @derivation(
@@ -236,7 +255,7 @@ def derive_visit(df: pd.DataFrame, *, new_var: str, visit: str, dtc: str,
     """
     if target not in ("VISIT", "VISITNUM", "VISITDY"):
         raise ValueError(f"target must be VISIT, VISITNUM or VISITDY, not {target!r}")
-    sched = _schedule(schedule).set_index("name")
+    sched = _schedule(schedule)
     out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     names = out[visit].astype("string")
     vnum = _numbers_for(names, sched["VISITNUM"].to_dict(), "Float64")
