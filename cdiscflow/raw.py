@@ -92,12 +92,19 @@ def _opened(path: Path) -> io.BufferedReader:
 
 
 def _read_text(path: Path, encoding: str, first_line_only: bool = False) -> str:
+    return _read_text_and_utf8(path, encoding, first_line_only)[0]
+
+
+def _read_text_and_utf8(path: Path, encoding: str, first_line_only: bool = False
+                        ) -> tuple[str, bytes]:
+    """The file's text, strictly decoded, and the same text as UTF-8 (the file's own bytes
+    when it is UTF-8: not encoded again)."""
     with _opened(path) as fh:
         data = fh.readline() if first_line_only else fh.read()
     text = _decode(path, data, encoding)
-    if not text.strip():
+    if not text or text.isspace():  # (isspace stops at the first other character: no copy)
         raise RawDataError(f"{path}: the file is empty (no header row)")
-    return text
+    return text, data if _codec(path, encoding) == "utf-8" else text.encode("utf-8")
 
 
 def _csv_header(path: Path, encoding: str) -> list[str]:
@@ -141,8 +148,7 @@ def _read_csv(path: Path, encoding: str) -> pd.DataFrame:
     '007' and '<5' stays '<5'.
     """
     header = _csv_header(path, encoding)
-    text = _read_text(path, encoding)
-    data = text.encode("utf-8")
+    text, data = _read_text_and_utf8(path, encoding)
     try:
         table = pacsv.read_csv(
             io.BytesIO(data),
