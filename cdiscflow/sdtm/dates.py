@@ -131,6 +131,8 @@ def _parse_distinct(values: pd.Series, formats: list[str], times: pd.Series | No
     iso = pa.nulls(len(text), pa.large_string())
     problems: list[DateProblem] = []
     for fmt in formats:
+        if not left.any():
+            break  # nothing left to read (all blank, or read by an earlier format)
         matched, got, found = _parse_format(pc.if_else(left, text, None), fmt, index,
                                             year_cutoff)
         iso = pc.if_else(matched, got, iso)

@@ -129,8 +129,8 @@ def supplemental(ld: LoadedDomain, frame: pd.DataFrame) -> pd.DataFrame | None:
 
 
 def _numbers_text(values: pd.Series) -> pd.Series:
-    """Numbers as SUPP-- text (``_num_text``): whole numbers below 1e15 as integers, others
-    with ``format_number``, each distinct non-whole number formatted once."""
+    """Numbers as SUPP-- text (``_num_text``: whole numbers below 1e15 as integers, others
+    with ``format_number``), each distinct number made text once."""
     if not pd.api.types.is_numeric_dtype(values):
         # text read as numbers (an IDVAR held as text): value by value, as it always was
         return per_distinct(lambda v: v.map(_num_text, na_action="ignore"), values)

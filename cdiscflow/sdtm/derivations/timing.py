@@ -53,7 +53,7 @@ def derive_extreme_date(df: pd.DataFrame, *, new_var: str, sources: pd.DataFrame
     # only complete dates anchor a subject (decided per distinct date)
     complete = _codes_where(dates_, pc.greater_equal(pc.utf8_length(dates_.dictionary), 10))
     subjects = arrow(sources["USUBJID"]).dictionary_encode()
-    subject = _codes_where(subjects, pa.repeat(True, len(subjects.dictionary)))
+    subject = _codes_where(subjects)
     keep = (subject >= 0) & (complete >= 0)
     pick = np.full(len(subjects.dictionary), len(order) if mode == "first" else -1)
     (np.minimum if mode == "first" else np.maximum).at(pick, subject[keep],
@@ -68,10 +68,12 @@ def derive_extreme_date(df: pd.DataFrame, *, new_var: str, sources: pd.DataFrame
     return out
 
 
-def _codes_where(encoded: pa.DictionaryArray, wanted: pa.Array) -> np.ndarray:
+def _codes_where(encoded: pa.DictionaryArray, wanted: pa.Array | None = None) -> np.ndarray:
     """Each row's code into a dictionary array's values, -1 where the value is missing or
-    not ``wanted`` (a flag per distinct value)."""
+    not ``wanted`` (a flag per distinct value; all wanted when not given)."""
     codes = pc.fill_null(encoded.indices, -1).to_numpy().astype(np.int64)
+    if wanted is None:
+        return codes
     allowed = np.append(pc.fill_null(wanted, False).to_numpy(zero_copy_only=False), False)
     return np.where(allowed[codes], codes, -1)  # code -1 reads the appended False
 
@@ -122,11 +124,15 @@ def derive_age(df: pd.DataFrame, *, new_var: str, birth: str, ref: str) -> pd.Da
     # the parts of complete, real dates, as numbers (no datetime Series for a few numbers)
     b, r = iso8601.parse(out[birth]), iso8601.parse(out[ref])
     known = ~np.isnan(b.days()) & ~np.isnan(r.days())
-    (by, bm, bd), (ry, rm, rd) = ([np.where(known, p.part(k), 0).astype(np.int64)
-                                   for k in ("year", "month", "day")] for p in (b, r))
+    by, bm, bd = _year_month_day(b, known)
+    ry, rm, rd = _year_month_day(r, known)
     before_birthday = (rm < bm) | ((rm == bm) & (rd < bd))
     out[new_var] = pd.arrays.IntegerArray(ry - by - before_birthday, ~known)
     return out
+
+
+def _year_month_day(parsed: iso8601.Parsed, known: np.ndarray) -> list[np.ndarray]:
+    return [np.where(known, parsed.part(k), 0).astype(np.int64) for k in ("year", "month", "day")]
 
 
 def _check_epochs(given: dict[str, Any]) -> str | None:
