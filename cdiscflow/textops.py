@@ -7,6 +7,7 @@ of records (the benchmark's 1M-record LB).
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -624,6 +625,8 @@ def _order_keys(col: pd.Series) -> np.ndarray:
         values, missing = col.to_numpy(), None
     else:
         return sort_ranks(col)
+    if missing is not None and not missing.any():
+        missing = None  # (no copy of the present values when none is missing)
     present = values if missing is None else values[~missing]
     if not len(present):
         return sort_ranks(col)
@@ -651,13 +654,14 @@ def stable_order(columns: Sequence[pd.Series]) -> np.ndarray:
     if n == 0:
         return np.arange(0)
     ranks = [_order_keys(col) for col in columns]
-    key, span = np.zeros(n, dtype=np.int64), 1
-    for rank in ranks:
-        size = int(rank.max()) + 1
-        span *= size
-        if span >= 2**62:
-            return np.lexsort(ranks[::-1])  # stable; its last key sorts first
-        key = key * size + rank
+    sizes = [int(rank.max()) + 1 for rank in ranks]
+    if math.prod(sizes) >= 2**62:
+        return np.lexsort(ranks[::-1])  # stable; its last key sorts first
+    # the ranks are this function's own arrays: the first becomes the key, in place
+    key = ranks[0]
+    for rank, size in zip(ranks[1:], sizes[1:], strict=True):
+        key *= size
+        key += rank
     return np.argsort(key, kind="stable")
 
 

@@ -208,6 +208,12 @@ def test_stable_order_is_sort_values_order():
         assert list(frame.index[stable_order([frame[k] for k in keys])]) == list(expected)
     assert list(stable_order([frame["S"]])) == [2, 5, 0, 3, 4, 1]
     assert list(stable_order([frame["F"]])) == [2, 5, 0, 3, 4, 1]
+    # four whole-number keys whose ranges multiply past 2**62: sorted key after key instead
+    wide = pd.DataFrame({k: np.array(v, dtype=np.int64) for k, v in {
+        "A": [60000, 0, 60000, 0, 0, 60000], "B": [0, 60000, 0, 0, 60000, 0],
+        "C": [60000, 60000, 0, 0, 0, 60000], "E": [1, 0, 0, 60000, 0, 0]}.items()})
+    assert list(stable_order([wide[k] for k in "ABCE"])) == [3, 4, 1, 2, 5, 0]
+    assert list(wide.sort_values(list("ABCE"), kind="stable").index) == [3, 4, 1, 2, 5, 0]
 
 
 def test_several_columns_numbered_in_order_of_first_appearance():

@@ -24,6 +24,8 @@ from cdiscflow.textops import (
     text_series,
 )
 
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)  # a text scalar's dtype in a DataFrame
+
 
 def finish_domain(work: Work) -> DomainResult:
     ld = work.loaded
@@ -56,7 +58,11 @@ def finish_domain(work: Work) -> DomainResult:
     recon.records_out = len(frame)
     recon.raw_records_landed = raw_records_present(frame)
     lineage = pd.DataFrame({
-        "DOMAIN": spec.domain,
+        # the "str" dtype a broadcast scalar gets, made by Arrow's repeat (pandas' broadcast
+        # takes a million single-value indices)
+        "DOMAIN": pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([
+            pa.repeat(pa.scalar(spec.domain, pa.large_string()), len(frame))])),
+            index=frame.index, dtype=_STR, copy=False),
         **({"USUBJID": frame["USUBJID"]} if "USUBJID" in frame.columns else {}),
         **({seq: frame[seq].astype("Int64")} if seq else {}),
         "SOURCE_FILE": frame[SOURCE_FILE],
