@@ -197,6 +197,27 @@ def test_visits_from_schedule_with_unscheduled_numbered_after_the_previous_visit
     assert values(out, "VISITDY") == [None, 1, None, None, 8]
 
 
+def test_visits_without_unscheduled_and_an_unknown_name_reported_for_each_target():
+    # no unscheduled visit: the numbers and days come from the schedule alone; a name the
+    # schedule lacks is blank in all three and its records reported, whichever is derived
+    df = pd.DataFrame({
+        "USUBJID": ["A", "A", "B", "B", "B"],
+        "V": ["Day 1", "Week 9", None, "Screening", "Week 9"],
+        "DTC": ["2021-01-10", "2021-03-01", "2021-01-12", "2021-01-01", "2021-03-02"],
+    }, index=[10, 11, 12, 13, 14])
+    expected = {"VISITNUM": [2.0, None, None, 1.0, None],
+                "VISIT": ["DAY 1", None, None, "SCREENING", None],
+                "VISITDY": [1, None, None, None, None]}
+    for target, want in expected.items():
+        reported = []
+        out = derive_visit(df, new_var=target, target=target, visit="V", dtc="DTC",
+                           schedule=SCHEDULE,
+                           report=lambda rows, why, col: reported.append((list(rows), why, col)))
+        assert values(out, target) == want
+        assert reported == [([11, 14], "visit name not in the schedule (nor 'Unscheduled')",
+                             "V")]
+
+
 def test_actual_arm_follows_exposure():
     dm = pd.DataFrame({"USUBJID": ["A", "B"], "ARMCD": ["ESC05", "ESC10"]})
     ex = pd.DataFrame({"USUBJID": ["A", "A"], "VALUE": [0.5, 0.5]})

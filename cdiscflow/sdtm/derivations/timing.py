@@ -17,6 +17,7 @@ from cdiscflow.sdtm import dates
 from cdiscflow.sdtm.derivations.registry import Param, Report, derivation
 from cdiscflow.textops import (
     arrow,
+    factorised,
     format_numbers,
     is_in,
     map_text,
@@ -264,13 +265,21 @@ def derive_visit(df: pd.DataFrame, *, new_var: str, visit: str, dtc: str,
     sched = _schedule(schedule)
     out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     names = out[visit].astype("string")
-    vnum = _numbers_for(names, sched["VISITNUM"].to_dict(), "Float64")
-    is_unsched = (names == unscheduled).fillna(False).astype(bool)
-    unknown = names.notna() & ~is_unsched & vnum.isna()
-    if report is not None and unknown.any():
+    # what the names are, judged once per distinct name: a million records' visit numbers
+    # are made only where they are written or unscheduled visits need them
+    each = factorised(names)[1][0]
+    scheduled = to_number(map_text(each, sched["VISITNUM"].to_dict())).notna()
+    unsched_name = (each == unscheduled).fillna(False).astype(bool)
+    unknown_names = each[each.notna() & ~unsched_name & ~scheduled]
+    if report is not None and len(unknown_names):
+        unknown = is_in(names, unknown_names)
         report(unknown[unknown].index, f"visit name not in the schedule (nor "
                f"{unscheduled!r})", visit)
-    if is_unsched.any():
+    has_unsched = bool(unsched_name.any())
+    vnum = (_numbers_for(names, sched["VISITNUM"].to_dict(), "Float64")
+            if has_unsched or target == "VISITNUM" else None)
+    is_unsched = (names == unscheduled).fillna(False).astype(bool) if has_unsched else None
+    if has_unsched:
         day = dates.date_part(out[dtc])
         frame = pd.DataFrame({"USUBJID": out["USUBJID"], "day": day, "vnum": vnum,
                               "uns": is_unsched})
@@ -291,12 +300,12 @@ def derive_visit(df: pd.DataFrame, *, new_var: str, visit: str, dtc: str,
         out[new_var] = vnum
     elif target == "VISIT":
         label = map_text(names, sched["VISIT"].to_dict())
-        if is_unsched.any():
+        if has_unsched:
             numbers = format_numbers(vnum[is_unsched], ".2f")
             label[is_unsched] = "UNSCHEDULED " + numbers
         out[new_var] = label
     else:
         days = sched["VISITDY"].dropna() if "VISITDY" in sched else pd.Series(dtype=float)
         visitdy = _numbers_for(names, {k: int(v) for k, v in days.items()}, "Int64")
-        out[new_var] = visitdy.where(~is_unsched)
+        out[new_var] = visitdy.where(~is_unsched) if has_unsched else visitdy
     return out
