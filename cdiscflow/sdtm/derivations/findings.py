@@ -230,8 +230,11 @@ def derive_baseline_flag(df: pd.DataFrame, *, new_var: str, by: list[str], dtc: 
         # group's largest (date rank, position) instead of sorting the records
         groups = factorize(*(out[b] for b in by))[0][rows]
         latest = sort_ranks(out[dtc].astype("string"))[rows] * len(rows) + np.arange(len(rows))
-        best = pd.Series(latest).groupby(groups, sort=False).max().to_numpy() % len(rows)
-        chosen[rows[best]] = 0
+        # (numpy's unbuffered maximum per group: no hash of the group codes, as a groupby
+        # of a million rows would make)
+        most = np.full(int(groups.max()) + 1, -1, dtype=np.int64)
+        np.maximum.at(most, groups, latest)
+        chosen[rows[most[most >= 0] % len(rows)]] = 0
     yes = pa.array(["Y"], type=pa.large_string())
     out[new_var] = text_series(yes.take(pa.array(chosen, mask=chosen < 0)), out.index)
     return out
