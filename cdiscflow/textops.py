@@ -213,14 +213,26 @@ def _combined(columns: Sequence[pd.Series]) -> Codes:
         return Codes.of(np.zeros(len(columns[0]), dtype=np.int32), 1 if len(columns[0]) else 0)
     if len(parts) == 1:
         return parts[0]
-    bases = {id(p.root): p.root for p in parts}
-    if len(bases) == 1:
-        root = next(iter(bases.values()))
-        # a root's codes appear in order (code j's first row grows with j), so numbering
-        # the combinations in order of the root's codes numbers them in order of rows
-        inner = _combine_codes([p.on_root() for p in parts], root.size)
-        return Codes.through(root, inner, int(inner.max()) + 1 if len(inner) else 0)
+    by_root: dict[int, list[Codes]] = {}
+    for p in parts:
+        by_root.setdefault(id(p.root), []).append(p)
+    # columns through one root (a test's code, name and unit, all looked up from the test)
+    # combined on its codes first: the rows then combine fewer columns, in a smaller span
+    parts = [_through_root(group) for group in by_root.values()]
+    if len(parts) == 1:
+        return parts[0]
     return Codes.of(_combine_codes([(p.codes, p.size) for p in parts], len(columns[0])))
+
+
+def _through_root(parts: list[Codes]) -> Codes:
+    """The combinations of columns whose codes come through one root, numbered on it."""
+    if len(parts) == 1:
+        return parts[0]
+    root = parts[0].root
+    # a root's codes appear in order (code j's first row grows with j), so numbering the
+    # combinations in order of the root's codes numbers them in order of rows
+    inner = _combine_codes([p.on_root() for p in parts], root.size)
+    return Codes.through(root, inner, int(inner.max()) + 1 if len(inner) else 0)
 
 
 def _combine_codes(parts: Sequence[tuple[np.ndarray, int]], n: int) -> np.ndarray:

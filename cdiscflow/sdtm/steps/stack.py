@@ -61,30 +61,45 @@ def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, s: Any,
     # long row r * k + g holds raw row r, group g; group-major stacking puts it at g * n + r
     order = np.arange(n * k).reshape(k, n).T.ravel()
     stacked = {c: _group_major(frame, s, groups, c) for c in new_cols}
-    keep = np.ones(n * k, dtype=bool)
+    keep = None
     if s.drop_empty:
         keep = stacked[s.drop_empty].is_valid().to_numpy(zero_copy_only=False)[order]
+        if keep.all():
+            keep = None  # every long row kept: no selection of a million positions
+
+    def kept(positions: np.ndarray) -> np.ndarray:
+        if keep is not None:
+            positions = positions[keep]
+        positions.flags.writeable = False  # (shared as codes, not copied)
+        return positions
+
     # the stacked values' positions, kept rows only: each column is taken once
-    picked = pa.array(order[keep])
-    rows = np.repeat(np.arange(n), k)[keep]
+    picked = pa.array(kept(order))
+    rows = kept(np.repeat(np.arange(n, dtype=np.int32), k))
     index = pd.RangeIndex(len(rows))
     # with every raw record still present, a text column's codes on the long rows are its
     # codes on the raw rows repeated (still in order of first appearance): passed on with
     # it, so the derivations that number USUBJID, the visit or the date later do not hash a
     # million values again
-    whole = bool(keep.reshape(n, k).any(axis=1).all()) if n * k else False
+    whole = n * k > 0 and (keep is None or bool(keep.reshape(n, k).any(axis=1).all()))
     # the long rows numbered by their raw record: every repeated column's codes map it, so
     # columns combined later (USUBJID and the date) are combined per raw record
     records = Codes.of(rows, n) if whole else None
     long = {c: _repeated(frame[c], rows, index, records) for c in ident}
     # the key's codes (the group of each row) are known: passed on, not hashed later
     names = text_series(pa.array(groups, type=pa.large_string()), pd.RangeIndex(k))
-    long[s.key] = spread_values(names, np.tile(np.arange(k), n)[keep], index)
+    group_of = kept(np.tile(np.arange(k, dtype=np.int32), n))
+    if keep is None and n:
+        # every record has every group: the groups first appear in declared order, so the
+        # group numbers are the codes already
+        long[s.key] = spread(names, Codes.of(group_of, k), index, distinct=True)
+    else:
+        long[s.key] = spread_values(names, group_of, index)
     long[STACK_FIELD] = long[s.key]
     for c in new_cols:
         long[c] = text_series(stacked[c].take(picked), index)
     out = pd.DataFrame(long)
-    dropped = int((~keep).sum())
+    dropped = 0 if keep is None else int((~keep).sum())
     if s.keep is not None:
         kept = Expression.parse(s.keep).mask(out).to_numpy(dtype=bool)
         dropped += int((~kept).sum())
