@@ -715,7 +715,13 @@ def take(values: pd.Series | pd.DataFrame, codes: np.ndarray | Codes, index: pd.
     if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
         # pandas' default text ("str": NaN for missing, as a raw form's file name column
         # is): Arrow's take too, keeping that type
-        taken = _plain_arrow(values.array).take(pa.array(codes))
+        data = _plain_arrow(values.array)
+        if (len(codes) >= _CODED_FROM_ROWS and len(data) and not data.null_count
+                and pc.count_distinct(data).as_py() == 1):
+            # one value throughout (a raw record's file name): repeated, not taken
+            taken = pa.repeat(data[0], len(codes))
+        else:
+            taken = data.take(pa.array(codes))
         return pd.Series(pd.array(taken, dtype=values.dtype), index=index, name=values.name,
                          copy=False)
     if isinstance(values.dtype, np.dtype):
@@ -749,6 +755,17 @@ def per_distinct(func, *columns: pd.Series):  # noqa: ANN001, ANN201 - any row-w
         return func(*columns)
     result = func(*(distinct[i] for i in range(len(columns))))
     return spread(result, known, index)
+
+
+def holds_per_distinct(test, *columns: pd.Series) -> np.ndarray:  # noqa: ANN001 - row-wise
+    """Where a row-wise ``test`` holds (False where it does not or is unknown), as a numpy
+    mask over the rows: the test worked out per distinct row of ``columns`` and its answers
+    indexed by the rows' codes (one gather, no boolean column spread and converted)."""
+    if len(columns[0]) < 1000:
+        return test(*columns).to_numpy(dtype=bool, na_value=False)
+    known, distinct = factorised(*columns)
+    answers = test(*(distinct[i] for i in range(len(columns))))
+    return answers.to_numpy(dtype=bool, na_value=False)[known.codes]
 
 
 def coerce_numbers(series: pd.Series) -> pd.Series:

@@ -209,10 +209,13 @@ def test_visits_without_unscheduled_and_an_unknown_name_reported_for_each_target
                 "VISIT": ["DAY 1", None, None, "SCREENING", None],
                 "VISITDY": [1, None, None, None, None]}
     for target, want in expected.items():
-        reported = []
+        reported: list = []
+
+        def report(rows, why, col, into=reported):  # noqa: ANN001, ANN202
+            into.append((list(rows), why, col))
+
         out = derive_visit(df, new_var=target, target=target, visit="V", dtc="DTC",
-                           schedule=SCHEDULE,
-                           report=lambda rows, why, col: reported.append((list(rows), why, col)))
+                           schedule=SCHEDULE, report=report)
         assert values(out, target) == want
         assert reported == [([11, 14], "visit name not in the schedule (nor 'Unscheduled')",
                              "V")]

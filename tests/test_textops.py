@@ -383,3 +383,21 @@ def test_nullable_numbers_numbered_as_pandas_numbers_them():
         expected, uniques = pd.factorize(pd.Series(values), use_na_sentinel=False)
         assert list(codes) == list(expected) and size == len(uniques)
     assert list(_number_codes(pd.Series(cases[0]))[0]) == [0, 1, 2, 0, 1, 3]
+
+
+def test_holds_per_distinct_is_a_mask_with_unknown_as_false():
+    from cdiscflow.textops import holds_per_distinct
+
+    def starts_high(values: pd.Series) -> pd.Series:
+        # a nullable answer: unknown (NA) for a missing value
+        return values.str.startswith("H")
+
+    small = pd.Series(pd.array(["HIGH", "LOW", None, "HIGH"], dtype="string"))
+    assert holds_per_distinct(starts_high, small).tolist() == [True, False, False, True]
+    # 1,200 rows: worked out on the three distinct values, indexed back by the rows' codes
+    large = pd.Series(pd.array(["LOW", None, "HIGH"] * 400, dtype="string"),
+                      index=range(100, 1300))
+    mask = holds_per_distinct(starts_high, large)
+    assert mask.dtype == bool and len(mask) == 1200
+    assert mask[:6].tolist() == [False, False, True, False, False, True]
+    assert int(mask.sum()) == 400

@@ -22,6 +22,7 @@ from cdiscflow.iso8601 import as_datetime64
 from cdiscflow.textops import (
     arrow,
     factorised,
+    holds_per_distinct,
     pattern_groups,
     per_distinct,
     spread,
@@ -338,6 +339,12 @@ def on_or_before(dtc: pd.Series, ref: pd.Series) -> pd.Series:
     """
     return per_distinct(lambda d, r: _compared(d, r, operator.le), dtc.astype("string"),
                         ref.astype("string"))
+
+
+def on_or_before_mask(dtc: pd.Series, ref: pd.Series) -> np.ndarray:
+    """:func:`on_or_before` as a numpy mask: True where known to be on or before."""
+    return holds_per_distinct(lambda d, r: _compared(d, r, operator.le),
+                              dtc.astype("string"), ref.astype("string"))
 
 
 def before(dtc: pd.Series, ref: pd.Series) -> pd.Series:

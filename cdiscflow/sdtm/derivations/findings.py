@@ -12,9 +12,10 @@ from cdiscflow.sdtm import dates
 from cdiscflow.sdtm.derivations.registry import Param, Report, derivation
 from cdiscflow.textops import (
     extract,
-    factorize,
     format_numbers,
+    holds_per_distinct,
     per_distinct,
+    row_codes,
     sort_ranks,
     text_series,
     to_number,
@@ -218,9 +219,8 @@ def derive_baseline_flag(df: pd.DataFrame, *, new_var: str, by: list[str], dtc: 
     counts as before the first dose, the usual pre-dose assumption).
     """
     out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
-    eligible = dates.on_or_before(out[dtc], out[ref]).fillna(False).astype(bool)
-    has_result = per_distinct(_present, out[result])
-    rows = np.flatnonzero((eligible & has_result).to_numpy(dtype=bool))
+    eligible = dates.on_or_before_mask(out[dtc], out[ref])
+    rows = np.flatnonzero(eligible & holds_per_distinct(_present, out[result]))
     # 0 on the flagged records, -1 elsewhere, made text once (setting values into a
     # million-row Arrow text column rebuilds it)
     chosen = np.full(len(out), -1, dtype=np.int64)
@@ -228,7 +228,7 @@ def derive_baseline_flag(df: pd.DataFrame, *, new_var: str, by: list[str], dtc: 
         # per group the candidate latest in time, the last in record order among equals
         # (a stable sort by group and date, then each group's last row), found as each
         # group's largest (date rank, position) instead of sorting the records
-        groups = factorize(*(out[b] for b in by))[0][rows]
+        groups = row_codes(*(out[b] for b in by)).codes[rows]
         latest = sort_ranks(out[dtc].astype("string"))[rows] * len(rows) + np.arange(len(rows))
         # (numpy's unbuffered maximum per group: no hash of the group codes, as a groupby
         # of a million rows would make)
