@@ -238,10 +238,12 @@ def _through_root(parts: list[Codes]) -> Codes:
 def _combine_codes(parts: Sequence[tuple[np.ndarray, int]], n: int) -> np.ndarray:
     """Codes numbering the combinations of several columns' codes (each ``(codes, size)``,
     ``n`` rows), in order of first appearance."""
-    combined = np.zeros(n, dtype=np.int64)
-    span = 1
-    for col_codes, col_size in parts:
-        combined = combined * col_size + col_codes
+    # built in place from the first column's codes (no fresh million-row array per column)
+    combined = parts[0][0].astype(np.int64) if parts else np.zeros(n, dtype=np.int64)
+    span = parts[0][1] if parts else 1
+    for col_codes, col_size in parts[1:]:
+        combined *= col_size
+        combined += col_codes
         span *= col_size
     if span <= 4 * n:
         return _first_appearance(combined, span)
