@@ -36,7 +36,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cdiscflow.textops import STRING, factorised
+from cdiscflow.textops import STRING, Codes, factorised
 
 PARTS = ("year", "month", "day", "hour", "minute", "second")
 # RE2 has no repeated group names: a day after an unknown month is its own group (``uday``)
@@ -53,31 +53,36 @@ class Parsed:
     """The parts of a column of ISO 8601 values: per distinct value (``distinct``, floats, NaN
     where absent) and each row's distinct value (``codes``). Every method answers per row."""
 
-    codes: np.ndarray
+    codes: np.ndarray | Codes
     distinct: dict[str, np.ndarray]
 
     def __len__(self) -> int:
-        return len(self.codes)
+        return self.codes.rows() if isinstance(self.codes, Codes) else len(self.codes)
+
+    def _rows(self, per_value: np.ndarray) -> np.ndarray:
+        if isinstance(self.codes, Codes):
+            return self.codes.gather(per_value)
+        return per_value[self.codes]
 
     def part(self, name: str) -> np.ndarray:
         """One part (``year`` ... ``second``) of each row as float64 (NaN where absent)."""
-        return self.distinct[name][self.codes]
+        return self._rows(self.distinct[name])
 
     def days(self) -> np.ndarray:
         """Days since 1970-01-01 of each complete, real date (float64); NaN where the date is
         partial, missing, unreadable or not in the calendar (2021-02-30, month 13, year 0000)."""
-        return self._days[self.codes]
+        return self._rows(self._days)
 
     def seconds(self) -> np.ndarray:
         """Seconds since 1970-01-01T00:00:00 of each complete date with a real time of at
         least hours and minutes (seconds 0 when not given, a fraction dropped); NaN else."""
-        return self._seconds[self.codes]
+        return self._rows(self._seconds)
 
     def period(self) -> tuple[np.ndarray, np.ndarray]:
         """First and last day (days since 1970-01-01) of the period a partial date stands for:
         a year (``2020``) or a month (``2020-05``); NaN for any other value."""
         first, last = self._period
-        return first[self.codes], last[self.codes]
+        return self._rows(first), self._rows(last)
 
     @cached_property
     def _days(self) -> np.ndarray:
@@ -121,7 +126,7 @@ def parse(values: pd.Series) -> Parsed:
     A column already numbered by :func:`cdiscflow.textops.factorised` is not hashed again."""
     text = values if values.dtype == STRING else values.astype(STRING)
     known, distinct = factorised(text)
-    return Parsed(np.asarray(known.codes), _parts(pa.array(distinct[0].array)))
+    return Parsed(known, _parts(pa.array(distinct[0].array)))
 
 
 def parse_array(data: pa.Array | pa.ChunkedArray) -> Parsed:

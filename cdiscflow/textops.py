@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -326,6 +326,14 @@ class Codes:
             self._codes = codes
         return self._codes
 
+    def gather(self, per_code: np.ndarray) -> np.ndarray:
+        """``per_code[self.codes]``: through the root's codes while this column's own are not
+        made (a gather of the few root codes, then one of the rows, instead of two of the
+        rows)."""
+        if self._codes is None and self.per_root is not None:
+            return per_code[self.per_root][self.root.codes]
+        return per_code[self.codes]
+
     def rows(self) -> int:
         """How many rows the codes are of."""
         return len(self._codes) if self._codes is not None else len(self.root.codes)
@@ -622,7 +630,7 @@ def sort_ranks(col: pd.Series) -> np.ndarray:
         order = pc.array_sort_indices(values, null_placement="at_end").to_numpy()
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(len(order))
-        return rank[known.codes]
+        return known.gather(rank)
     codes, uniques = pd.factorize(col, sort=True, use_na_sentinel=True)
     return np.where(codes < 0, len(uniques), codes).astype(np.int64)
 
@@ -699,6 +707,8 @@ def take(values: pd.Series | pd.DataFrame, codes: np.ndarray | Codes, index: pd.
                 and not isinstance(values.array, CodedText)):
             coded = CodedText.through(_plain_arrow(values.array), codes)
             return pd.Series(coded, index=index, name=values.name, copy=False)
+        if isinstance(values.dtype, np.dtype) or isinstance(values.array, _MASKED):
+            return _gathered(values, codes.gather, index)
         codes = codes.codes
     if values.dtype == STRING:
         array = values.array
@@ -726,21 +736,28 @@ def take(values: pd.Series | pd.DataFrame, codes: np.ndarray | Codes, index: pd.
             taken = data.take(pa.array(codes))
         return pd.Series(pd.array(taken, dtype=values.dtype), index=index, name=values.name,
                          copy=False)
-    if isinstance(values.dtype, np.dtype):
-        return pd.Series(values.to_numpy()[codes], index=index, name=values.name,
-                         copy=False)
-    masked = values.array
-    if isinstance(masked, (pd.arrays.IntegerArray, pd.arrays.FloatingArray,
-                           pd.arrays.BooleanArray)):
-        # nullable numbers and flags: their values and missing mask taken apart (a few
-        # thousand distinct values made numpy, then indexed)
-        data = masked.to_numpy(dtype=values.dtype.numpy_dtype, na_value=False)
-        missing = masked.isna()
-        return pd.Series(type(masked)(data[codes], missing[codes]), index=index,
-                         name=values.name, copy=False)
+    if isinstance(values.dtype, np.dtype) or isinstance(values.array, _MASKED):
+        return _gathered(values, lambda per_code: per_code[codes], index)
     out = values.iloc[codes]
     out.index = index
     return out
+
+
+_MASKED = (pd.arrays.IntegerArray, pd.arrays.FloatingArray, pd.arrays.BooleanArray)
+
+
+def _gathered(values: pd.Series, at: Callable[[np.ndarray], np.ndarray], index: pd.Index
+              ) -> pd.Series:
+    """A numpy or nullable column's values at rows (``at``: the gather of a per-value array
+    onto them)."""
+    if isinstance(values.dtype, np.dtype):
+        return pd.Series(at(values.to_numpy()), index=index, name=values.name, copy=False)
+    # nullable numbers and flags: their values and missing mask taken apart (a few thousand
+    # distinct values made numpy, then indexed)
+    masked = values.array
+    data = masked.to_numpy(dtype=values.dtype.numpy_dtype, na_value=False)
+    return pd.Series(type(masked)(at(data), at(masked.isna())), index=index,
+                     name=values.name, copy=False)
 
 
 def per_distinct(func, *columns: pd.Series):  # noqa: ANN001, ANN201 - any row-wise function
@@ -767,7 +784,7 @@ def holds_per_distinct(test, *columns: pd.Series) -> np.ndarray:  # noqa: ANN001
         return test(*columns).to_numpy(dtype=bool, na_value=False)
     known, distinct = factorised(*columns)
     answers = test(*(distinct[i] for i in range(len(columns))))
-    return answers.to_numpy(dtype=bool, na_value=False)[known.codes]
+    return known.gather(answers.to_numpy(dtype=bool, na_value=False))
 
 
 def coerce_numbers(series: pd.Series) -> pd.Series:

@@ -111,13 +111,12 @@ def parse_dates(values: pd.Series, fmt: str | list[str], times: pd.Series | None
     values = values.astype("string")
     columns = [values] if times is None else [values, times.astype("string")]
     known, distinct = factorised(*columns)
-    codes = known.codes
     formats = [fmt] if isinstance(fmt, str) else list(fmt)
     iso, found = _parse_distinct(distinct[0], formats, None if times is None else distinct[1],
                                  year_cutoff)
     rows = pd.Series(values.index)
     problems = [DateProblem(rows[r], p.value, p.message, p.severity)
-                for p in found for r in np.flatnonzero(codes == p.index)]
+                for p in found for r in np.flatnonzero(known.codes == p.index)]
     out = spread(iso.astype("string"), known, values.index)
     return out.rename(values.name), problems
 
