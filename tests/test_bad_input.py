@@ -108,6 +108,29 @@ def test_missing_column_needed_by_the_mapping_is_named_before_reading(tmp_path):
     assert "'EXDOSE' is neither a raw column" in exc.value.message
 
 
+def test_numbers_read_per_distinct_value_name_each_bad_record(tmp_path):
+    # 1,200 exposure records (the per-distinct path): "one" and "Infinity" are each reported
+    # on every record holding them, with the line of that record, and blank in EXDOSE
+    doses = ["0.5", "1.0", "one", "2.5", "Infinity", "0.5"]
+    lines = ["SUBJID,INFNUM,EXSTDAT,EXSTTIM,EXDOSE"]
+    for i in range(1200):
+        lines.append(f"00{1 + i % 2},{i + 1},2021-03-10,09:00,{doses[i % 6]}")
+    raw = dict(MINI_RAW)
+    raw["exposure.csv"] = "\n".join(lines) + "\n"
+    engine, results = run_engine(write_study(tmp_path / "s", raw=raw))
+    bad = sorted((d.row, d.value, d.message) for d in engine.defects.defects
+                 if d.file == "exposure.csv" and d.column == "EXDOSE")
+    # record i sits on line i + 2; "one" on records 2, 8, ... and "Infinity" on 4, 10, ...
+    assert len(bad) == 400
+    assert bad[:2] == [(4, "one", "EXDOSE: expected a number"),
+                       (6, "Infinity", "EXDOSE: expected a finite number (no dataset holds "
+                                       "infinity or NaN)")]
+    ex = results["EX"].data
+    assert ex["EXDOSE"].dtype == "Float64"
+    assert int(ex["EXDOSE"].isna().sum()) == 400
+    assert ex["EXDOSE"].sum() == 200 * (0.5 + 1.0 + 2.5 + 0.5)
+
+
 def test_text_in_numeric_field_duplicate_keys_and_partial_required_date(tmp_path):
     raw = dict(MINI_RAW)
     raw["exposure.csv"] = textwrap.dedent(MINI_RAW["exposure.csv"]).replace(

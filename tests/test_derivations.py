@@ -41,6 +41,22 @@ def test_study_day_has_no_day_zero_and_skips_partial_dates():
     assert values(out, "LBDY") == [-1, 1, 2, -7, None, None]
 
 
+def test_study_day_per_distinct_pair_at_scale():
+    # 1,200 records of four (date, reference) pairs: worked out per pair, spread back to
+    # every record in its place (index kept), partial dates blank, as Int64
+    df = pd.DataFrame({
+        "DTC": pd.array(["2021-03-03", "2021-03-04T08:00", "2021-03", "2021-02-25"] * 300,
+                        dtype="string"),
+        "REF": pd.array(["2021-03-04", "2021-03-04", "2021-03-04", "2021-03-01"] * 300,
+                        dtype="string"),
+    }, index=range(7000, 8200))
+    out = derive_study_day(df, new_var="DY", dtc="DTC", ref="REF")
+    assert out["DY"].dtype == "Int64"
+    assert list(out.index[:2]) == [7000, 7001]
+    assert values(out, "DY")[:8] == [-1, 1, None, -4, -1, 1, None, -4]
+    assert out["DY"].isna().sum() == 300
+
+
 def test_seq_numbers_within_subject_in_declared_order_with_stable_ties():
     df = pd.DataFrame({
         "USUBJID": ["B", "A", "A", "B", "A"],

@@ -21,7 +21,12 @@ from cdiscflow.sdtm.defect_order import KeyedDefect
 from cdiscflow.sdtm.domains import domain_variables
 from cdiscflow.spec import LoadedDomain, LoadedStudy, VariableSpec
 from cdiscflow.studypaths import raw_file, raw_folder
-from cdiscflow.textops import coerce_numbers, format_numbers, per_distinct, row_codes
+from cdiscflow.textops import (
+    coerce_numbers,
+    factorised,
+    format_numbers,
+    row_codes,
+)
 
 STACK_FIELD = "__field"
 INTERNAL = (SOURCE_FILE, SOURCE_ROW, STACK_FIELD)
@@ -176,16 +181,23 @@ class BuildContext:
         if pd.api.types.is_numeric_dtype(values):
             return values.astype("Float64")
         text = values.astype("string")
-        # read once per distinct text (a million lab records hold a few thousand results)
-        read = per_distinct(_numbers_read, text)
-        nums, bad = read["number"], read["bad"].to_numpy(dtype=bool)
-        for idx in text.index[bad]:
-            self.defect(ld, frame, idx, name, text[idx], "expected a number" if pd.isna(
-                nums[idx]) else "expected a finite number (no dataset holds infinity or "
-                "NaN)", column=None)
+        # read once per distinct text (a million lab records hold a few thousand results),
+        # and only the numbers and their missing mask put on the rows
+        known, distinct = factorised(text)
+        read = _numbers_read(distinct[0])
+        number = read["number"].to_numpy(dtype="float64")
+        bad = read["bad"].to_numpy(dtype=bool)
         if bad.any():
-            nums = nums.where(~bad)  # reported, and not carried on
-        return nums.astype("Float64")
+            on_rows = known.gather(number)
+            for pos in np.flatnonzero(known.gather(bad)):
+                self.defect(ld, frame, text.index[pos], name, text.iloc[pos],
+                            "expected a number" if np.isnan(on_rows[pos]) else
+                            "expected a finite number (no dataset holds infinity or NaN)",
+                            column=None)
+            number = np.where(bad, np.nan, number)  # reported, and not carried on
+        missing = np.isnan(number)
+        return pd.Series(pd.arrays.FloatingArray(known.gather(np.where(missing, 0.0, number)),
+                                                 known.gather(missing)), index=text.index)
 
     def check_required(self, ld: LoadedDomain, frame: pd.DataFrame, name: str,
                        var: VariableSpec) -> None:

@@ -104,12 +104,19 @@ def derive_study_day(df: pd.DataFrame, *, new_var: str, dtc: str, ref: str) -> p
     Missing when either date is partial: a study day is never computed from an invented day.
     """
     out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed
+    # once per distinct (date, reference) pair: a million records of a few thousand subjects
+    # hold far fewer pairs, and the pairs of a stacked domain are numbered per raw record
+    out[new_var] = per_distinct(_study_days, out[dtc], out[ref])
+    return out
+
+
+def _study_days(dtc: pd.Series, ref: pd.Series) -> pd.Series:
     # whole days as float day counts (NaN where either date is partial), made Int64 once
-    delta = iso8601.parse(out[dtc]).days() - iso8601.parse(out[ref]).days()
+    delta = iso8601.parse(dtc).days() - iso8601.parse(ref).days()
     known = ~np.isnan(delta)
     day = np.where(delta < 0, delta, delta + 1)
-    out[new_var] = pd.arrays.IntegerArray(np.where(known, day, 0).astype(np.int64), ~known)
-    return out
+    return pd.Series(pd.arrays.IntegerArray(np.where(known, day, 0).astype(np.int64), ~known),
+                     index=dtc.index)
 
 
 @derivation(
