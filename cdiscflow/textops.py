@@ -379,8 +379,44 @@ def _codes(col: pd.Series) -> Codes:
                                   len(encoded.dictionary))
         _FACTORISED.put([identity], remembered)
         return remembered
+    array = col.array
+    if isinstance(array, pd.arrays.FloatingArray):
+        # (see ``numbers_through``): pandas' shallow copies hold views of the same arrays
+        known = _FACTORISED.get([_whole_view_of(array._data), _whole_view_of(array._mask)])
+        if known is not None:
+            return known
     codes, size = _number_codes(col)
     return Codes.of(codes, size)
+
+
+def _whole_view_of(data: np.ndarray) -> np.ndarray:
+    """The array ``data`` is a view of, when it views all of it alike (a shallow copy's);
+    else ``data`` itself (a slice or a reinterpretation is another array)."""
+    base = data.base
+    if (isinstance(base, np.ndarray) and base.dtype == data.dtype
+            and base.shape == data.shape and base.strides == data.strides
+            and base.ctypes.data == data.ctypes.data):
+        return base
+    return data
+
+
+def numbers_through(known: Codes, numbers: np.ndarray, index: pd.Index) -> pd.Series:
+    """Per-value numbers (float64, NaN for missing) as a Float64 column on the rows whose
+    codes are ``known``, its own codes remembered for a later factorisation (a range
+    column read as numbers from a few text values is not hashed again on a million rows).
+    Its values and mask are made read-only: they stand for those codes, so they must not
+    change (pandas copies before writing into a column it shares)."""
+    missing = np.isnan(numbers)
+    data, mask = known.gather(np.where(missing, 0.0, numbers)), known.gather(missing)
+    data.flags.writeable = mask.flags.writeable = False
+    column = pd.arrays.FloatingArray(data, mask)
+    if column._data is data and column._mask is mask:
+        # equal numbers (1 and 1.0 read from two texts) share a code, missing has one, and
+        # -0.0 is 0.0; the per-value codes follow the values' first appearance
+        per_value, uniques = pd.factorize(np.where(missing, np.nan, numbers) + 0.0,
+                                          use_na_sentinel=False)
+        _FACTORISED.put([data, mask], Codes.through(known, per_value, len(uniques)))
+    return pd.Series(column, index=index, copy=False)
 
 
 def _number_codes(col: pd.Series) -> tuple[np.ndarray, int]:
@@ -698,7 +734,7 @@ def take(values: pd.Series | pd.DataFrame, codes: np.ndarray | Codes, index: pd.
     if isinstance(values, pd.DataFrame):
         if values.columns.is_unique:
             return pd.DataFrame({name: take(values[name], codes, index)
-                                 for name in values.columns}, index=index)
+                                 for name in values.columns}, index=index, copy=False)
         out = values.iloc[codes.codes if isinstance(codes, Codes) else codes]
         out.index = index
         return out

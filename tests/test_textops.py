@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from cdiscflow.textops import (
     coerce_numbers,
@@ -401,3 +402,28 @@ def test_holds_per_distinct_is_a_mask_with_unknown_as_false():
     assert mask.dtype == bool and len(mask) == 1200
     assert mask[:6].tolist() == [False, False, True, False, False, True]
     assert int(mask.sum()) == 400
+
+
+def test_numbers_through_remembers_their_codes_across_shallow_copies():
+    from cdiscflow.textops import factorised, factorize, numbers_through
+
+    # 1,200 rows of four texts, two of them the same number: the column read as numbers
+    # is numbered through the texts' codes (no hash of the rows), equal numbers sharing one
+    text = pd.Series(pd.array(["1.5", "1.50", None, "7"] * 300, dtype="string"))
+    known, distinct = factorised(text)
+    numbers = pd.to_numeric(distinct[0].astype(object), errors="coerce").to_numpy(float)
+    col = numbers_through(known, numbers, text.index)
+    assert col.dtype == "Float64"
+    assert [None if pd.isna(v) else v for v in col[:4]] == [1.5, 1.5, None, 7.0]
+    frame = pd.DataFrame({"N": col}).copy(deep=False)  # a view of the same arrays
+    codes, uniques = factorize(frame["N"])
+    assert codes[:5].tolist() == [0, 0, 1, 2, 0]
+    assert [None if pd.isna(v) else v for v in uniques[0]] == [1.5, None, 7.0]
+    # the same answer as hashing the values themselves, also for a slice (another array)
+    tail = frame["N"].iloc[2:6]
+    assert factorize(tail)[0].tolist() == [0, 1, 2, 2]
+    # the values stand for those codes: written only after pandas' copy
+    with pytest.raises(ValueError):
+        col.array._data[0] = 2.0
+    frame.loc[0, "N"] = 2.0
+    assert factorize(frame["N"])[0][:5].tolist() == [0, 1, 2, 3, 1]

@@ -25,6 +25,7 @@ from cdiscflow.textops import (
     coerce_numbers,
     factorised,
     format_numbers,
+    numbers_through,
     row_codes,
 )
 
@@ -195,9 +196,7 @@ class BuildContext:
                             "expected a finite number (no dataset holds infinity or NaN)",
                             column=None)
             number = np.where(bad, np.nan, number)  # reported, and not carried on
-        missing = np.isnan(number)
-        return pd.Series(pd.arrays.FloatingArray(known.gather(np.where(missing, 0.0, number)),
-                                                 known.gather(missing)), index=text.index)
+        return numbers_through(known, number, text.index)
 
     def check_required(self, ld: LoadedDomain, frame: pd.DataFrame, name: str,
                        var: VariableSpec) -> None:

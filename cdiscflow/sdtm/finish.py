@@ -68,7 +68,7 @@ def finish_domain(work: Work) -> DomainResult:
         "SOURCE_FILE": frame[SOURCE_FILE],
         "SOURCE_ROW": frame[SOURCE_ROW].astype("int64"),
         **({"SOURCE_FIELD": frame[STACK_FIELD]} if STACK_FIELD in frame.columns else {}),
-    })
+    }, copy=False)  # the record-ordered columns shared, not copied (pandas copies on write)
     supp = supplemental(ld, frame)
     return DomainResult(spec.domain, data, supp, lineage, recon, labels)
 

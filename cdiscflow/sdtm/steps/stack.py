@@ -98,7 +98,7 @@ def run(ctx: BuildContext, ld: LoadedDomain, frame: pd.DataFrame, s: Any,
     long[STACK_FIELD] = long[s.key]
     for c in new_cols:
         long[c] = text_series(stacked[c].take(picked), index)
-    out = pd.DataFrame(long)
+    out = pd.DataFrame(long, copy=False)  # (pandas copies a dict's numpy columns otherwise)
     dropped = 0 if keep is None else int((~keep).sum())
     if s.keep is not None:
         kept = Expression.parse(s.keep).mask(out).to_numpy(dtype=bool)
