@@ -36,7 +36,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cdiscflow.textops import STRING, Codes, factorised
+from cdiscflow.codedtext import STRING
+from cdiscflow.codes import Codes, factorised
 
 PARTS = ("year", "month", "day", "hour", "minute", "second")
 # RE2 has no repeated group names: a day after an unknown month is its own group (``uday``)
@@ -123,7 +124,7 @@ def month_start(year: np.ndarray, month: np.ndarray) -> np.ndarray:
 
 def parse(values: pd.Series) -> Parsed:
     """The ISO 8601 parts of a text column (any dtype; non-text values read as their text).
-    A column already numbered by :func:`cdiscflow.textops.factorised` is not hashed again."""
+    A column already numbered by :func:`cdiscflow.codes.factorised` is not hashed again."""
     text = values if values.dtype == STRING else values.astype(STRING)
     known, distinct = factorised(text)
     return Parsed(known, _parts(pa.array(distinct[0].array)))

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from cdiscflow.codedtext import arrow, text_series
 from cdiscflow.csvlines import (
     DEFECTS_ATTR,
     control_character_defects,
@@ -39,7 +40,7 @@ from cdiscflow.csvlines import (
 )
 from cdiscflow.errors import Defect, RawDataError
 from cdiscflow.spec import RAW_FORMATS, format_of_file
-from cdiscflow.textops import arrow, format_numbers, text_series
+from cdiscflow.textops import format_numbers
 
 SOURCE_FILE = "__file"
 SOURCE_ROW = "__row"

@@ -4,8 +4,8 @@ found once per distinct key combination and spread back onto the records."""
 import numpy as np
 import pandas as pd
 
+from cdiscflow.codes import Codes, factorised
 from cdiscflow.sdtm.steps.join import _key_positions
-from cdiscflow.textops import Codes, factorised
 
 
 def test_positions_per_record_with_repeated_and_missing_keys():
@@ -31,7 +31,7 @@ def test_positions_per_record_with_repeated_and_missing_keys():
 
 
 def test_merged_columns_take_the_matched_rows_values_and_missing_elsewhere():
-    from cdiscflow import textops
+    from cdiscflow import codes as coding
     from cdiscflow.sdtm.steps.join import merge_at
 
     frame = pd.DataFrame({"TEST": ["B", "A", "C", "B"]}, index=[4, 3, 2, 1], dtype="string")
@@ -45,4 +45,4 @@ def test_merged_columns_take_the_matched_rows_values_and_missing_elsewhere():
     assert [None if pd.isna(v) else v for v in merged["LOW"]] == [None, "1.5", None, None]
     assert merged["N"].fillna(-1).tolist() == [8.0, 7.0, -1, 8.0]
     # the text column's codes come with it
-    assert textops._FACTORISED.get([merged["LOW"].array._pa_array]) is not None
+    assert coding._FACTORISED.get([merged["LOW"].array._pa_array]) is not None

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from cdiscflow.codedtext import STRING
 from cdiscflow.sdtm.trial_design import derive_subject_elements, derive_subject_visits
 from cdiscflow.standards import sdtm_variables
-from cdiscflow.textops import STRING
 
 NA = pd.NA
 

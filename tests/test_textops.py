@@ -4,16 +4,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cdiscflow.codes import factorize, per_distinct
 from cdiscflow.textops import (
     coerce_numbers,
     extract,
-    factorize,
     format_numbers,
     is_in,
     lookup,
     map_text,
     parse_timestamps,
-    per_distinct,
     to_number,
 )
 
@@ -104,7 +103,7 @@ def test_is_in_like_isin_missing_only_where_a_candidate_is_missing():
 def test_factorisation_remembered_while_the_column_lives():
     import gc
 
-    from cdiscflow import textops
+    from cdiscflow import codes as coding
 
     frame = pd.DataFrame({"a": pd.array(["x", "y", None, "x", "y"], dtype="string"),
                           "b": pd.array(["p", "p", "q", "q", "p"], dtype="string")})
@@ -115,27 +114,27 @@ def test_factorisation_remembered_while_the_column_lives():
     # a shallow copy, a renamed or re-typed column share the Arrow data: the same entry
     copied = frame.copy(deep=False)
     copied["c"] = 1
-    assert textops._FACTORISED.get([copied["a"].astype("string").rename("z").array._pa_array]
+    assert coding._FACTORISED.get([copied["a"].astype("string").rename("z").array._pa_array]
                                    ).codes.tolist() == [0, 1, 2, 0, 1]
     codes2, distinct2 = factorize(frame["a"], frame["b"])
     assert list(codes2) == [0, 1, 2, 3, 1]
     assert [vals(distinct2[i]) for i in (0, 1)] == [["x", "y", None, "x"], ["p", "p", "q", "q"]]
     # remembered codes are read-only: no caller can change them for the next
     with np.testing.assert_raises(ValueError):
-        textops._FACTORISED.get([data]).codes[0] = 5
+        coding._FACTORISED.get([data]).codes[0] = 5
     # new values are new Arrow data: computed afresh, never the old codes
     frame["a"] = pd.array(["y", "y", "x", "x", None], dtype="string")
     codes3, distinct3 = factorize(frame["a"])
     assert list(codes3) == [0, 0, 1, 1, 2] and vals(distinct3[0]) == ["y", "x", None]
     # the entry goes with its data
-    before = len(textops._FACTORISED._entries)
+    before = len(coding._FACTORISED._entries)
     del data, copied, frame
     gc.collect()
-    assert len(textops._FACTORISED._entries) < before
+    assert len(coding._FACTORISED._entries) < before
 
 
 def test_spread_results_carry_their_codes():
-    from cdiscflow import textops
+    from cdiscflow import codes as coding
 
     keys = pd.Series(["b", "a", "b", "c", "a", "b"] * 200, dtype="string")
     out = per_distinct(lambda k: k.map({"a": "X", "b": "Y", "c": "X"}).astype("string"), keys)
@@ -144,14 +143,14 @@ def test_spread_results_carry_their_codes():
     # the 1,200 values would number them
     codes, distinct = factorize(out)
     assert list(codes[:6]) == [0, 1, 0, 1, 1, 0] and vals(distinct[0]) == ["Y", "X"]
-    assert textops._FACTORISED.get([out.array._pa_array]).size == 2
+    assert coding._FACTORISED.get([out.array._pa_array]).size == 2
     fresh = pd.Series(list(out), dtype="string")
     assert list(factorize(fresh)[0]) == list(codes)
     # a result frame's text columns carry theirs too (a lookup's value beside its flag)
     both = per_distinct(lambda k: pd.DataFrame({
         "value": k.map({"a": "X", "b": "Y", "c": "X"}).astype("string"), "found": k != "c"}),
         keys)
-    assert textops._FACTORISED.get([both["value"].array._pa_array]).size == 2
+    assert coding._FACTORISED.get([both["value"].array._pa_array]).size == 2
     assert list(factorize(both["value"])[0][:6]) == [0, 1, 0, 1, 1, 0]
 
 
@@ -171,7 +170,7 @@ def test_records_and_subject_merge_per_distinct_pair():
 
 
 def test_sort_ranks_order_as_the_values_sort():
-    from cdiscflow.textops import sort_ranks
+    from cdiscflow.codes import sort_ranks
 
     text = pd.Series(["b", None, "a", "é", "b", "B"], dtype="string")
     assert list(sort_ranks(text)) == [2, 4, 1, 3, 2, 0]  # code point order, missing last
@@ -186,7 +185,7 @@ def test_sort_ranks_order_as_the_values_sort():
 
 
 def test_stable_order_is_sort_values_order():
-    from cdiscflow.textops import stable_order
+    from cdiscflow.codes import stable_order
 
     frame = pd.DataFrame({
         "U": pd.array(["B", "A", None, "A", "B", "A"], dtype="string"),
@@ -238,7 +237,7 @@ def test_several_columns_numbered_in_order_of_first_appearance():
 
 
 def test_spread_keeps_names_types_and_the_index():
-    from cdiscflow.textops import take
+    from cdiscflow.codes import take
 
     codes = np.array([1, 0, 1, 2], dtype=np.int32)
     text = pd.Series(["a", None, "c"], dtype="string", name="T")
@@ -268,58 +267,58 @@ def test_spread_keeps_names_types_and_the_index():
 
 
 def test_stacked_identifiers_carry_their_codes_only_when_every_record_stays():
-    from cdiscflow import textops
+    from cdiscflow import codes as coding
     from cdiscflow.sdtm.steps.stack import _repeated
 
     subject = pd.Series(["S2", "S1", "S2", None], dtype="string", name="USUBJID")
     rows = np.array([0, 0, 1, 2, 2, 3])  # each raw record repeated for its kept groups
     index = pd.RangeIndex(6)
-    out = _repeated(subject, rows, index, textops.Codes.of(rows))
+    out = _repeated(subject, rows, index, coding.Codes.of(rows))
     assert out.name == "USUBJID" and vals(out) == ["S2", "S2", "S1", "S2", "S2", None]
-    assert textops._FACTORISED.get([out.array._pa_array]) is not None
+    assert coding._FACTORISED.get([out.array._pa_array]) is not None
     codes, distinct = factorize(out)
     assert codes.tolist() == [0, 0, 1, 0, 0, 2] and vals(distinct[0]) == ["S2", "S1", None]
     # a record with no group left (row 1) could leave a code out of first-appearance order
     partial = _repeated(subject, np.array([0, 2, 3]), pd.RangeIndex(3), None)
     assert vals(partial) == ["S2", "S2", None]
-    assert textops._FACTORISED.get([partial.array._pa_array]) is None
+    assert coding._FACTORISED.get([partial.array._pa_array]) is None
 
 
 def test_spread_values_numbers_in_order_of_first_appearance():
-    from cdiscflow import textops
+    from cdiscflow import codes as coding
 
     names = pd.Series(["PLT", "WBC", "HGB"], dtype="string")
-    out = textops.spread_values(names, np.array([2, 0, 2, 1, 0]), INDEX.append(pd.Index([9])))
+    out = coding.spread_values(names, np.array([2, 0, 2, 1, 0]), INDEX.append(pd.Index([9])))
     assert vals(out) == ["HGB", "PLT", "HGB", "WBC", "PLT"] and list(out.index) == [7, 3, 11, 5, 9]
-    assert textops._FACTORISED.get([out.array._pa_array]) is not None
+    assert coding._FACTORISED.get([out.array._pa_array]) is not None
     codes, distinct = factorize(out)
     assert codes.tolist() == [0, 1, 0, 2, 1] and vals(distinct[0]) == ["HGB", "PLT", "WBC"]
-    empty = textops.spread_values(names, np.array([], dtype=np.int64), pd.RangeIndex(0))
+    empty = coding.spread_values(names, np.array([], dtype=np.int64), pd.RangeIndex(0))
     assert len(empty) == 0 and empty.dtype == names.dtype
 
 
 def test_columns_through_one_root_are_combined_on_its_codes():
     # a stacked domain: 4 raw records, each repeated for its tests; the subject and the date
     # map the records, so their combinations are numbered per record and then spread
-    from cdiscflow import textops
+    from cdiscflow import codes as coding
 
     rows = np.array([0, 0, 0, 1, 1, 2, 2, 2, 3])
-    records = textops.Codes.of(rows)
-    subject = textops.Codes.through(records, np.array([0, 1, 0, 1]), 2)
-    date = textops.Codes.through(records, np.array([0, 0, 1, 1]), 2)
-    combined = textops._combine_codes([(subject.codes, 2), (date.codes, 2)], len(rows))
+    records = coding.Codes.of(rows)
+    subject = coding.Codes.through(records, np.array([0, 1, 0, 1]), 2)
+    date = coding.Codes.through(records, np.array([0, 0, 1, 1]), 2)
+    combined = coding._combine_codes([(subject.codes, 2), (date.codes, 2)], len(rows))
     frame = pd.DataFrame({"U": pd.array(list("AAABBAAAB"), dtype="string"),
                           "D": pd.array(list("xxxxxyyyy"), dtype="string")})
     for col, known in (("U", subject), ("D", date)):
-        textops._FACTORISED.put([frame[col].array._pa_array], known)
+        coding._FACTORISED.put([frame[col].array._pa_array], known)
     codes, distinct = factorize(frame["U"], frame["D"])
     assert codes.tolist() == combined.tolist() == [0, 0, 0, 1, 1, 2, 2, 2, 3]
-    known = textops._FACTORISED.get([frame["U"].array._pa_array, frame["D"].array._pa_array])
+    known = coding._FACTORISED.get([frame["U"].array._pa_array, frame["D"].array._pa_array])
     assert known.root is records and known.per_root.tolist() == [0, 1, 2, 3]
     assert [vals(distinct[i]) for i in (0, 1)] == [["A", "B", "A", "B"], ["x", "x", "y", "y"]]
     # a result spread from those distinct rows maps the records too
-    out = textops.spread(pd.Series(["p", "q", "p", "p"], dtype="string"), known, frame.index)
-    again = textops._FACTORISED.get([out.array._pa_array])
+    out = coding.spread(pd.Series(["p", "q", "p", "p"], dtype="string"), known, frame.index)
+    again = coding._FACTORISED.get([out.array._pa_array])
     assert again.root is records and again.codes.tolist() == [0, 0, 0, 1, 1, 0, 0, 0, 0]
     assert factorize(out, frame["U"])[0].tolist() == [0, 0, 0, 1, 1, 0, 0, 0, 2]
 
@@ -329,7 +328,7 @@ def test_coded_text_is_made_only_when_its_values_are_needed():
 
     import pyarrow as pa
 
-    from cdiscflow.textops import CodedText, settled
+    from cdiscflow.codedtext import CodedText, settled
 
     distinct = pa.array(["HGB", None, "PLT"], type=pa.large_string())
     at = np.array([2, 0, 1, 0, 2, 2])
@@ -357,7 +356,7 @@ def test_coded_text_is_made_only_when_its_values_are_needed():
     assert type(back.array) is pd.arrays.ArrowStringArray and back.equals(plain)
     # given as codes through a root (three records, two rows each), the rows' codes are
     # made only when the text is
-    from cdiscflow.textops import Codes
+    from cdiscflow.codes import Codes
 
     records = Codes.of(np.array([0, 0, 1, 1, 2, 2], dtype=np.int32))
     values = pa.array(["PLT", None], type=pa.large_string())
@@ -369,7 +368,7 @@ def test_coded_text_is_made_only_when_its_values_are_needed():
 
 
 def test_nullable_numbers_numbered_as_pandas_numbers_them():
-    from cdiscflow.textops import _number_codes
+    from cdiscflow.codes import _number_codes
 
     cases = [
         pd.array([3.0, None, 1.0, 3.0, None, 2.0], dtype="Float64"),
@@ -387,7 +386,7 @@ def test_nullable_numbers_numbered_as_pandas_numbers_them():
 
 
 def test_holds_per_distinct_is_a_mask_with_unknown_as_false():
-    from cdiscflow.textops import holds_per_distinct
+    from cdiscflow.codes import holds_per_distinct
 
     def starts_high(values: pd.Series) -> pd.Series:
         # a nullable answer: unknown (NA) for a missing value
@@ -405,7 +404,7 @@ def test_holds_per_distinct_is_a_mask_with_unknown_as_false():
 
 
 def test_numbers_through_remembers_their_codes_across_shallow_copies():
-    from cdiscflow.textops import factorised, factorize, numbers_through
+    from cdiscflow.codes import factorised, factorize, numbers_through
 
     # 1,200 rows of four texts, two of them the same number: the column read as numbers
     # is numbered through the texts' codes (no hash of the rows), equal numbers sharing one

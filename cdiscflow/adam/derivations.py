@@ -18,8 +18,8 @@ import pandas as pd
 from cdiscflow.adam.conditions import Where, evaluate
 from cdiscflow.adam.dates import impute_date, impute_datetime
 from cdiscflow.adam.ordering import order_vars, sort_records
+from cdiscflow.codes import per_distinct
 from cdiscflow.errors import CdiscflowError
-from cdiscflow.textops import per_distinct
 
 
 class DerivationError(CdiscflowError):

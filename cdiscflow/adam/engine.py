@@ -21,9 +21,9 @@ from cdiscflow.adam.metadata import adam_variable, standard_label
 from cdiscflow.adam.optional_inputs import with_optional_inputs
 from cdiscflow.adam.response import ResponseRule, SameDayFlag, Window
 from cdiscflow.adam.spec import AdamSpecError, CriteriaSpec, LoadedAdam, LoadedDataset
+from cdiscflow.codes import per_distinct
 from cdiscflow.datasets_folder import read_folder
 from cdiscflow.spec import FDA_MAX_XPT_BYTES
-from cdiscflow.textops import per_distinct
 from cdiscflow.xpt import XptVariable, write_xpt_parts
 
 

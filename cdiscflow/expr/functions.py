@@ -153,7 +153,7 @@ def _to_number(args: list[Value], types: list[str], ctx: Context) -> Value:
 def _to_text(args: list[Value], types: list[str], ctx: Context) -> Value:
     if types[0] != NUMBER:
         return cast(args[0], TEXT)
-    from cdiscflow.textops import format_numbers  # numbers written as SDTM writes them
+    from cdiscflow.textops import format_numbers
 
     values = as_array(args[0], ctx.rows).to_numpy(zero_copy_only=False)
     texts = format_numbers(pd.Series(values, dtype="float64"))

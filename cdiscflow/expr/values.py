@@ -88,7 +88,7 @@ def to_arrow(series: pd.Series, kind: str) -> pa.Array:
         return pa.array(values, type=pa.float64(), from_pandas=True)
     if kind == BOOL:
         return pa.array(series.astype("boolean"), type=pa.bool_())
-    from cdiscflow.textops import arrow  # text conversion shared with the SDTM text tools
+    from cdiscflow.codedtext import arrow
 
     data = arrow(series)
     return pc.if_else(pc.equal(data, ""), pa.scalar(None, pa.large_string()), data)
@@ -149,6 +149,6 @@ def to_series(value: Value, kind: str, frame: pd.DataFrame) -> pd.Series:
     if kind == BOOL:
         return pd.Series(data.fill_null(False).to_numpy(zero_copy_only=False),
                          index=frame.index, dtype=bool)
-    from cdiscflow.textops import text_series
+    from cdiscflow.codedtext import text_series
 
     return text_series(data, frame.index)

@@ -15,19 +15,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cdiscflow.codes import factorised, numbers_through, row_codes
 from cdiscflow.errors import Defect, DefectLog, RawDataError, SpecError
 from cdiscflow.raw import SOURCE_FILE, SOURCE_ROW, raw_defects, read_form
 from cdiscflow.sdtm.defect_order import KeyedDefect
 from cdiscflow.sdtm.domains import domain_variables
 from cdiscflow.spec import LoadedDomain, LoadedStudy, VariableSpec
 from cdiscflow.studypaths import raw_file, raw_folder
-from cdiscflow.textops import (
-    coerce_numbers,
-    factorised,
-    format_numbers,
-    numbers_through,
-    row_codes,
-)
+from cdiscflow.textops import coerce_numbers, format_numbers
 
 STACK_FIELD = "__field"
 INTERNAL = (SOURCE_FILE, SOURCE_ROW, STACK_FIELD)

@@ -18,16 +18,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cdiscflow import iso8601
+from cdiscflow.codedtext import arrow, text_series
+from cdiscflow.codes import factorised, holds_per_distinct, per_distinct, spread
 from cdiscflow.iso8601 import as_datetime64
-from cdiscflow.textops import (
-    arrow,
-    factorised,
-    holds_per_distinct,
-    pattern_groups,
-    per_distinct,
-    spread,
-    text_series,
-)
+from cdiscflow.textops import pattern_groups
 
 _MONTHS = {m: i for i, m in enumerate(
     ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cdiscflow.codedtext import settled
 from cdiscflow.errors import DefectLog
 from cdiscflow.sdtm.check import check_study
 from cdiscflow.sdtm.context import (
@@ -33,7 +34,6 @@ from cdiscflow.sdtm.plan import Segment, plan_segments, segments_needed
 from cdiscflow.sdtm.sources import SOURCES
 from cdiscflow.sdtm.steps import kind_of, step_reason
 from cdiscflow.spec import Condition, LoadedDomain, LoadedStudy, VariableSpec, condition_expression
-from cdiscflow.textops import settled
 
 __all__ = ["STACK_FIELD", "DomainResult", "Engine", "Progress", "Reconciliation",
            "describe_condition", "duplicate_keys", "split_result", "step_reason"]
@@ -164,7 +164,7 @@ class Engine(BuildContext):
 
 def _settled(result: DomainResult) -> DomainResult:
     """A finished domain's frames with plain text columns: a large domain's text is kept as
-    codes while it is built (``textops.CodedText``), and made text once, here."""
+    codes while it is built (``codedtext.CodedText``), and made text once, here."""
     return replace(result, data=settled(result.data), lineage=settled(result.lineage),
                    supp=None if result.supp is None else settled(result.supp))
 

@@ -10,19 +10,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cdiscflow.codedtext import arrow, text_series
+from cdiscflow.codes import per_distinct, sort_ranks, stable_order
 from cdiscflow.raw import SOURCE_FILE, SOURCE_ROW
 from cdiscflow.sdtm.context import STACK_FIELD, DomainResult, Work, raw_records_present
 from cdiscflow.sdtm.derivations.findings import format_number
 from cdiscflow.sdtm.domains import domain_variables
 from cdiscflow.spec import LoadedDomain
-from cdiscflow.textops import (
-    arrow,
-    coerce_numbers,
-    per_distinct,
-    sort_ranks,
-    stable_order,
-    text_series,
-)
+from cdiscflow.textops import coerce_numbers
 
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)  # a text scalar's dtype in a DataFrame
 

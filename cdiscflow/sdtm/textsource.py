@@ -11,8 +11,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cdiscflow.codedtext import arrow, text_series
+from cdiscflow.codes import per_distinct
 from cdiscflow.spec import TextSource, check_pattern, template_columns
-from cdiscflow.textops import arrow, per_distinct, text_series
 
 
 def build_text(frame: pd.DataFrame, field: str | None, template: str | None,

@@ -21,12 +21,13 @@ from typing import Any
 
 import pandas as pd
 
+from cdiscflow.codedtext import STRING
 from cdiscflow.errors import Defect, SpecError
 from cdiscflow.sdtm.derivations.identifiers import derive_seq
 from cdiscflow.sdtm.derivations.timing import derive_extreme_date, derive_study_day
 from cdiscflow.spec import LoadedStudy
 from cdiscflow.standards import find_codelist, sdtm_variables
-from cdiscflow.textops import STRING, is_in, lookup
+from cdiscflow.textops import is_in, lookup
 
 # the declared datasets in build order: TA's ELEMENT comes from TE, TV's ARM from TA
 DESIGN_DATASETS = ("TE", "TA", "TV", "TI")

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from cdiscflow.textops import arrow, is_in
+from cdiscflow.codedtext import arrow
+from cdiscflow.textops import is_in
 from cdiscflow.validators import findings
 from cdiscflow.validators.data import Dataset
 from cdiscflow.validators.schema import (

@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cdiscflow.textops import arrow
+from cdiscflow.codedtext import arrow
 from cdiscflow.validators import findings
 from cdiscflow.validators.catalogue import RULES
 from cdiscflow.validators.rules import Found, Study, _column_text, _flag, _where, rule

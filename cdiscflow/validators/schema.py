@@ -20,9 +20,9 @@ import pyarrow as pa_
 import pyarrow.compute as pc
 from pandera.errors import SchemaErrors
 
+from cdiscflow.codedtext import arrow
 from cdiscflow.standards import find_codelist
 from cdiscflow.standards.adamig import AdamVariable, adam_variable, adam_variables
-from cdiscflow.textops import arrow
 from cdiscflow.validators import findings
 from cdiscflow.validators.data import Dataset
 

@@ -8,18 +8,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from cdiscflow.codedtext import text_series
+from cdiscflow.codes import holds_per_distinct, per_distinct, row_codes, sort_ranks
 from cdiscflow.sdtm import dates
 from cdiscflow.sdtm.derivations.registry import Param, Report, derivation
-from cdiscflow.textops import (
-    extract,
-    format_numbers,
-    holds_per_distinct,
-    per_distinct,
-    row_codes,
-    sort_ranks,
-    text_series,
-    to_number,
-)
+from cdiscflow.textops import extract, format_numbers, to_number
 from cdiscflow.wording import words as in_words
 
 _RESULT_RE = r"^\s*(?P<op><=|>=|<|>)?\s*(?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$"

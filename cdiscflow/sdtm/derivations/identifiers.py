@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cdiscflow.codes import factorize, stable_order
 from cdiscflow.sdtm.derivations.registry import Param, derivation
-from cdiscflow.textops import coerce_numbers, factorize, stable_order
+from cdiscflow.textops import coerce_numbers
 from cdiscflow.wording import words as in_words
 
 

@@ -13,18 +13,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cdiscflow import iso8601
+from cdiscflow.codedtext import arrow, text_series
+from cdiscflow.codes import factorised, per_distinct
 from cdiscflow.sdtm import dates
 from cdiscflow.sdtm.derivations.registry import Param, Report, derivation
-from cdiscflow.textops import (
-    arrow,
-    factorised,
-    format_numbers,
-    is_in,
-    map_text,
-    per_distinct,
-    text_series,
-    to_number,
-)
+from cdiscflow.textops import format_numbers, is_in, map_text, to_number
 from cdiscflow.wording import either
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from cdiscflow.codes import constant_text
 from cdiscflow.sdtm.checking import Check
 from cdiscflow.sdtm.context import BuildContext
 from cdiscflow.sdtm.provenance import Origins, Provenance
 from cdiscflow.sdtm.sources import Source
 from cdiscflow.spec import NULL, LoadedDomain, VariableSpec
-from cdiscflow.textops import constant_text
 
 
 def check(c: Check) -> None:

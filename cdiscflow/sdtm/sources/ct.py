@@ -7,6 +7,7 @@ from functools import partial
 
 import pandas as pd
 
+from cdiscflow.codes import factorize, per_distinct
 from cdiscflow.expr import suggestion
 from cdiscflow.sdtm.checking import Check
 from cdiscflow.sdtm.context import BuildContext
@@ -15,7 +16,7 @@ from cdiscflow.sdtm.sources import Source
 from cdiscflow.spec import LoadedDomain, VariableSpec
 from cdiscflow.standards import codelist, codelist_names, find_codelist
 from cdiscflow.standards.ct import Codelist
-from cdiscflow.textops import factorize, map_text, per_distinct
+from cdiscflow.textops import map_text
 
 
 def check(c: Check) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from cdiscflow.codes import factorised, factorize, per_distinct
 from cdiscflow.expr import suggestion
 from cdiscflow.sdtm.checking import Check
 from cdiscflow.sdtm.context import BuildContext
@@ -17,7 +18,7 @@ from cdiscflow.sdtm.domains import spec_error
 from cdiscflow.sdtm.provenance import Origins, Provenance
 from cdiscflow.sdtm.sources import Source, source_column
 from cdiscflow.spec import LoadedDomain, VariableSpec
-from cdiscflow.textops import factorised, factorize, lookup, per_distinct
+from cdiscflow.textops import lookup
 
 
 def check(c: Check) -> None:

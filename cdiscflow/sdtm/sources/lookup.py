@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 
+from cdiscflow.codes import per_distinct
 from cdiscflow.sdtm.checking import Check
 from cdiscflow.sdtm.context import BuildContext
 from cdiscflow.sdtm.provenance import Origins, Provenance
 from cdiscflow.sdtm.sources import Source
 from cdiscflow.spec import LoadedDomain, VariableSpec
-from cdiscflow.textops import match_rows, per_distinct, take_matched
+from cdiscflow.textops import match_rows, take_matched
 
 
 def check(c: Check) -> None:

@@ -11,6 +11,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cdiscflow.codedtext import STRING
+from cdiscflow.codes import Codes, factorised, row_codes, spread, take
 from cdiscflow.errors import Defect
 from cdiscflow.raw import SOURCE_FILE, SOURCE_ROW, read_header
 from cdiscflow.sdtm.checking import Check
@@ -19,16 +21,7 @@ from cdiscflow.sdtm.domains import spec_error
 from cdiscflow.sdtm.provenance import ColumnOrigin, form_text
 from cdiscflow.sdtm.steps import StepKind
 from cdiscflow.spec import FormSpec, LoadedDomain
-from cdiscflow.textops import (
-    STRING,
-    Codes,
-    factorised,
-    match_rows,
-    row_codes,
-    spread,
-    take,
-    take_matched,
-)
+from cdiscflow.textops import match_rows, take_matched
 
 
 def columns(c: Check, j: Any, cols: list[str]) -> list[str]:

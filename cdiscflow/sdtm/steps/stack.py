@@ -11,22 +11,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from cdiscflow.codedtext import STRING, arrow, text_series
+from cdiscflow.codes import Codes, factorised, spread, spread_values, take
 from cdiscflow.expr import BOOL, Expression
 from cdiscflow.sdtm.checking import Check
 from cdiscflow.sdtm.context import STACK_FIELD, BuildContext, Reconciliation
 from cdiscflow.sdtm.provenance import ColumnOrigin, form_text
 from cdiscflow.sdtm.steps import StepKind
 from cdiscflow.spec import FormSpec, LoadedDomain
-from cdiscflow.textops import (
-    STRING,
-    Codes,
-    arrow,
-    factorised,
-    spread,
-    spread_values,
-    take,
-    text_series,
-)
 
 
 def _used(s: Any) -> set[str]:
