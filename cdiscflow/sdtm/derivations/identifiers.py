@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cdiscflow.codes import factorize, stable_order
+from cdiscflow.codes import factorised, row_codes, stable_order
 from cdiscflow.sdtm.derivations.registry import Param, derivation
 from cdiscflow.textops import coerce_numbers
 from cdiscflow.wording import words as in_words
@@ -57,19 +57,19 @@ def derive_seq(df: pd.DataFrame, *, new_var: str, order: list[str], by: list[str
     # numbered within each group in sorted order, without reordering the whole frame: the
     # order sorts by the group's keys first, so each group's rows are one run in it and a
     # row's place is its distance from the start of its run
-    groups = factorize(*(out[b] for b in by))[0][order_rows]
+    groups = row_codes(*(out[b] for b in by)).codes[order_rows]
     n = len(groups)
     starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
     run_start = np.repeat(starts, np.diff(np.r_[starts, n]))
     seq = np.empty(n, dtype=np.int64)
     seq[order_rows] = np.arange(1, n + 1) - run_start
-    out[new_var] = pd.array(seq, dtype="Int64")
+    out[new_var] = pd.arrays.IntegerArray(seq, np.zeros(n, dtype=bool))  # (no copy of seq)
     return out
 
 
 def _may_be_numbers(col: pd.Series) -> bool:
     """False when a value is certainly not a number: the first distinct value does not read
     as one (dates, names), so the whole column is not converted to find that out."""
-    first = factorize(col)[1][0].dropna()[:1]
+    first = factorised(col)[1][0].dropna()[:1]
     return not len(first) or bool(pd.to_numeric(first.astype(object), errors="coerce").notna()
                                   .all())
