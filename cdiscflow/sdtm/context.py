@@ -180,9 +180,7 @@ class BuildContext:
         # read once per distinct text (a million lab records hold a few thousand results),
         # and only the numbers and their missing mask put on the rows
         known, distinct = factorised(text)
-        read = _numbers_read(distinct[0])
-        number = read["number"].to_numpy(dtype="float64")
-        bad = read["bad"].to_numpy(dtype=bool)
+        number, bad = _numbers_read(distinct[0])
         if bad.any():
             on_rows = known.gather(number)
             for pos in np.flatnonzero(known.gather(bad)):
@@ -235,12 +233,11 @@ class BuildContext:
         self.keyed.append(KeyedDefect(self._phase, (int(defect.row or 0), 0), defect))
 
 
-def _numbers_read(text: pd.Series) -> pd.DataFrame:
-    """Text as numbers, and where a value is not one a dataset can hold: not a number, or
-    "Infinity", "inf", "NaN", 1e309 (which parse as numbers)."""
-    nums = coerce_numbers(text)
-    bad = text.notna().to_numpy(dtype=bool) & ~np.isfinite(nums.to_numpy(dtype="float64"))
-    return pd.DataFrame({"number": nums, "bad": bad}, index=text.index)
+def _numbers_read(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Text as numbers (NaN where none), and where a value is not one a dataset can hold:
+    not a number, or "Infinity", "inf", "NaN", 1e309 (which parse as numbers)."""
+    number = coerce_numbers(text).to_numpy(dtype="float64")
+    return number, text.notna().to_numpy(dtype=bool) & ~np.isfinite(number)
 
 
 def _prefixed(variable: str, message: Callable[[int], str], n: int) -> str:

@@ -56,8 +56,7 @@ def finish_domain(work: Work) -> DomainResult:
         # the "str" dtype a broadcast scalar gets, made by Arrow's repeat (pandas' broadcast
         # takes a million single-value indices)
         "DOMAIN": pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([
-            pa.repeat(pa.scalar(spec.domain, pa.large_string()), len(frame))])),
-            index=frame.index, dtype=_STR, copy=False),
+            _repeated(spec.domain, len(frame))])), index=frame.index, dtype=_STR, copy=False),
         **({"USUBJID": frame["USUBJID"]} if "USUBJID" in frame.columns else {}),
         **({seq: frame[seq].astype("Int64")} if seq else {}),
         "SOURCE_FILE": frame[SOURCE_FILE],
@@ -108,16 +107,13 @@ def supplemental(ld: LoadedDomain, frame: pd.DataFrame) -> pd.DataFrame | None:
     def per_variable(values: list[str | None]) -> pa.Array:
         return pa.array(values, type=pa.large_string()).take(pa.array(variable))
 
-    def constant(value: str) -> pa.Array:
-        return pa.repeat(pa.scalar(value, pa.large_string()), len(row))
-
     columns = {
         "STUDYID": arrow(frame["STUDYID"]).take(pa.array(row)),
-        "RDOMAIN": constant(spec.domain),
+        "RDOMAIN": _repeated(spec.domain, len(row)),
         "USUBJID": arrow(frame["USUBJID"]).take(pa.array(row)),
-        "IDVAR": constant(spec.supp_idvar or ""),
+        "IDVAR": _repeated(spec.supp_idvar or "", len(row)),
         "IDVARVAL": (arrow(idvarval).take(pa.array(row)) if idvarval is not None
-                     else constant("")),
+                     else _repeated("", len(row))),
         "QNAM": per_variable([n for n, _ in supp_vars]),
         "QLABEL": per_variable([v.supp.qlabel for _, v in supp_vars]),
         "QVAL": qval,
@@ -127,6 +123,11 @@ def supplemental(ld: LoadedDomain, frame: pd.DataFrame) -> pd.DataFrame | None:
     index = pd.RangeIndex(len(row))
     return pd.DataFrame({name: text_series(data, index) for name, data in columns.items()},
                         index=index)
+
+
+def _repeated(value: str, n: int) -> pa.Array:
+    """``value`` n times as Arrow text (pandas' broadcast of a scalar takes n indices)."""
+    return pa.repeat(pa.scalar(value, pa.large_string()), n)
 
 
 def _numbers_text(values: pd.Series) -> pd.Series:
